@@ -1,0 +1,383 @@
+//! [`Octets`]: the borrowed-or-owned byte string every string field uses, and the bounded
+//! nom parsers and writers of the field types of section 3.1 (Integer, C-Octet String,
+//! Octet String).
+
+use crate::error::{EncodeError, FieldError, FieldErrorKind, PResult};
+use bytes::BufMut;
+use std::borrow::Cow;
+use std::fmt;
+
+/// A string field's octets: borrowed from the decoded frame (no allocation) or owned.
+///
+/// SMPP strings are octets, not Unicode: addresses and ids are ASCII, short_message is in
+/// the encoding its data_coding names. [`Octets::to_str`] gives a `&str` when the octets are
+/// UTF-8.
+#[derive(Clone, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct Octets<'a>(Cow<'a, [u8]>);
+
+impl<'a> Octets<'a> {
+    /// Octets borrowed from `bytes`.
+    pub const fn borrowed(bytes: &'a [u8]) -> Self {
+        Octets(Cow::Borrowed(bytes))
+    }
+
+    /// The empty string (a lone NUL on the wire for a C-Octet String).
+    pub const fn empty() -> Self {
+        Octets(Cow::Borrowed(&[]))
+    }
+
+    /// The octets.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Number of octets (without a C-Octet String's NUL).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there are no octets.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The octets as text, when they are UTF-8 (ASCII always is).
+    pub fn to_str(&self) -> Option<&str> {
+        std::str::from_utf8(&self.0).ok()
+    }
+
+    /// The octets as text, with invalid UTF-8 replaced.
+    pub fn to_string_lossy(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.0)
+    }
+
+    /// Detaches from the frame the octets were borrowed from.
+    pub fn into_owned(self) -> Octets<'static> {
+        Octets(Cow::Owned(self.0.into_owned()))
+    }
+
+    /// True when every octet is printable ASCII (what an id or address should be).
+    pub fn is_printable_ascii(&self) -> bool {
+        self.0.iter().all(|b| (0x20..0x7f).contains(b))
+    }
+}
+
+impl fmt::Debug for Octets<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_printable_ascii() {
+            write!(f, "{:?}", self.to_string_lossy())
+        } else {
+            f.write_str("0x")?;
+            for b in self.0.iter() {
+                write!(f, "{b:02x}")?;
+            }
+            Ok(())
+        }
+    }
+}
+
+impl fmt::Display for Octets<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_string_lossy())
+    }
+}
+
+impl<'a> From<&'a str> for Octets<'a> {
+    fn from(s: &'a str) -> Self {
+        Octets(Cow::Borrowed(s.as_bytes()))
+    }
+}
+
+impl<'a> From<&'a [u8]> for Octets<'a> {
+    fn from(s: &'a [u8]) -> Self {
+        Octets(Cow::Borrowed(s))
+    }
+}
+
+impl<'a, const N: usize> From<&'a [u8; N]> for Octets<'a> {
+    fn from(s: &'a [u8; N]) -> Self {
+        Octets(Cow::Borrowed(s.as_slice()))
+    }
+}
+
+impl From<String> for Octets<'static> {
+    fn from(s: String) -> Self {
+        Octets(Cow::Owned(s.into_bytes()))
+    }
+}
+
+impl From<Vec<u8>> for Octets<'static> {
+    fn from(s: Vec<u8>) -> Self {
+        Octets(Cow::Owned(s))
+    }
+}
+
+impl PartialEq<str> for Octets<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for Octets<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+#[cfg(feature = "serde")]
+mod serde_impl {
+    //! JSON shape: a string when the octets are printable ASCII (ids, addresses, times),
+    //! otherwise `{"hex": "..."}` so that any octets survive a round trip exactly.
+    use super::Octets;
+    use serde::de::{self, MapAccess, Visitor};
+    use serde::ser::SerializeMap;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::fmt;
+
+    impl Serialize for Octets<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            if self.is_printable_ascii() {
+                s.serialize_str(&self.to_string_lossy())
+            } else {
+                let mut map = s.serialize_map(Some(1))?;
+                map.serialize_entry("hex", &crate::octets::to_hex(self.as_bytes()))?;
+                map.end()
+            }
+        }
+    }
+
+    impl<'de, 'a> Deserialize<'de> for Octets<'a> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Octets<'static>;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a string or {\"hex\": \"...\"}")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                    Ok(Octets::from(v.to_owned()))
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                    let mut out = None;
+                    while let Some(key) = map.next_key::<String>()? {
+                        if key != "hex" {
+                            return Err(de::Error::unknown_field(&key, &["hex"]));
+                        }
+                        let hex: String = map.next_value()?;
+                        let bytes = crate::octets::from_hex(&hex)
+                            .map_err(|at| de::Error::custom(format!("bad hex digit at {at}")))?;
+                        out = Some(Octets::from(bytes));
+                    }
+                    out.ok_or_else(|| de::Error::missing_field("hex"))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+}
+
+/// Lower-case hex of `bytes`.
+pub fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 0xf) as usize] as char);
+    }
+    s
+}
+
+/// Parses hex digits, ignoring ASCII whitespace. `Err` carries the index of the first bad
+/// character, or the length of the input when the digit count is odd.
+pub fn from_hex(s: &str) -> Result<Vec<u8>, usize> {
+    let mut out = Vec::with_capacity(s.len() / 2);
+    let mut high: Option<u8> = None;
+    for (i, c) in s.char_indices() {
+        if c.is_ascii_whitespace() {
+            continue;
+        }
+        let v = c.to_digit(16).ok_or(i)? as u8;
+        match high.take() {
+            None => high = Some(v),
+            Some(h) => out.push(h << 4 | v),
+        }
+    }
+    if high.is_some() {
+        return Err(s.len());
+    }
+    Ok(out)
+}
+
+// ---- nom field parsers (section 3.1 field types), each bounded before it takes ----
+
+/// An Integer of one octet.
+#[inline]
+pub(crate) fn int8<'a>(input: &'a [u8], field: &'static str) -> PResult<'a, u8> {
+    nom::number::complete::be_u8::<_, FieldError>(input)
+        .map_err(|_| truncated(field, 1, input.len()))
+}
+
+/// An Integer of four octets.
+#[inline]
+pub(crate) fn int32<'a>(input: &'a [u8], field: &'static str) -> PResult<'a, u32> {
+    nom::number::complete::be_u32::<_, FieldError>(input)
+        .map_err(|_| truncated(field, 4, input.len()))
+}
+
+/// A C-Octet String of at most `max` octets, NUL included (section 3.1: "a series of ASCII
+/// characters terminated with the NULL character").
+#[inline]
+pub(crate) fn c_octet<'a>(
+    input: &'a [u8],
+    field: &'static str,
+    max: usize,
+) -> PResult<'a, Octets<'a>> {
+    let window = &input[..input.len().min(max)];
+    match window.iter().position(|&b| b == 0) {
+        Some(nul) => {
+            let (rest, value) = nom::bytes::complete::take::<_, _, FieldError>(nul)(input)?;
+            Ok((&rest[1..], Octets::borrowed(value)))
+        }
+        None => {
+            let kind = match input.iter().skip(window.len()).position(|&b| b == 0) {
+                Some(extra) => FieldErrorKind::TooLong {
+                    len: window.len() + extra + 1,
+                    max,
+                },
+                None => FieldErrorKind::MissingNul,
+            };
+            Err(nom::Err::Error(FieldError::new(field, kind, input.len())))
+        }
+    }
+}
+
+/// sm_length followed by that many octets of short_message (sections 5.2.21, 5.2.22).
+#[inline]
+pub(crate) fn short_message(input: &[u8]) -> PResult<'_, Octets<'_>> {
+    let (rest, sm_length) = int8(input, "sm_length")?;
+    if rest.len() < sm_length as usize {
+        return Err(nom::Err::Error(FieldError::new(
+            "short_message",
+            FieldErrorKind::SmLengthMismatch {
+                sm_length,
+                available: rest.len(),
+            },
+            rest.len(),
+        )));
+    }
+    let (rest, sm) = nom::bytes::complete::take::<_, _, FieldError>(sm_length as usize)(rest)?;
+    Ok((rest, Octets::borrowed(sm)))
+}
+
+fn truncated(field: &'static str, needed: usize, available: usize) -> nom::Err<FieldError> {
+    nom::Err::Error(FieldError::new(
+        field,
+        FieldErrorKind::Truncated {
+            needed: needed.saturating_sub(available),
+        },
+        available,
+    ))
+}
+
+/// Checks a C-Octet String for encoding: no embedded NUL, and with its NUL at most `max`.
+#[inline]
+pub(crate) fn check_c_octet(
+    value: &Octets<'_>,
+    field: &'static str,
+    max: usize,
+) -> Result<(), EncodeError> {
+    if value.len() + 1 > max {
+        return Err(EncodeError::TooLong {
+            field,
+            len: value.len() + 1,
+            max,
+        });
+    }
+    if value.as_bytes().contains(&0) {
+        return Err(EncodeError::EmbeddedNul { field });
+    }
+    Ok(())
+}
+
+/// The most octets a short_message may hold (section 5.2.21: sm_length 0 to 254).
+pub const MAX_SHORT_MESSAGE: usize = 254;
+
+/// Checks short_message for encoding: at most 254 octets.
+#[inline]
+pub(crate) fn check_short_message(value: &Octets<'_>) -> Result<(), EncodeError> {
+    if value.len() > MAX_SHORT_MESSAGE {
+        return Err(EncodeError::TooLong {
+            field: "short_message",
+            len: value.len(),
+            max: MAX_SHORT_MESSAGE,
+        });
+    }
+    Ok(())
+}
+
+/// Writes a C-Octet String and its NUL.
+#[inline]
+pub(crate) fn put_c_octet<B: BufMut>(buf: &mut B, value: &Octets<'_>) {
+    buf.put_slice(value.as_bytes());
+    buf.put_u8(0);
+}
+
+/// Writes sm_length and short_message.
+#[inline]
+pub(crate) fn put_short_message<B: BufMut>(buf: &mut B, value: &Octets<'_>) {
+    buf.put_u8(value.len() as u8);
+    buf.put_slice(value.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c_octet_takes_up_to_the_nul() {
+        let (rest, v) = c_octet(b"abc\0rest", "system_id", 16).expect("parses");
+        assert_eq!(v, "abc");
+        assert_eq!(rest, b"rest");
+    }
+
+    #[test]
+    fn c_octet_with_no_nul_is_missing_nul() {
+        let err = c_octet(b"abc", "system_id", 16).expect_err("no NUL");
+        let nom::Err::Error(e) = err else {
+            panic!("wrong error")
+        };
+        assert_eq!(e.kind, FieldErrorKind::MissingNul);
+    }
+
+    #[test]
+    fn c_octet_longer_than_its_maximum_is_too_long() {
+        let err = c_octet(b"0123456789abcdefXYZ\0", "system_id", 16).expect_err("too long");
+        let nom::Err::Error(e) = err else {
+            panic!("wrong error")
+        };
+        assert_eq!(e.kind, FieldErrorKind::TooLong { len: 20, max: 16 });
+        assert_eq!(e.field, "system_id");
+    }
+
+    #[test]
+    fn c_octet_of_exactly_its_maximum_fits() {
+        let (_, v) = c_octet(b"0123456789abcde\0", "system_id", 16).expect("fits");
+        assert_eq!(v.len(), 15);
+    }
+
+    #[test]
+    fn hex_round_trips_and_reports_bad_digits() {
+        assert_eq!(from_hex("00 1f\nA0"), Ok(vec![0x00, 0x1f, 0xa0]));
+        assert_eq!(to_hex(&[0x00, 0x1f, 0xa0]), "001fa0");
+        assert_eq!(from_hex("0g"), Err(1));
+        assert_eq!(from_hex("abc"), Err(3));
+    }
+
+    #[test]
+    fn encode_checks_reject_long_and_nul_strings() {
+        assert!(check_c_octet(&Octets::from("0123456789abcdef"), "system_id", 16).is_err());
+        assert!(check_c_octet(&Octets::from(&b"a\0b"[..]), "system_id", 16).is_err());
+        assert!(check_short_message(&Octets::from(vec![0u8; 255])).is_err());
+        assert!(check_short_message(&Octets::from(vec![0u8; 254])).is_ok());
+    }
+}

@@ -1,0 +1,448 @@
+//! PDUs: [`Pdu`] (header fields and a typed [`Body`]), decode from one frame and encode.
+//!
+//! One file per PDU family, each with its structs, parse, encode and tests. The structs are
+//! declared with [`pdu_struct!`], which writes the bounded nom parser, the length, the
+//! encode-time checks and the writer from one list of fields in the order of the spec's
+//! table, so the four can never disagree.
+
+use crate::command::{CommandId, CommandStatus};
+use crate::error::{DecodeError, EncodeError, FieldError, FieldErrorKind};
+use crate::header::{Header, DEFAULT_MAX_PDU_LEN, HEADER_LEN, MAX_SEQUENCE_NUMBER};
+use bytes::BufMut;
+
+pub mod bind;
+pub mod data;
+pub mod deliver;
+pub mod query;
+pub mod session;
+pub mod submit;
+
+pub use bind::{Bind, BindResp, Outbind};
+pub use data::{DataSm, DataSmResp};
+pub use deliver::{DeliverSm, DeliverSmResp};
+pub use query::{CancelSm, QuerySm, QuerySmResp, ReplaceSm};
+pub use session::AlertNotification;
+pub use submit::{DestAddress, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp, UnsuccessSme};
+
+/// Declares a PDU body struct from its fields in wire order. Field kinds:
+/// `u8` (Integer, 1 octet), `cstr(MAX)` (C-Octet String, MAX counting the NUL),
+/// `sm` (sm_length + short_message), `dests` (number_of_dests + dest_address list),
+/// `unsuccess` (no_unsuccess + unsuccess_sme list), `tlvs` (the optional part, last).
+macro_rules! pdu_struct {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident<'a> {
+            $( $(#[$fmeta:meta])* $field:ident : $kind:ident $(($max:expr))? ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Default)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+        pub struct $name<'a> {
+            $( $(#[$fmeta])* pub $field: $crate::pdu::field_type!($kind), )*
+        }
+
+        impl<'a> $name<'a> {
+            /// Parses the fields from the front of `input`.
+            #[inline]
+            pub(crate) fn parse(input: &'a [u8]) -> $crate::error::PResult<'a, Self> {
+                $( let (input, $field) = $crate::pdu::field_parse!(input, stringify!($field), $kind $(, $max)?); )*
+                Ok((input, Self { $($field,)* }))
+            }
+
+            /// Octets the fields take on the wire.
+            #[inline]
+            pub(crate) fn encoded_len(&self) -> usize {
+                0 $( + $crate::pdu::field_len!(&self.$field, $kind) )*
+            }
+
+            /// Checks every field against its maximum before anything is written.
+            #[inline]
+            pub(crate) fn validate(&self) -> Result<(), $crate::error::EncodeError> {
+                $( $crate::pdu::field_check!(&self.$field, stringify!($field), $kind $(, $max)?); )*
+                Ok(())
+            }
+
+            /// Writes the fields.
+            #[inline]
+            pub(crate) fn write<B: bytes::BufMut>(&self, buf: &mut B) {
+                $( $crate::pdu::field_write!(buf, &self.$field, $kind); )*
+            }
+
+            /// Detaches from the frame the fields were borrowed from.
+            pub fn into_owned(self) -> $name<'static> {
+                $name { $( $field: $crate::pdu::field_owned!(self.$field, $kind), )* }
+            }
+        }
+    };
+}
+pub(crate) use pdu_struct;
+
+macro_rules! field_type {
+    (u8) => { u8 };
+    (cstr) => { $crate::octets::Octets<'a> };
+    (sm) => { $crate::octets::Octets<'a> };
+    (dests) => { Vec<$crate::pdu::submit::DestAddress<'a>> };
+    (unsuccess) => { Vec<$crate::pdu::submit::UnsuccessSme<'a>> };
+    (tlvs) => { $crate::tlv::Tlvs<'a> };
+}
+pub(crate) use field_type;
+
+macro_rules! field_parse {
+    ($i:ident, $f:expr, u8) => {
+        $crate::octets::int8($i, $f)?
+    };
+    ($i:ident, $f:expr, cstr, $max:expr) => {
+        $crate::octets::c_octet($i, $f, $max)?
+    };
+    ($i:ident, $f:expr, sm) => {
+        $crate::octets::short_message($i)?
+    };
+    ($i:ident, $f:expr, dests) => {
+        $crate::pdu::submit::parse_dests($i)?
+    };
+    ($i:ident, $f:expr, unsuccess) => {
+        $crate::pdu::submit::parse_unsuccess($i)?
+    };
+    ($i:ident, $f:expr, tlvs) => {
+        $crate::tlv::Tlvs::parse($i)?
+    };
+}
+pub(crate) use field_parse;
+
+macro_rules! field_len {
+    ($v:expr, u8) => {
+        1
+    };
+    ($v:expr, cstr) => {
+        $v.len() + 1
+    };
+    ($v:expr, sm) => {
+        $v.len() + 1
+    };
+    ($v:expr, dests) => {
+        $crate::pdu::submit::dests_len($v)
+    };
+    ($v:expr, unsuccess) => {
+        $crate::pdu::submit::unsuccess_len($v)
+    };
+    ($v:expr, tlvs) => {
+        $v.as_bytes().len()
+    };
+}
+pub(crate) use field_len;
+
+macro_rules! field_check {
+    ($v:expr, $f:expr, u8) => {};
+    ($v:expr, $f:expr, cstr, $max:expr) => {
+        $crate::octets::check_c_octet($v, $f, $max)?
+    };
+    ($v:expr, $f:expr, sm) => {
+        $crate::octets::check_short_message($v)?
+    };
+    ($v:expr, $f:expr, dests) => {
+        $crate::pdu::submit::check_dests($v)?
+    };
+    ($v:expr, $f:expr, unsuccess) => {
+        $crate::pdu::submit::check_unsuccess($v)?
+    };
+    ($v:expr, $f:expr, tlvs) => {};
+}
+pub(crate) use field_check;
+
+macro_rules! field_write {
+    ($b:ident, $v:expr, u8) => {
+        $b.put_u8(*$v)
+    };
+    ($b:ident, $v:expr, cstr) => {
+        $crate::octets::put_c_octet($b, $v)
+    };
+    ($b:ident, $v:expr, sm) => {
+        $crate::octets::put_short_message($b, $v)
+    };
+    ($b:ident, $v:expr, dests) => {
+        $crate::pdu::submit::put_dests($b, $v)
+    };
+    ($b:ident, $v:expr, unsuccess) => {
+        $crate::pdu::submit::put_unsuccess($b, $v)
+    };
+    ($b:ident, $v:expr, tlvs) => {
+        $b.put_slice($v.as_bytes())
+    };
+}
+pub(crate) use field_write;
+
+macro_rules! field_owned {
+    ($v:expr, u8) => {
+        $v
+    };
+    ($v:expr, dests) => {
+        $v.into_iter().map(|d| d.into_owned()).collect()
+    };
+    ($v:expr, unsuccess) => {
+        $v.into_iter().map(|d| d.into_owned()).collect()
+    };
+    ($v:expr, $other:ident) => {
+        $v.into_owned()
+    };
+}
+pub(crate) use field_owned;
+
+/// One PDU: the header's status and sequence number, and the body typed by command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Pdu<'a> {
+    /// command_status (section 5.1.3); `ESME_ROK` in every request.
+    pub command_status: CommandStatus,
+    /// sequence_number (section 5.1.4).
+    pub sequence_number: u32,
+    /// The command and its fields.
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub body: Body<'a>,
+}
+
+macro_rules! bodies {
+    (
+        units { $( $uvariant:ident ),* }
+        requests { $( $rvariant:ident($rty:ident) ),* }
+        responses { $( $svariant:ident($sty:ident) ),* }
+    ) => {
+        /// The body of a PDU, one variant per command.
+        ///
+        /// A response that carries a body in the specification holds an `Option`: `None`
+        /// when it came header-only, as SMSCs send error responses (4.1.2, 4.4.2: "The
+        /// submit_sm_resp PDU Body is not returned if the command_status field contains a
+        /// non-zero value"). Decoding accepts an empty body whatever the status.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(tag = "command_id", content = "body", rename_all = "snake_case"))]
+        pub enum Body<'a> {
+            $(
+                #[doc = concat!("`", stringify!($uvariant), "`: header only.")]
+                $uvariant,
+            )*
+            $(
+                #[doc = concat!("`", stringify!($rvariant), "`.")]
+                $rvariant($rty<'a>),
+            )*
+            $(
+                #[doc = concat!("`", stringify!($svariant), "`; `None` when sent header-only.")]
+                $svariant(Option<$sty<'a>>),
+            )*
+        }
+
+        impl<'a> Body<'a> {
+            /// The command_id of this body.
+            pub fn command_id(&self) -> CommandId {
+                match self {
+                    $( Body::$uvariant => CommandId::$uvariant, )*
+                    $( Body::$rvariant(_) => CommandId::$rvariant, )*
+                    $( Body::$svariant(_) => CommandId::$svariant, )*
+                }
+            }
+
+            fn parse(command: CommandId, body: &'a [u8]) -> Result<Body<'a>, FieldError> {
+                Ok(match command {
+                    $( CommandId::$uvariant => { complete(body, |i| Ok((i, ())))?; Body::$uvariant } )*
+                    $( CommandId::$rvariant => Body::$rvariant(complete(body, $rty::parse)?), )*
+                    $( CommandId::$svariant => Body::$svariant(if body.is_empty() {
+                        None
+                    } else {
+                        Some(complete(body, $sty::parse)?)
+                    }), )*
+                })
+            }
+
+            /// Octets of the body on the wire.
+            pub fn encoded_len(&self) -> usize {
+                match self {
+                    $( Body::$uvariant => 0, )*
+                    $( Body::$rvariant(b) => b.encoded_len(), )*
+                    $( Body::$svariant(b) => b.as_ref().map_or(0, |b| b.encoded_len()), )*
+                }
+            }
+
+            fn validate(&self) -> Result<(), EncodeError> {
+                match self {
+                    $( Body::$uvariant => Ok(()), )*
+                    $( Body::$rvariant(b) => b.validate(), )*
+                    $( Body::$svariant(b) => b.as_ref().map_or(Ok(()), |b| b.validate()), )*
+                }
+            }
+
+            fn write<B: BufMut>(&self, buf: &mut B) {
+                match self {
+                    $( Body::$uvariant => {}, )*
+                    $( Body::$rvariant(b) => b.write(buf), )*
+                    $( Body::$svariant(b) => if let Some(b) = b { b.write(buf) }, )*
+                }
+            }
+
+            /// Detaches from the frame the body was borrowed from.
+            pub fn into_owned(self) -> Body<'static> {
+                match self {
+                    $( Body::$uvariant => Body::$uvariant, )*
+                    $( Body::$rvariant(b) => Body::$rvariant(b.into_owned()), )*
+                    $( Body::$svariant(b) => Body::$svariant(b.map(|b| b.into_owned())), )*
+                }
+            }
+        }
+    };
+}
+
+bodies! {
+    units { GenericNack, Unbind, UnbindResp, EnquireLink, EnquireLinkResp, CancelSmResp, ReplaceSmResp }
+    requests {
+        BindTransmitter(Bind), BindReceiver(Bind), BindTransceiver(Bind), Outbind(Outbind),
+        SubmitSm(SubmitSm), SubmitMulti(SubmitMulti), DeliverSm(DeliverSm), DataSm(DataSm),
+        QuerySm(QuerySm), CancelSm(CancelSm), ReplaceSm(ReplaceSm),
+        AlertNotification(AlertNotification)
+    }
+    responses {
+        BindTransmitterResp(BindResp), BindReceiverResp(BindResp), BindTransceiverResp(BindResp),
+        SubmitSmResp(SubmitSmResp), SubmitMultiResp(SubmitMultiResp), DeliverSmResp(DeliverSmResp),
+        DataSmResp(DataSmResp), QuerySmResp(QuerySmResp)
+    }
+}
+
+/// Runs a body parser and insists it used every octet.
+#[inline]
+fn complete<'a, T>(
+    body: &'a [u8],
+    parse: impl FnOnce(&'a [u8]) -> crate::error::PResult<'a, T>,
+) -> Result<T, FieldError> {
+    match parse(body) {
+        Ok((rest, value)) if rest.is_empty() => Ok(value),
+        Ok((rest, _)) => Err(FieldError::new(
+            "body",
+            FieldErrorKind::TrailingBytes { count: rest.len() },
+            rest.len(),
+        )),
+        Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err(e),
+        Err(nom::Err::Incomplete(_)) => Err(FieldError::new(
+            "body",
+            FieldErrorKind::Truncated { needed: 1 },
+            0,
+        )),
+    }
+}
+
+impl<'a> Pdu<'a> {
+    /// A PDU with status `ESME_ROK`.
+    pub fn new(sequence_number: u32, body: impl Into<Body<'a>>) -> Self {
+        Pdu {
+            command_status: CommandStatus::ESME_ROK,
+            sequence_number,
+            body: body.into(),
+        }
+    }
+
+    /// A PDU with the given status.
+    pub fn with_status(
+        sequence_number: u32,
+        command_status: CommandStatus,
+        body: Body<'a>,
+    ) -> Self {
+        Pdu {
+            command_status,
+            sequence_number,
+            body,
+        }
+    }
+
+    /// A generic_nack (section 4.3) answering `sequence_number` with `status`.
+    pub fn generic_nack(sequence_number: u32, status: CommandStatus) -> Pdu<'static> {
+        Pdu::with_status(sequence_number, status, Body::GenericNack)
+    }
+
+    /// The command_id.
+    pub fn command_id(&self) -> CommandId {
+        self.body.command_id()
+    }
+
+    /// Decodes the PDU at the front of `buf` (which must hold all of its command_length),
+    /// with the default maximum length.
+    pub fn decode(buf: &'a [u8]) -> Result<Pdu<'a>, DecodeError> {
+        Self::decode_with_max(buf, DEFAULT_MAX_PDU_LEN)
+    }
+
+    /// Decodes the PDU at the front of `buf`, refusing a command_length above `max`.
+    /// Octets after command_length are not looked at.
+    pub fn decode_with_max(buf: &'a [u8], max: u32) -> Result<Pdu<'a>, DecodeError> {
+        let header = Header::parse(buf, max)?;
+        let len = header.command_length as usize;
+        let Some(frame) = buf.get(..len) else {
+            return Err(DecodeError::Truncated {
+                command_length: header.command_length,
+                available: buf.len(),
+            });
+        };
+        let Some(command) = CommandId::from_u32(header.command_id) else {
+            return Err(DecodeError::UnknownCommand {
+                command_id: header.command_id,
+                sequence_number: header.sequence_number,
+            });
+        };
+        let body = Body::parse(command, &frame[HEADER_LEN..]).map_err(|e| DecodeError::Field {
+            command,
+            sequence_number: header.sequence_number,
+            field: e.field,
+            offset: len - e.remaining.min(len),
+            kind: e.kind,
+        })?;
+        Ok(Pdu {
+            command_status: header.command_status,
+            sequence_number: header.sequence_number,
+            body,
+        })
+    }
+
+    /// command_length of the encoded PDU.
+    pub fn encoded_len(&self) -> usize {
+        HEADER_LEN + self.body.encoded_len()
+    }
+
+    /// Checks the PDU against the specification's rules without writing it.
+    pub fn validate(&self) -> Result<(), EncodeError> {
+        if !self.command_id().is_response()
+            && !(1..=MAX_SEQUENCE_NUMBER).contains(&self.sequence_number)
+        {
+            return Err(EncodeError::SequenceNumber(self.sequence_number));
+        }
+        self.body.validate()
+    }
+
+    /// Encodes the PDU into `buf` after checking it; returns the octets written. Nothing is
+    /// written when a check fails.
+    pub fn encode<B: BufMut>(&self, buf: &mut B) -> Result<usize, EncodeError> {
+        self.validate()?;
+        let len = self.encoded_len();
+        let command_length = u32::try_from(len).map_err(|_| EncodeError::PduTooLong(len))?;
+        Header {
+            command_length,
+            command_id: self.command_id().as_u32(),
+            command_status: self.command_status,
+            sequence_number: self.sequence_number,
+        }
+        .write(buf);
+        self.body.write(buf);
+        Ok(len)
+    }
+
+    /// Encodes the PDU into a new vector.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, EncodeError> {
+        let mut out = Vec::with_capacity(self.encoded_len());
+        self.encode(&mut out)?;
+        Ok(out)
+    }
+
+    /// Detaches from the frame the PDU was borrowed from.
+    pub fn into_owned(self) -> Pdu<'static> {
+        Pdu {
+            command_status: self.command_status,
+            sequence_number: self.sequence_number,
+            body: self.body.into_owned(),
+        }
+    }
+}

@@ -1,0 +1,506 @@
+//! The submit family (sections 4.4, 4.5): submit_sm, submit_multi and their responses,
+//! and the esm_class / registered_delivery bits they carry.
+
+use crate::command::CommandStatus;
+use crate::error::{EncodeError, FieldError, FieldErrorKind, PResult};
+use crate::octets::{c_octet, check_c_octet, int32, int8, put_c_octet, Octets};
+use crate::pdu::pdu_struct;
+use bytes::BufMut;
+
+pdu_struct! {
+    /// submit_sm (4.4.1). deliver_sm (4.6.1) has the same body, so
+    /// [`crate::pdu::DeliverSm`] is this struct too.
+    pub struct SubmitSm<'a> {
+        /// service_type (5.2.11), at most 6 octets with the NUL.
+        service_type: cstr(6),
+        /// source_addr_ton (5.2.5).
+        source_addr_ton: u8,
+        /// source_addr_npi (5.2.6).
+        source_addr_npi: u8,
+        /// source_addr (5.2.8), at most 21 octets with the NUL.
+        source_addr: cstr(21),
+        /// dest_addr_ton (5.2.5).
+        dest_addr_ton: u8,
+        /// dest_addr_npi (5.2.6).
+        dest_addr_npi: u8,
+        /// destination_addr (5.2.9), at most 21 octets with the NUL.
+        destination_addr: cstr(21),
+        /// esm_class (5.2.12): see [`esm_class`].
+        esm_class: u8,
+        /// protocol_id (5.2.13).
+        protocol_id: u8,
+        /// priority_flag (5.2.14).
+        priority_flag: u8,
+        /// schedule_delivery_time (5.2.15): empty or 16 characters of section 7.1.1.
+        schedule_delivery_time: cstr(17),
+        /// validity_period (5.2.16): empty or 16 characters of section 7.1.1.
+        validity_period: cstr(17),
+        /// registered_delivery (5.2.17): see [`registered_delivery`].
+        registered_delivery: u8,
+        /// replace_if_present_flag (5.2.18).
+        replace_if_present_flag: u8,
+        /// data_coding (5.2.19).
+        data_coding: u8,
+        /// sm_default_msg_id (5.2.20).
+        sm_default_msg_id: u8,
+        /// short_message (5.2.22), 0 to 254 octets; sm_length is its length.
+        short_message: sm,
+        /// Optional parameters (4.4.1, 5.3).
+        tlvs: tlvs,
+    }
+}
+
+pdu_struct! {
+    /// submit_sm_resp (4.4.2); deliver_sm_resp (4.6.2) and data_sm_resp (4.7.2) share it.
+    /// The optional part is empty in 3.4's submit_sm_resp and deliver_sm_resp but is kept
+    /// when an SMSC sends one.
+    pub struct SubmitSmResp<'a> {
+        /// message_id (5.2.23): the SMSC's id of the message, at most 65 octets with the NUL.
+        message_id: cstr(65),
+        /// Optional parameters.
+        tlvs: tlvs,
+    }
+}
+
+pdu_struct! {
+    /// submit_multi (4.5.1): one message to up to 254 destinations.
+    pub struct SubmitMulti<'a> {
+        /// service_type (5.2.11).
+        service_type: cstr(6),
+        /// source_addr_ton (5.2.5).
+        source_addr_ton: u8,
+        /// source_addr_npi (5.2.6).
+        source_addr_npi: u8,
+        /// source_addr (5.2.8).
+        source_addr: cstr(21),
+        /// number_of_dests (5.2.24) and the dest_address list (4.5.1.1), 1 to 254 entries.
+        dest_address: dests,
+        /// esm_class (5.2.12).
+        esm_class: u8,
+        /// protocol_id (5.2.13).
+        protocol_id: u8,
+        /// priority_flag (5.2.14).
+        priority_flag: u8,
+        /// schedule_delivery_time (5.2.15).
+        schedule_delivery_time: cstr(17),
+        /// validity_period (5.2.16).
+        validity_period: cstr(17),
+        /// registered_delivery (5.2.17).
+        registered_delivery: u8,
+        /// replace_if_present_flag (5.2.18).
+        replace_if_present_flag: u8,
+        /// data_coding (5.2.19).
+        data_coding: u8,
+        /// sm_default_msg_id (5.2.20).
+        sm_default_msg_id: u8,
+        /// short_message (5.2.22).
+        short_message: sm,
+        /// Optional parameters.
+        tlvs: tlvs,
+    }
+}
+
+pdu_struct! {
+    /// submit_multi_resp (4.5.2).
+    pub struct SubmitMultiResp<'a> {
+        /// message_id (5.2.23).
+        message_id: cstr(65),
+        /// no_unsuccess (5.2.26) and the unsuccess_sme list (4.5.2.1).
+        unsuccess_sme: unsuccess,
+    }
+}
+
+/// One destination of a submit_multi (4.5.1.1): dest_flag 1 (an SME address, table 4-14)
+/// or 2 (a distribution list name, table 4-15).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum DestAddress<'a> {
+    /// dest_flag = 1.
+    SmeAddress {
+        /// dest_addr_ton (5.2.5).
+        dest_addr_ton: u8,
+        /// dest_addr_npi (5.2.6).
+        dest_addr_npi: u8,
+        /// destination_addr (5.2.9), at most 21 octets with the NUL.
+        destination_addr: Octets<'a>,
+    },
+    /// dest_flag = 2.
+    DistributionList {
+        /// dl_name (5.2.27), at most 21 octets with the NUL.
+        dl_name: Octets<'a>,
+    },
+}
+
+impl DestAddress<'_> {
+    /// Detaches from the frame it was borrowed from.
+    pub fn into_owned(self) -> DestAddress<'static> {
+        match self {
+            DestAddress::SmeAddress {
+                dest_addr_ton,
+                dest_addr_npi,
+                destination_addr,
+            } => DestAddress::SmeAddress {
+                dest_addr_ton,
+                dest_addr_npi,
+                destination_addr: destination_addr.into_owned(),
+            },
+            DestAddress::DistributionList { dl_name } => DestAddress::DistributionList {
+                dl_name: dl_name.into_owned(),
+            },
+        }
+    }
+}
+
+/// One destination a submit_multi could not reach (4.5.2.1, table 4-17).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct UnsuccessSme<'a> {
+    /// dest_addr_ton (5.2.5).
+    pub dest_addr_ton: u8,
+    /// dest_addr_npi (5.2.6).
+    pub dest_addr_npi: u8,
+    /// destination_addr (5.2.9).
+    pub destination_addr: Octets<'a>,
+    /// error_status_code: why this destination failed (a 5.1.3 status).
+    pub error_status_code: CommandStatus,
+}
+
+impl UnsuccessSme<'_> {
+    /// Detaches from the frame it was borrowed from.
+    pub fn into_owned(self) -> UnsuccessSme<'static> {
+        UnsuccessSme {
+            destination_addr: self.destination_addr.into_owned(),
+            dest_addr_ton: self.dest_addr_ton,
+            dest_addr_npi: self.dest_addr_npi,
+            error_status_code: self.error_status_code,
+        }
+    }
+}
+
+/// The most destinations one submit_multi may carry (5.2.24).
+pub const MAX_DESTS: usize = 254;
+
+pub(crate) fn parse_dests(input: &[u8]) -> PResult<'_, Vec<DestAddress<'_>>> {
+    let (mut rest, count) = int8(input, "number_of_dests")?;
+    if count == 0 || count as usize > MAX_DESTS {
+        return Err(nom::Err::Error(FieldError::new(
+            "number_of_dests",
+            FieldErrorKind::Invalid("number_of_dests must be 1 to 254"),
+            input.len(),
+        )));
+    }
+    let mut dests = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let at = rest.len();
+        let (r, flag) = int8(rest, "dest_flag")?;
+        let (r, dest) = match flag {
+            1 => {
+                let (r, dest_addr_ton) = int8(r, "dest_addr_ton")?;
+                let (r, dest_addr_npi) = int8(r, "dest_addr_npi")?;
+                let (r, destination_addr) = c_octet(r, "destination_addr", 21)?;
+                (
+                    r,
+                    DestAddress::SmeAddress {
+                        dest_addr_ton,
+                        dest_addr_npi,
+                        destination_addr,
+                    },
+                )
+            }
+            2 => {
+                let (r, dl_name) = c_octet(r, "dl_name", 21)?;
+                (r, DestAddress::DistributionList { dl_name })
+            }
+            _ => {
+                return Err(nom::Err::Error(FieldError::new(
+                    "dest_flag",
+                    FieldErrorKind::Invalid("dest_flag must be 1 (SME address) or 2 (list)"),
+                    at,
+                )))
+            }
+        };
+        dests.push(dest);
+        rest = r;
+    }
+    Ok((rest, dests))
+}
+
+pub(crate) fn dests_len(dests: &[DestAddress<'_>]) -> usize {
+    1 + dests
+        .iter()
+        .map(|d| match d {
+            DestAddress::SmeAddress {
+                destination_addr, ..
+            } => 4 + destination_addr.len(),
+            DestAddress::DistributionList { dl_name } => 2 + dl_name.len(),
+        })
+        .sum::<usize>()
+}
+
+pub(crate) fn check_dests(dests: &[DestAddress<'_>]) -> Result<(), EncodeError> {
+    if dests.is_empty() || dests.len() > MAX_DESTS {
+        return Err(EncodeError::Invalid {
+            field: "number_of_dests",
+            reason: "submit_multi needs 1 to 254 destinations",
+        });
+    }
+    for d in dests {
+        match d {
+            DestAddress::SmeAddress {
+                destination_addr, ..
+            } => check_c_octet(destination_addr, "destination_addr", 21)?,
+            DestAddress::DistributionList { dl_name } => check_c_octet(dl_name, "dl_name", 21)?,
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn put_dests<B: BufMut>(buf: &mut B, dests: &[DestAddress<'_>]) {
+    buf.put_u8(dests.len() as u8);
+    for d in dests {
+        match d {
+            DestAddress::SmeAddress {
+                dest_addr_ton,
+                dest_addr_npi,
+                destination_addr,
+            } => {
+                buf.put_u8(1);
+                buf.put_u8(*dest_addr_ton);
+                buf.put_u8(*dest_addr_npi);
+                put_c_octet(buf, destination_addr);
+            }
+            DestAddress::DistributionList { dl_name } => {
+                buf.put_u8(2);
+                put_c_octet(buf, dl_name);
+            }
+        }
+    }
+}
+
+pub(crate) fn parse_unsuccess(input: &[u8]) -> PResult<'_, Vec<UnsuccessSme<'_>>> {
+    let (mut rest, count) = int8(input, "no_unsuccess")?;
+    let mut list = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let (r, dest_addr_ton) = int8(rest, "dest_addr_ton")?;
+        let (r, dest_addr_npi) = int8(r, "dest_addr_npi")?;
+        let (r, destination_addr) = c_octet(r, "destination_addr", 21)?;
+        let (r, code) = int32(r, "error_status_code")?;
+        list.push(UnsuccessSme {
+            dest_addr_ton,
+            dest_addr_npi,
+            destination_addr,
+            error_status_code: CommandStatus(code),
+        });
+        rest = r;
+    }
+    Ok((rest, list))
+}
+
+pub(crate) fn unsuccess_len(list: &[UnsuccessSme<'_>]) -> usize {
+    1 + list
+        .iter()
+        .map(|u| 7 + u.destination_addr.len())
+        .sum::<usize>()
+}
+
+pub(crate) fn check_unsuccess(list: &[UnsuccessSme<'_>]) -> Result<(), EncodeError> {
+    if list.len() > MAX_DESTS {
+        return Err(EncodeError::Invalid {
+            field: "no_unsuccess",
+            reason: "at most 254 unsuccessful destinations",
+        });
+    }
+    for u in list {
+        check_c_octet(&u.destination_addr, "destination_addr", 21)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn put_unsuccess<B: BufMut>(buf: &mut B, list: &[UnsuccessSme<'_>]) {
+    buf.put_u8(list.len() as u8);
+    for u in list {
+        buf.put_u8(u.dest_addr_ton);
+        buf.put_u8(u.dest_addr_npi);
+        put_c_octet(buf, &u.destination_addr);
+        buf.put_u32(u.error_status_code.0);
+    }
+}
+
+/// esm_class bits (section 5.2.12).
+pub mod esm_class {
+    /// Bits 1-0: messaging mode mask.
+    pub const MODE_MASK: u8 = 0x03;
+    /// Bits 5-2: message type mask.
+    pub const TYPE_MASK: u8 = 0x3c;
+    /// Message type: SMSC delivery receipt (xx0001xx), on deliver_sm and data_sm.
+    pub const DELIVERY_RECEIPT: u8 = 0x04;
+    /// Message type: SME delivery acknowledgement (xx0010xx).
+    pub const DELIVERY_ACK: u8 = 0x08;
+    /// Message type: SME manual/user acknowledgement (xx0100xx).
+    pub const MANUAL_ACK: u8 = 0x10;
+    /// Message type: conversation abort (xx0110xx).
+    pub const CONVERSATION_ABORT: u8 = 0x18;
+    /// Message type: intermediate delivery notification (xx1000xx).
+    pub const INTERMEDIATE_NOTIFICATION: u8 = 0x20;
+    /// Bit 6: UDHI, short_message begins with a User Data Header.
+    pub const UDHI: u8 = 0x40;
+    /// Bit 7: reply path.
+    pub const REPLY_PATH: u8 = 0x80;
+
+    /// True when esm_class marks a delivery receipt.
+    pub const fn is_delivery_receipt(esm_class: u8) -> bool {
+        esm_class & TYPE_MASK == DELIVERY_RECEIPT
+    }
+
+    /// True when esm_class marks an intermediate delivery notification.
+    pub const fn is_intermediate_notification(esm_class: u8) -> bool {
+        esm_class & TYPE_MASK == INTERMEDIATE_NOTIFICATION
+    }
+}
+
+/// registered_delivery bits (section 5.2.17).
+pub mod registered_delivery {
+    /// Bits 1-0: SMSC delivery receipt mask.
+    pub const RECEIPT_MASK: u8 = 0x03;
+    /// No SMSC delivery receipt.
+    pub const NO_RECEIPT: u8 = 0x00;
+    /// A receipt on final outcome, success or failure.
+    pub const RECEIPT_FINAL: u8 = 0x01;
+    /// A receipt only on failure.
+    pub const RECEIPT_ON_FAILURE: u8 = 0x02;
+    /// Bit 4: intermediate notification requested.
+    pub const INTERMEDIATE_NOTIFICATION: u8 = 0x10;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::DecodeError;
+    use crate::pdu::{Body, Pdu};
+    use crate::tlv::{Tlv, Tlvs};
+
+    fn submit() -> SubmitSm<'static> {
+        SubmitSm {
+            source_addr_ton: 5,
+            source_addr: "SMSGATE".into(),
+            dest_addr_ton: 1,
+            dest_addr_npi: 1,
+            destination_addr: "819012345678".into(),
+            registered_delivery: registered_delivery::RECEIPT_FINAL,
+            data_coding: 0x08,
+            short_message: Octets::from(vec![0x30, 0x42, 0x30, 0x44]),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn submit_sm_round_trips_with_tlvs() {
+        let mut sm = submit();
+        sm.tlvs = Tlvs::new()
+            .with(Tlv::UserMessageReference(42))
+            .expect("valid");
+        let pdu = Pdu::new(1, Body::SubmitSm(sm));
+        let bytes = pdu.to_bytes().expect("encodes");
+        let back = Pdu::decode(&bytes).expect("decodes");
+        assert_eq!(back, pdu);
+        assert_eq!(back.to_bytes().expect("encodes"), bytes);
+    }
+
+    #[test]
+    fn sm_length_past_the_body_is_rejected() {
+        let mut bytes = Pdu::new(1, Body::SubmitSm(submit()))
+            .to_bytes()
+            .expect("encodes");
+        // sm_length is the octet before the four short_message octets at the end.
+        let at = bytes.len() - 5;
+        bytes[at] = 10;
+        let err = Pdu::decode(&bytes).expect_err("mismatch");
+        assert!(matches!(
+            err,
+            DecodeError::Field {
+                kind: FieldErrorKind::SmLengthMismatch {
+                    sm_length: 10,
+                    available: 4
+                },
+                ..
+            }
+        ));
+        assert_eq!(err.command_status(), CommandStatus::ESME_RINVMSGLEN);
+    }
+
+    #[test]
+    fn short_message_over_254_is_refused_on_encode() {
+        let mut sm = submit();
+        sm.short_message = Octets::from(vec![b'a'; 255]);
+        assert!(matches!(
+            Pdu::new(1, Body::SubmitSm(sm)).to_bytes(),
+            Err(EncodeError::TooLong {
+                field: "short_message",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn submit_multi_and_resp_round_trip() {
+        let multi = SubmitMulti {
+            source_addr: "SMSGATE".into(),
+            dest_address: vec![
+                DestAddress::SmeAddress {
+                    dest_addr_ton: 1,
+                    dest_addr_npi: 1,
+                    destination_addr: "819011112222".into(),
+                },
+                DestAddress::DistributionList {
+                    dl_name: "staff".into(),
+                },
+            ],
+            short_message: "hi".into(),
+            ..Default::default()
+        };
+        let pdu = Pdu::new(3, Body::SubmitMulti(multi));
+        let bytes = pdu.to_bytes().expect("encodes");
+        assert_eq!(Pdu::decode(&bytes), Ok(pdu));
+
+        let resp = Pdu::new(
+            3,
+            Body::SubmitMultiResp(Some(SubmitMultiResp {
+                message_id: "m1".into(),
+                unsuccess_sme: vec![UnsuccessSme {
+                    dest_addr_ton: 1,
+                    dest_addr_npi: 1,
+                    destination_addr: "819011112222".into(),
+                    error_status_code: CommandStatus::ESME_RINVDSTADR,
+                }],
+            })),
+        );
+        let bytes = resp.to_bytes().expect("encodes");
+        assert_eq!(Pdu::decode(&bytes), Ok(resp));
+    }
+
+    #[test]
+    fn submit_multi_with_bad_dest_flag_is_rejected() {
+        let multi = SubmitMulti {
+            dest_address: vec![DestAddress::DistributionList {
+                dl_name: "x".into(),
+            }],
+            ..Default::default()
+        };
+        let mut bytes = Pdu::new(3, Body::SubmitMulti(multi))
+            .to_bytes()
+            .expect("encodes");
+        // header 16, service_type 1, ton 1, npi 1, source_addr 1, number_of_dests 1
+        bytes[21] = 3;
+        let err = Pdu::decode(&bytes).expect_err("bad flag");
+        assert!(matches!(
+            err,
+            DecodeError::Field {
+                field: "dest_flag",
+                offset: 21,
+                ..
+            }
+        ));
+        assert_eq!(err.command_status(), CommandStatus::ESME_RINVDESTFLAG);
+    }
+}

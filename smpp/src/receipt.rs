@@ -1,0 +1,1 @@
+//! Delivery receipts (Appendix B): parsed tolerantly, formatted strictly.

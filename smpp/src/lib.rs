@@ -24,6 +24,6 @@ pub mod codec;
 pub use command::{CommandId, CommandStatus};
 pub use error::{DecodeError, EncodeError, FieldErrorKind};
 pub use header::{Header, DEFAULT_MAX_PDU_LEN, HEADER_LEN};
-pub use octets::Octets;
+pub use octets::{parse_annotated_hex, HexError, Octets};
 pub use pdu::{Body, Pdu};
 pub use tlv::{Tag, Tlv, Tlvs};

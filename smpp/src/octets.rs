@@ -208,6 +208,59 @@ pub fn from_hex(s: &str) -> Result<Vec<u8>, usize> {
     Ok(out)
 }
 
+/// Why annotated hex could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HexError {
+    /// A character that is not a hex digit, outside a comment.
+    #[error("line {line}, column {column}: '{ch}' is not a hex digit")]
+    BadDigit {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column (in characters).
+        column: usize,
+        /// The character.
+        ch: char,
+    },
+    /// An odd number of hex digits in all.
+    #[error("odd number of hex digits ({digits})")]
+    OddDigits {
+        /// Digits read.
+        digits: usize,
+    },
+}
+
+/// Reads annotated hex, the form of `fixtures/pdus/*.hex`: `#` starts a comment that runs
+/// to the end of its line; whitespace is ignored; an odd number of digits is an error.
+pub fn parse_annotated_hex(text: &str) -> Result<Vec<u8>, HexError> {
+    let mut out = Vec::with_capacity(text.len() / 3);
+    let mut high: Option<u8> = None;
+    let mut digits = 0usize;
+    for (n, line) in text.lines().enumerate() {
+        let data = line.split('#').next().unwrap_or("");
+        for (col, ch) in data.chars().enumerate() {
+            if ch.is_whitespace() {
+                continue;
+            }
+            let Some(v) = ch.to_digit(16) else {
+                return Err(HexError::BadDigit {
+                    line: n + 1,
+                    column: col + 1,
+                    ch,
+                });
+            };
+            digits += 1;
+            match high.take() {
+                None => high = Some(v as u8),
+                Some(h) => out.push(h << 4 | v as u8),
+            }
+        }
+    }
+    if high.is_some() {
+        return Err(HexError::OddDigits { digits });
+    }
+    Ok(out)
+}
+
 // ---- nom field parsers (section 3.1 field types), each bounded before it takes ----
 
 /// An Integer of one octet.
@@ -371,6 +424,27 @@ mod tests {
         assert_eq!(to_hex(&[0x00, 0x1f, 0xa0]), "001fa0");
         assert_eq!(from_hex("0g"), Err(1));
         assert_eq!(from_hex("abc"), Err(3));
+    }
+
+    #[test]
+    fn annotated_hex_strips_comments_and_rejects_odd_digits() {
+        let text = "# bind\n0000001c   # command_length = 28\n00 00 00 09 # id\n";
+        assert_eq!(
+            parse_annotated_hex(text),
+            Ok(vec![0, 0, 0, 0x1c, 0, 0, 0, 9])
+        );
+        assert_eq!(
+            parse_annotated_hex("abc # x"),
+            Err(HexError::OddDigits { digits: 3 })
+        );
+        assert_eq!(
+            parse_annotated_hex("00\n0z"),
+            Err(HexError::BadDigit {
+                line: 2,
+                column: 2,
+                ch: 'z'
+            })
+        );
     }
 
     #[test]

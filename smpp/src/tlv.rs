@@ -7,6 +7,7 @@
 
 use crate::error::{EncodeError, FieldError, FieldErrorKind, PResult};
 use crate::octets::Octets;
+pub use crate::receipt::NetworkErrorCode;
 use bytes::BufMut;
 use std::borrow::Cow;
 use std::fmt;
@@ -187,7 +188,7 @@ tlvs! {
     /// ms_availability_status (5.3.2.30).
     MsAvailabilityStatus = 0x0422, "ms_availability_status", Int(1), u8;
     /// network_error_code (5.3.2.31).
-    NetworkErrorCode = 0x0423, "network_error_code", NetworkErrorCode, NetworkError;
+    NetworkErrorCode = 0x0423, "network_error_code", NetworkErrorCode, NetworkErrorCode;
     /// message_payload (5.3.2.32).
     MessagePayload = 0x0424, "message_payload", Octets(0, 0xFFFF), Octets<'a>;
     /// delivery_failure_reason (5.3.2.33).
@@ -210,17 +211,6 @@ tlvs! {
     ItsReplyType = 0x1380, "its_reply_type", Int(1), u8;
     /// its_session_info (5.3.2.43).
     ItsSessionInfo = 0x1383, "its_session_info", Octets(2, 2), Octets<'a>;
-}
-
-/// The value of network_error_code (section 5.3.2.31).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct NetworkError {
-    /// Network type: 1 ANSI-136 (access denied reason), 2 IS-95, 3 GSM, 4 ANSI-136 cause
-    /// code, 5 IS-95 cause code, 6 ANSI-41, 7 SMPP error, 8 message center specific.
-    pub network_type: u8,
-    /// The network's error code.
-    pub error_code: u16,
 }
 
 /// Builds a typed value from octets whose length the shape check already accepted.
@@ -263,14 +253,17 @@ impl<'a> FromValue<'a> for Octets<'a> {
         Octets::borrowed(v)
     }
 }
-impl FromValue<'_> for NetworkError {
+impl FromValue<'_> for NetworkErrorCode {
     fn from_value(v: &[u8]) -> Self {
         match v {
-            [t, a, b, ..] => NetworkError {
+            [t, a, b, ..] => NetworkErrorCode {
                 network_type: *t,
                 error_code: u16::from_be_bytes([*a, *b]),
             },
-            _ => NetworkError::default(),
+            _ => NetworkErrorCode {
+                network_type: 0,
+                error_code: 0,
+            },
         }
     }
 }
@@ -327,14 +320,14 @@ impl ToValue for Octets<'_> {
         self.into_owned()
     }
 }
-impl ToValue for NetworkError {
-    type Owned = NetworkError;
+impl ToValue for NetworkErrorCode {
+    type Owned = NetworkErrorCode;
     fn put(&self, tag: Tag, out: &mut Vec<u8>) {
         put_header(out, tag, 3);
         out.put_u8(self.network_type);
         out.put_u16(self.error_code);
     }
-    fn owned(self) -> NetworkError {
+    fn owned(self) -> NetworkErrorCode {
         self
     }
 }
@@ -573,7 +566,7 @@ impl<'a> Tlvs<'a> {
     }
 
     /// network_error_code.
-    pub fn network_error_code(&self) -> Option<NetworkError> {
+    pub fn network_error_code(&self) -> Option<NetworkErrorCode> {
         match self.get(Tag::NetworkErrorCode)? {
             Tlv::NetworkErrorCode(v) => Some(v),
             _ => None,

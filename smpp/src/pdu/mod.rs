@@ -19,7 +19,7 @@ pub mod submit;
 
 pub use bind::{Bind, BindResp, Outbind};
 pub use data::{DataSm, DataSmResp};
-pub use deliver::{DeliverSm, DeliverSmResp};
+pub use deliver::{delivery_report, DeliverSm, DeliverSmResp, DeliveryReport};
 pub use query::{CancelSm, QuerySm, QuerySmResp, ReplaceSm};
 pub use session::AlertNotification;
 pub use submit::{DestAddress, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp, UnsuccessSme};

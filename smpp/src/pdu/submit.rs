@@ -5,6 +5,7 @@ use crate::command::CommandStatus;
 use crate::error::{EncodeError, FieldError, FieldErrorKind, PResult};
 use crate::octets::{c_octet, check_c_octet, int32, int8, put_c_octet, Octets};
 use crate::pdu::pdu_struct;
+use crate::time::{SmppTime, TimeError};
 use bytes::BufMut;
 
 pdu_struct! {
@@ -107,6 +108,18 @@ pdu_struct! {
         message_id: cstr(65),
         /// no_unsuccess (5.2.26) and the unsuccess_sme list (4.5.2.1).
         unsuccess_sme: unsuccess,
+    }
+}
+
+impl SubmitSm<'_> {
+    /// schedule_delivery_time parsed (section 7.1.1); `Ok(None)` when empty (immediate).
+    pub fn schedule_delivery_time(&self) -> Result<Option<SmppTime>, TimeError> {
+        SmppTime::parse(self.schedule_delivery_time.as_bytes())
+    }
+
+    /// validity_period parsed (section 7.1.1); `Ok(None)` when empty (SMSC default).
+    pub fn validity_period(&self) -> Result<Option<SmppTime>, TimeError> {
+        SmppTime::parse(self.validity_period.as_bytes())
     }
 }
 
@@ -405,6 +418,19 @@ mod tests {
         let back = Pdu::decode(&bytes).expect("decodes");
         assert_eq!(back, pdu);
         assert_eq!(back.to_bytes().expect("encodes"), bytes);
+    }
+
+    #[test]
+    fn times_parse_into_types() {
+        let mut sm = submit();
+        assert_eq!(sm.validity_period(), Ok(None));
+        sm.validity_period = "000000001000000R".into();
+        let Ok(Some(SmppTime::Relative(rel))) = sm.validity_period() else {
+            panic!("relative time expected")
+        };
+        assert_eq!(rel.to_seconds(), 600);
+        sm.schedule_delivery_time = "2611251200".into();
+        assert!(sm.schedule_delivery_time().is_err());
     }
 
     #[test]

@@ -31,7 +31,11 @@ pub enum PduCommand {
 #[derive(Debug, Args)]
 pub struct DecodeArgs {
     /// PDUs as hex (whitespace and `# comments` allowed), or `-` to read the hex on stdin.
-    #[arg(value_name = "HEX", required_unless_present = "raw", conflicts_with = "raw")]
+    #[arg(
+        value_name = "HEX",
+        required_unless_present = "raw",
+        conflicts_with = "raw"
+    )]
     pub hex: Vec<String>,
     /// Read raw binary PDUs from FILE (`-` for stdin) instead of hex.
     #[arg(long, value_name = "FILE")]
@@ -506,7 +510,12 @@ fn u32_of(value: &Value, name: &str) -> Result<u32, Fault> {
     value
         .as_u64()
         .and_then(|n| u32::try_from(n).ok())
-        .ok_or_else(|| field(name, format!("{value} is not an integer from 0 to 4294967295")))
+        .ok_or_else(|| {
+            field(
+                name,
+                format!("{value} is not an integer from 0 to 4294967295"),
+            )
+        })
 }
 
 /// Deserializes `value` with the path of a failure as the field name.
@@ -626,12 +635,7 @@ fn typed_body(name: &str, body: Value) -> Result<Body<'static>, Fault> {
 
 /// Checks each informational field the input gave against the encoded PDU's.
 fn check_informational(input: &Value, output: &Value) -> Result<(), Fault> {
-    fn check(
-        input: &Value,
-        output: &Value,
-        keys: &[&str],
-        prefix: &str,
-    ) -> Result<(), Fault> {
+    fn check(input: &Value, output: &Value, keys: &[&str], prefix: &str) -> Result<(), Fault> {
         for key in keys {
             let Some(given) = input.get(*key) else {
                 continue;
@@ -700,7 +704,10 @@ fn tlv_entry_bytes(entry: &Value, at: &str) -> Result<Vec<u8>, Fault> {
         let tlv: Tlv<'static> = deserialize(json!({ "tag": "other", "value": value }), at)?;
         return match tlv {
             Tlv::Other { tag, value } => raw_entry(Tag(tag), value.as_bytes(), at),
-            _ => Err(field(format!("{at}.value"), "expected {\"tag\": n, \"value\": ...}")),
+            _ => Err(field(
+                format!("{at}.value"),
+                "expected {\"tag\": n, \"value\": ...}",
+            )),
         };
     }
     let tag = parse_tag(tag_value).ok_or_else(|| {
@@ -749,7 +756,12 @@ fn tlv_entry_bytes(entry: &Value, at: &str) -> Result<Vec<u8>, Fault> {
                 l.copy_from_slice(&len);
             }
         }
-        Some(other) => return Err(field(format!("{at}.nul"), format!("{other} is not a boolean"))),
+        Some(other) => {
+            return Err(field(
+                format!("{at}.nul"),
+                format!("{other} is not a boolean"),
+            ))
+        }
     }
     Ok(bytes)
 }
@@ -773,4 +785,196 @@ fn raw_entry(tag: Tag, value: &[u8], at: &str) -> Result<Vec<u8>, Fault> {
         ));
     }
     Ok(raw_tlv_bytes(tag.0, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smpp::pdu::{
+        AlertNotification, Bind, BindResp, CancelSm, DataSm, DestAddress, Outbind, QuerySm,
+        QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp, UnsuccessSme,
+    };
+    use smpp::tlv::NetworkError;
+    use smpp::Octets;
+
+    fn round_trip(bytes: &[u8]) -> Vec<u8> {
+        let mut values = Vec::new();
+        decode_all(bytes, |v| {
+            values.push(v);
+            Ok(())
+        })
+        .expect("decodes");
+        let text = values
+            .iter()
+            .map(|v| serde_json::to_string_pretty(v).expect("json"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut out = Vec::new();
+        encode_all(&text, |b| {
+            out.extend_from_slice(b);
+            Ok(())
+        })
+        .expect("encodes");
+        out
+    }
+
+    fn tlvs(list: Vec<Tlv<'static>>) -> Tlvs<'static> {
+        list.into_iter()
+            .collect::<Result<Tlvs<'static>, _>>()
+            .expect("valid tlvs")
+    }
+
+    #[test]
+    fn every_command_round_trips_through_the_json() {
+        let sm = SubmitSm {
+            source_addr: "SMSGATE".into(),
+            destination_addr: "819012345678".into(),
+            esm_class: 0x40,
+            data_coding: 8,
+            short_message: Octets::from(vec![5, 0, 3, 7, 2, 1, 0x30, 0x42]),
+            tlvs: tlvs(vec![
+                Tlv::SarMsgRefNum(7),
+                Tlv::NetworkErrorCode(NetworkError {
+                    network_type: 3,
+                    error_code: 1,
+                }),
+                Tlv::AlertOnMessageDelivery(()),
+                Tlv::CallbackNum(Octets::from(vec![1, 1, b'8', b'1'])),
+            ]),
+            ..Default::default()
+        };
+        let pdus = vec![
+            Pdu::new(1, Body::BindTransmitter(Bind::default())),
+            Pdu::new(1, Body::BindReceiver(Bind::default())),
+            Pdu::new(
+                1,
+                Body::BindTransceiverResp(Some(BindResp {
+                    system_id: "smsc".into(),
+                    tlvs: tlvs(vec![Tlv::ScInterfaceVersion(0x34)]),
+                })),
+            ),
+            Pdu::new(
+                2,
+                Body::Outbind(Outbind {
+                    system_id: "smsc".into(),
+                    password: "pw".into(),
+                }),
+            ),
+            Pdu::new(3, Body::SubmitSm(sm.clone())),
+            Pdu::new(4, Body::DeliverSm(sm)),
+            Pdu::new(
+                5,
+                Body::SubmitMulti(SubmitMulti {
+                    dest_address: vec![
+                        DestAddress::SmeAddress {
+                            dest_addr_ton: 1,
+                            dest_addr_npi: 1,
+                            destination_addr: "8190".into(),
+                        },
+                        DestAddress::DistributionList {
+                            dl_name: "staff".into(),
+                        },
+                    ],
+                    data_coding: 3,
+                    short_message: Octets::from(vec![0xE9]),
+                    ..Default::default()
+                }),
+            ),
+            Pdu::new(
+                5,
+                Body::SubmitMultiResp(Some(SubmitMultiResp {
+                    message_id: "m".into(),
+                    unsuccess_sme: vec![UnsuccessSme {
+                        destination_addr: "8190".into(),
+                        error_status_code: CommandStatus::ESME_RINVDSTADR,
+                        ..Default::default()
+                    }],
+                })),
+            ),
+            Pdu::new(
+                6,
+                Body::DataSm(DataSm {
+                    data_coding: 0,
+                    tlvs: tlvs(vec![Tlv::MessagePayload(Octets::from("long text"))]),
+                    ..Default::default()
+                }),
+            ),
+            Pdu::new(6, Body::DataSmResp(Some(SubmitSmResp::default()))),
+            Pdu::new(7, Body::QuerySm(QuerySm::default())),
+            Pdu::new(7, Body::QuerySmResp(Some(QuerySmResp::default()))),
+            Pdu::new(8, Body::CancelSm(CancelSm::default())),
+            Pdu::new(8, Body::CancelSmResp),
+            Pdu::new(
+                9,
+                Body::ReplaceSm(ReplaceSm {
+                    short_message: "new".into(),
+                    ..Default::default()
+                }),
+            ),
+            Pdu::new(10, Body::AlertNotification(AlertNotification::default())),
+            Pdu::new(11, Body::Unbind),
+            Pdu::with_status(11, CommandStatus(0x0401), Body::UnbindResp),
+            Pdu::generic_nack(0, CommandStatus::ESME_RINVCMDID),
+            Pdu::with_status(12, CommandStatus::ESME_RTHROTTLED, Body::SubmitSmResp(None)),
+        ];
+        let mut stream = Vec::new();
+        for pdu in &pdus {
+            let bytes = pdu.to_bytes().expect("encodes");
+            assert_eq!(round_trip(&bytes), bytes, "{pdu:?}");
+            stream.extend_from_slice(&bytes);
+        }
+        assert_eq!(round_trip(&stream), stream);
+    }
+
+    #[test]
+    fn every_known_tag_name_is_the_serde_variant_name() {
+        for &tag in Tag::KNOWN {
+            let name = tag.name().expect("named");
+            let err = serde_json::from_value::<Tlv<'static>>(json!({"tag": name, "value": []}))
+                .map(|_| String::new())
+                .unwrap_or_else(|e| e.to_string());
+            assert!(!err.contains("unknown variant"), "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn receipt_tlvs_and_payload_text_are_shown() {
+        let dsm = SubmitSm {
+            esm_class: 0x04,
+            tlvs: tlvs(vec![
+                Tlv::MessageState(5),
+                Tlv::MessagePayload(Octets::from("id:1 stat:UNDELIV")),
+            ]),
+            ..Default::default()
+        };
+        let pdu = Pdu::new(3, Body::DeliverSm(dsm));
+        let bytes = pdu.to_bytes().expect("encodes");
+        let json = pdu_json(&pdu, bytes.len() as u32).expect("json");
+        let list = &json["body"]["tlvs"];
+        assert_eq!(list[0]["value_name"], "UNDELIVERABLE");
+        assert_eq!(list[1]["text"], "id:1 stat:UNDELIV");
+        assert_eq!(json["body"]["sm_length"], 0);
+    }
+
+    #[test]
+    fn informational_fields_are_checked_on_encode() {
+        let bad = r#"{"command_length": 17, "command_id": "enquire_link", "sequence_number": 1}"#;
+        let err = encode_all(bad, |_| Ok(())).expect_err("wrong length");
+        assert!(err.to_string().contains("field command_length"), "{err}");
+        let good = r#"{"command_length": 16, "command_id": "enquire_link", "sequence_number": 1,
+                       "command_status_name": "ESME_ROK"}"#;
+        assert!(encode_all(good, |_| Ok(())).is_ok());
+    }
+
+    #[test]
+    fn json_errors_name_the_pdu_line_and_field() {
+        let text = "{\"command_id\": \"enquire_link\", \"sequence_number\": 1}\n\n  {\"command_id\": \"submit_sm\", \"sequence_number\": 2, \"body\": {\"esm_class\": 300}}";
+        let err = encode_all(text, |_| Ok(())).expect_err("esm_class too big");
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("PDU 2 (JSON at line 3): field body.esm_class"),
+            "{msg}"
+        );
+        assert_eq!(err.exit_code(), super::super::EXIT_BAD_INPUT);
+    }
 }

@@ -193,7 +193,9 @@ fn gsm7_unpacked(bytes: &[u8]) -> Option<String> {
 }
 
 fn ia5(bytes: &[u8]) -> Option<String> {
-    bytes.is_ascii().then(|| bytes.iter().map(|&b| char::from(b)).collect())
+    bytes
+        .is_ascii()
+        .then(|| bytes.iter().map(|&b| char::from(b)).collect())
 }
 
 fn latin1(bytes: &[u8]) -> Option<String> {
@@ -207,7 +209,9 @@ fn ucs2(bytes: &[u8]) -> Option<String> {
     let units = bytes
         .chunks_exact(2)
         .map(|pair| u16::from_be_bytes([pair[0], pair[1]]));
-    char::decode_utf16(units).collect::<Result<String, _>>().ok()
+    char::decode_utf16(units)
+        .collect::<Result<String, _>>()
+        .ok()
 }
 
 #[cfg(test)]
@@ -256,7 +260,10 @@ mod tests {
         assert_eq!(p.text.as_deref(), Some("hi"));
 
         let p = preview(0x40, 8, &[6, 8, 4, 0x12, 0x34, 3, 2, 0x30, 0x42]);
-        assert_eq!(p.udh.and_then(|u| u.concat).map(|c| c.reference), Some(0x1234));
+        assert_eq!(
+            p.udh.and_then(|u| u.concat).map(|c| c.reference),
+            Some(0x1234)
+        );
         assert_eq!(p.text.as_deref(), Some("\u{3042}"));
     }
 

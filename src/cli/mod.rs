@@ -1,0 +1,152 @@
+//! The command line of `smsgate` (clap, derive): `smsgate <subcommand>`, the typed errors
+//! of the subcommands, and their exit codes.
+//!
+//! Subcommands today: `pdu decode` and `pdu encode` (the operator's PDU tool, see
+//! docs/pdu-tool.md). `run`, `demo`, `send`, `verify` and `status` join them here.
+
+pub mod pdu;
+pub mod text_preview;
+
+use clap::{CommandFactory, Parser, Subcommand};
+use std::io::Write;
+use std::process::ExitCode;
+use thiserror::Error;
+
+/// smsgate: an SMS gateway holding SMPP 3.4 binds to carrier SMSCs.
+#[derive(Debug, Parser)]
+#[command(name = "smsgate", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do; with none, the help is printed.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands of `smsgate`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decode SMPP PDUs to JSON and encode them back (a debugging tool).
+    #[command(subcommand)]
+    Pdu(pdu::PduCommand),
+}
+
+/// Exit code for input that cannot be decoded or encoded (clap uses 2 for usage errors too).
+pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code for a failure to read or write (a missing file, a closed terminal).
+pub const EXIT_IO: u8 = 1;
+
+/// Why a subcommand failed. Each message names where: the PDU, its byte offset or JSON
+/// line, and the field.
+#[derive(Debug, Error)]
+pub enum CliError {
+    /// An input file or stdin could not be read.
+    #[error("cannot read {what}: {source}")]
+    Read {
+        /// What was being read ("stdin", a path).
+        what: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Output could not be written.
+    #[error("cannot write the output: {0}")]
+    Write(std::io::Error),
+    /// Text input that is not UTF-8.
+    #[error("{0} is not UTF-8 text (give binary PDUs with --raw)")]
+    NotUtf8(String),
+    /// Hex input with a bad digit or an odd number of digits.
+    #[error("bad hex in {input}: {source}")]
+    Hex {
+        /// Where the hex came from ("stdin", "the argument").
+        input: String,
+        /// The loader's error, with line and column.
+        source: smpp::HexError,
+    },
+    /// Input with no PDU in it.
+    #[error("no PDU in the input")]
+    Empty,
+    /// A PDU that does not decode.
+    #[error("PDU {index} at byte {offset}: {}", pdu::describe_decode_error(source))]
+    Decode {
+        /// 1-based number of the PDU in the input.
+        index: usize,
+        /// Offset of the PDU's first octet in the input.
+        offset: usize,
+        /// The codec's error.
+        source: smpp::DecodeError,
+    },
+    /// Text that is not JSON (serde_json's message gives the line and column).
+    #[error("bad JSON: {0}")]
+    Json(serde_json::Error),
+    /// A JSON PDU with a field that is missing, of the wrong type, or not allowed.
+    #[error("PDU {index} (JSON at line {line}): field {field}: {message}")]
+    JsonField {
+        /// 1-based number of the PDU in the input.
+        index: usize,
+        /// Line where the PDU's JSON starts.
+        line: usize,
+        /// The field, named as in the JSON (`body.destination_addr`, `body.tlvs[1]`).
+        field: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// A JSON PDU whose values break a rule of the specification.
+    #[error("PDU {index} (JSON at line {line}): {source}")]
+    Encode {
+        /// 1-based number of the PDU in the input.
+        index: usize,
+        /// Line where the PDU's JSON starts.
+        line: usize,
+        /// The codec's error, naming the field.
+        source: smpp::EncodeError,
+    },
+    /// A JSON PDU that encodes to octets the codec then refuses (an optional parameter with
+    /// a length its definition does not allow, given as raw hex).
+    #[error(
+        "PDU {index} (JSON at line {line}): the encoded PDU does not decode: {}",
+        pdu::describe_decode_error(source)
+    )]
+    Reencode {
+        /// 1-based number of the PDU in the input.
+        index: usize,
+        /// Line where the PDU's JSON starts.
+        line: usize,
+        /// The codec's error.
+        source: smpp::DecodeError,
+    },
+    /// A value that could not be turned into JSON (not expected to happen).
+    #[error("cannot build the JSON: {0}")]
+    ToJson(serde_json::Error),
+}
+
+impl CliError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Read { .. } | CliError::Write(_) | CliError::ToJson(_) => EXIT_IO,
+            _ => EXIT_BAD_INPUT,
+        }
+    }
+}
+
+/// Parses the command line, runs the subcommand and turns its outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => print_help(),
+        Some(Command::Pdu(cmd)) => pdu::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            // Nothing more can be done if stderr is gone too.
+            let _ = writeln!(std::io::stderr(), "error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn print_help() -> Result<(), CliError> {
+    let help = Cli::command().render_help();
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{help}").map_err(CliError::Write)
+}

@@ -1,0 +1,279 @@
+//! A readable preview of a message's octets for `smsgate pdu decode`: the UDH split off
+//! when esm_class has UDHI, and the text when data_coding names an alphabet we can read.
+//!
+//! TODO: switch to `smpp::text::decode(data_coding, bytes)` when the codec's text module
+//! lands; this is a deliberately minimal private stand-in (unpacked GSM 03.38 with its
+//! extension table, IA5, Latin-1, UCS-2) and has no other user.
+
+use serde::Serialize;
+
+/// esm_class bit 6, UDHI (section 5.2.12): the message begins with a User Data Header.
+pub const ESM_CLASS_UDHI: u8 = 0x40;
+
+/// What a message's octets say, as far as the preview can tell.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Preview {
+    /// The User Data Header, when esm_class has UDHI.
+    pub udh: Option<Udh>,
+    /// The alphabet the text was read in, when data_coding names one we know.
+    pub encoding: Option<&'static str>,
+    /// The text, when the octets (after the UDH) are valid in that alphabet.
+    pub text: Option<String>,
+}
+
+/// A User Data Header (3GPP TS 23.040 9.2.3.24): its octets and information elements.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Udh {
+    /// The whole header as hex, UDHL included.
+    pub hex: String,
+    /// The information elements in order.
+    pub elements: Vec<UdhElement>,
+    /// The concatenation IE (0x00 8-bit or 0x08 16-bit reference), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concat: Option<Concat>,
+    /// Why the header could not be read whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One information element of a UDH.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UdhElement {
+    /// The information element identifier.
+    pub iei: u8,
+    /// Its data as hex.
+    pub data: String,
+}
+
+/// A concatenated-message IE: which message, how many parts, which part this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Concat {
+    /// The reference number shared by every part.
+    pub reference: u16,
+    /// The number of parts.
+    pub total: u8,
+    /// This part's number, from 1.
+    pub seqnum: u8,
+}
+
+/// Previews `bytes` sent with `esm_class` and `data_coding`.
+pub fn preview(esm_class: u8, data_coding: u8, bytes: &[u8]) -> Preview {
+    let mut out = Preview::default();
+    let mut rest = bytes;
+    if esm_class & ESM_CLASS_UDHI != 0 {
+        let (udh, after) = split_udh(bytes);
+        let broken = udh.error.is_some();
+        out.udh = Some(udh);
+        if broken {
+            return out;
+        }
+        rest = after;
+    }
+    let Some((encoding, decode)) = alphabet(data_coding) else {
+        return out;
+    };
+    out.encoding = Some(encoding);
+    out.text = decode(rest);
+    out
+}
+
+type Decoder = fn(&[u8]) -> Option<String>;
+
+/// The alphabets of section 5.2.19 the preview reads.
+fn alphabet(data_coding: u8) -> Option<(&'static str, Decoder)> {
+    match data_coding {
+        0x00 => Some(("gsm7", gsm7_unpacked)),
+        0x01 => Some(("ia5", ia5)),
+        0x03 => Some(("latin1", latin1)),
+        0x08 => Some(("ucs2", ucs2)),
+        _ => None,
+    }
+}
+
+/// Splits a UDH off the front of `bytes` (UDHL, then IEs of iei, length, data).
+fn split_udh(bytes: &[u8]) -> (Udh, &[u8]) {
+    let mut udh = Udh {
+        hex: String::new(),
+        elements: Vec::new(),
+        concat: None,
+        error: None,
+    };
+    let Some((&udhl, tail)) = bytes.split_first() else {
+        udh.error = Some("UDHI is set but the message is empty".to_owned());
+        return (udh, bytes);
+    };
+    let Some(mut ies) = tail.get(..udhl as usize) else {
+        udh.hex = smpp::octets::to_hex(bytes);
+        udh.error = Some(format!(
+            "UDHL {udhl} runs past the {} octet(s) that follow it",
+            tail.len()
+        ));
+        return (udh, bytes);
+    };
+    udh.hex = smpp::octets::to_hex(&bytes[..=udhl as usize]);
+    while let [iei, len, more @ ..] = ies {
+        let Some(data) = more.get(..*len as usize) else {
+            udh.error = Some(format!(
+                "information element 0x{iei:02x} has length {len} but only {} octet(s) remain",
+                more.len()
+            ));
+            break;
+        };
+        udh.concat = udh.concat.or(match (iei, data) {
+            (0x00, [r, t, s]) => Some(Concat {
+                reference: u16::from(*r),
+                total: *t,
+                seqnum: *s,
+            }),
+            (0x08, [r0, r1, t, s]) => Some(Concat {
+                reference: u16::from_be_bytes([*r0, *r1]),
+                total: *t,
+                seqnum: *s,
+            }),
+            _ => None,
+        });
+        udh.elements.push(UdhElement {
+            iei: *iei,
+            data: smpp::octets::to_hex(data),
+        });
+        ies = &more[data.len()..];
+    }
+    if udh.error.is_none() && ies.len() == 1 {
+        udh.error = Some("a lone octet after the last information element".to_owned());
+    }
+    (udh, &tail[udhl as usize..])
+}
+
+/// GSM 03.38 default alphabet, one septet per octet (what SMPP short_message carries for
+/// data_coding 0 unless an SMSC says otherwise).
+const GSM7_BASIC: [char; 128] = [
+    '@', '£', '$', '¥', 'è', 'é', 'ù', 'ì', 'ò', 'Ç', '\n', 'Ø', 'ø', '\r', 'Å', 'å', //
+    'Δ', '_', 'Φ', 'Γ', 'Λ', 'Ω', 'Π', 'Ψ', 'Σ', 'Θ', 'Ξ', '\u{1b}', 'Æ', 'æ', 'ß', 'É', //
+    ' ', '!', '"', '#', '¤', '%', '&', '\'', '(', ')', '*', '+', ',', '-', '.', '/', //
+    '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', ':', ';', '<', '=', '>', '?', //
+    '¡', 'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O', //
+    'P', 'Q', 'R', 'S', 'T', 'U', 'V', 'W', 'X', 'Y', 'Z', 'Ä', 'Ö', 'Ñ', 'Ü', '§', //
+    '¿', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', //
+    'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 'ä', 'ö', 'ñ', 'ü', 'à', //
+];
+
+/// The GSM 03.38 extension table, reached by the escape septet 0x1B.
+fn gsm7_extension(septet: u8) -> Option<char> {
+    Some(match septet {
+        0x0A => '\u{0c}',
+        0x14 => '^',
+        0x28 => '{',
+        0x29 => '}',
+        0x2F => '\\',
+        0x3C => '[',
+        0x3D => '~',
+        0x3E => ']',
+        0x40 => '|',
+        0x65 => '€',
+        _ => return None,
+    })
+}
+
+fn gsm7_unpacked(bytes: &[u8]) -> Option<String> {
+    let mut out = String::with_capacity(bytes.len());
+    let mut iter = bytes.iter();
+    while let Some(&b) = iter.next() {
+        let basic = |s: u8| GSM7_BASIC.get(s as usize).copied();
+        if b == 0x1B {
+            // 03.38: an escape with no extension character shows the basic-table character.
+            match iter.next() {
+                Some(&s) => out.push(gsm7_extension(s).or_else(|| basic(s))?),
+                None => return None,
+            }
+        } else {
+            out.push(basic(b)?);
+        }
+    }
+    Some(out)
+}
+
+fn ia5(bytes: &[u8]) -> Option<String> {
+    bytes
+        .is_ascii()
+        .then(|| bytes.iter().map(|&b| char::from(b)).collect())
+}
+
+fn latin1(bytes: &[u8]) -> Option<String> {
+    Some(bytes.iter().map(|&b| char::from(b)).collect())
+}
+
+fn ucs2(bytes: &[u8]) -> Option<String> {
+    if bytes.len() % 2 != 0 {
+        return None;
+    }
+    let units = bytes
+        .chunks_exact(2)
+        .map(|pair| u16::from_be_bytes([pair[0], pair[1]]));
+    char::decode_utf16(units)
+        .collect::<Result<String, _>>()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gsm7_reads_basic_and_extension_characters() {
+        let p = preview(0, 0, &[0x00, 0x41, 0x1B, 0x65, 0x20, 0x11, 0x1B, 0x3C]);
+        assert_eq!(p.encoding, Some("gsm7"));
+        assert_eq!(p.text.as_deref(), Some("@A€ _["));
+        assert_eq!(preview(0, 0, &[0x80]).text, None);
+        assert_eq!(preview(0, 0, &[0x41, 0x1B]).text, None);
+    }
+
+    #[test]
+    fn ucs2_reads_surrogate_pairs_and_refuses_odd_lengths() {
+        let bytes: Vec<u8> = "日本😀".encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(preview(0, 8, &bytes).text.as_deref(), Some("日本😀"));
+        assert_eq!(preview(0, 8, &bytes[..3]).text, None);
+        assert_eq!(preview(0, 8, &[0xD8, 0x00]).text, None);
+    }
+
+    #[test]
+    fn ia5_and_latin1() {
+        assert_eq!(preview(0, 1, b"hi").text.as_deref(), Some("hi"));
+        assert_eq!(preview(0, 1, &[0xE9]).text, None);
+        assert_eq!(preview(0, 3, &[0xE9]).text.as_deref(), Some("é"));
+        assert_eq!(preview(0, 4, b"bin"), Preview::default());
+    }
+
+    #[test]
+    fn udh_is_split_off_and_concat_read() {
+        let p = preview(0x40, 0, &[5, 0, 3, 0x0a, 2, 1, b'h', b'i']);
+        let udh = p.udh.expect("udh");
+        assert_eq!(udh.hex, "0500030a0201");
+        assert_eq!(
+            udh.concat,
+            Some(Concat {
+                reference: 10,
+                total: 2,
+                seqnum: 1
+            })
+        );
+        assert_eq!(udh.error, None);
+        assert_eq!(p.text.as_deref(), Some("hi"));
+
+        let p = preview(0x40, 8, &[6, 8, 4, 0x12, 0x34, 3, 2, 0x30, 0x42]);
+        assert_eq!(
+            p.udh.and_then(|u| u.concat).map(|c| c.reference),
+            Some(0x1234)
+        );
+        assert_eq!(p.text.as_deref(), Some("\u{3042}"));
+    }
+
+    #[test]
+    fn broken_udh_is_reported_without_text() {
+        let p = preview(0x40, 0, &[9, 0, 3]);
+        assert!(p.udh.as_ref().and_then(|u| u.error.as_ref()).is_some());
+        assert_eq!(p.text, None);
+        let p = preview(0x40, 0, &[3, 0, 5, 1]);
+        assert!(p.udh.and_then(|u| u.error).is_some());
+        assert!(preview(0x40, 0, &[]).udh.and_then(|u| u.error).is_some());
+    }
+}

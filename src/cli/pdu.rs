@@ -794,7 +794,7 @@ mod tests {
         AlertNotification, Bind, BindResp, CancelSm, DataSm, DestAddress, Outbind, QuerySm,
         QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp, UnsuccessSme,
     };
-    use smpp::tlv::NetworkError;
+    use smpp::tlv::NetworkErrorCode as NetworkError;
     use smpp::Octets;
 
     fn round_trip(bytes: &[u8]) -> Vec<u8> {

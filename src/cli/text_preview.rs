@@ -1,11 +1,9 @@
 //! A readable preview of a message's octets for `smsgate pdu decode`: the UDH split off
 //! when esm_class has UDHI, and the text when data_coding names an alphabet we can read.
-//!
-//! TODO: switch to `smpp::text::decode(data_coding, bytes)` when the codec's text module
-//! lands; this is a deliberately minimal private stand-in (unpacked GSM 03.38 with its
-//! extension table, IA5, Latin-1, UCS-2) and has no other user.
+//! The alphabets are `smpp::text`'s; this module adds the labels and the UDH breakdown.
 
 use serde::Serialize;
+use smpp::text::Encoding;
 
 /// esm_class bit 6, UDHI (section 5.2.12): the message begins with a User Data Header.
 pub const ESM_CLASS_UDHI: u8 = 0x40;
@@ -69,25 +67,25 @@ pub fn preview(esm_class: u8, data_coding: u8, bytes: &[u8]) -> Preview {
         }
         rest = after;
     }
-    let Some((encoding, decode)) = alphabet(data_coding) else {
+    let Some((label, encoding)) = alphabet(data_coding) else {
         return out;
     };
-    out.encoding = Some(encoding);
-    out.text = decode(rest);
+    out.encoding = Some(label);
+    out.text = smpp::text::decode_as(encoding, rest).ok();
     out
 }
 
-type Decoder = fn(&[u8]) -> Option<String>;
-
-/// The alphabets of section 5.2.19 the preview reads.
-fn alphabet(data_coding: u8) -> Option<(&'static str, Decoder)> {
-    match data_coding {
-        0x00 => Some(("gsm7", gsm7_unpacked)),
-        0x01 => Some(("ia5", ia5)),
-        0x03 => Some(("latin1", latin1)),
-        0x08 => Some(("ucs2", ucs2)),
-        _ => None,
-    }
+/// The alphabet `data_coding` names (section 5.2.19, via `smpp::text`), with its label.
+fn alphabet(data_coding: u8) -> Option<(&'static str, Encoding)> {
+    let encoding = Encoding::from_data_coding(data_coding)?;
+    let label = match (data_coding, encoding) {
+        (0x01, _) => "ia5",
+        (_, Encoding::Gsm7) => "gsm7",
+        (_, Encoding::Latin1) => "latin1",
+        (_, Encoding::Ucs2) => "ucs2",
+        (_, Encoding::Octet) => return None,
+    };
+    Some((label, encoding))
 }
 
 /// Splits a UDH off the front of `bytes` (UDHL, then IEs of iei, length, data).
@@ -144,76 +142,6 @@ fn split_udh(bytes: &[u8]) -> (Udh, &[u8]) {
     (udh, &tail[udhl as usize..])
 }
 
-/// GSM 03.38 default alphabet, one septet per octet (what SMPP short_message carries for
-/// data_coding 0 unless an SMSC says otherwise).
-const GSM7_BASIC: [char; 128] = [
-    '@', '£', '$', '¥', 'è', 'é', 'ù', 'ì', 'ò', 'Ç', '\n', 'Ø', 'ø', '\r', 'Å', 'å', //
-    'Δ', '_', 'Φ', 'Γ', 'Λ', 'Ω', 'Π', 'Ψ', 'Σ', 'Θ', 'Ξ', '\u{1b}', 'Æ', 'æ', 'ß', 'É', //
-    ' ', '!', '"', '#', '¤', '%', '&', '\'', '(', ')', '*', '+', ',', '-', '.', '/', //
-    '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', ':', ';', '<', '=', '>', '?', //
-    '¡', 'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O', //
-    'P', 'Q', 'R', 'S', 'T', 'U', 'V', 'W', 'X', 'Y', 'Z', 'Ä', 'Ö', 'Ñ', 'Ü', '§', //
-    '¿', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', //
-    'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 'ä', 'ö', 'ñ', 'ü', 'à', //
-];
-
-/// The GSM 03.38 extension table, reached by the escape septet 0x1B.
-fn gsm7_extension(septet: u8) -> Option<char> {
-    Some(match septet {
-        0x0A => '\u{0c}',
-        0x14 => '^',
-        0x28 => '{',
-        0x29 => '}',
-        0x2F => '\\',
-        0x3C => '[',
-        0x3D => '~',
-        0x3E => ']',
-        0x40 => '|',
-        0x65 => '€',
-        _ => return None,
-    })
-}
-
-fn gsm7_unpacked(bytes: &[u8]) -> Option<String> {
-    let mut out = String::with_capacity(bytes.len());
-    let mut iter = bytes.iter();
-    while let Some(&b) = iter.next() {
-        let basic = |s: u8| GSM7_BASIC.get(s as usize).copied();
-        if b == 0x1B {
-            // 03.38: an escape with no extension character shows the basic-table character.
-            match iter.next() {
-                Some(&s) => out.push(gsm7_extension(s).or_else(|| basic(s))?),
-                None => return None,
-            }
-        } else {
-            out.push(basic(b)?);
-        }
-    }
-    Some(out)
-}
-
-fn ia5(bytes: &[u8]) -> Option<String> {
-    bytes
-        .is_ascii()
-        .then(|| bytes.iter().map(|&b| char::from(b)).collect())
-}
-
-fn latin1(bytes: &[u8]) -> Option<String> {
-    Some(bytes.iter().map(|&b| char::from(b)).collect())
-}
-
-fn ucs2(bytes: &[u8]) -> Option<String> {
-    if bytes.len() % 2 != 0 {
-        return None;
-    }
-    let units = bytes
-        .chunks_exact(2)
-        .map(|pair| u16::from_be_bytes([pair[0], pair[1]]));
-    char::decode_utf16(units)
-        .collect::<Result<String, _>>()
-        .ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,7 +152,8 @@ mod tests {
         assert_eq!(p.encoding, Some("gsm7"));
         assert_eq!(p.text.as_deref(), Some("@A€ _["));
         assert_eq!(preview(0, 0, &[0x80]).text, None);
-        assert_eq!(preview(0, 0, &[0x41, 0x1B]).text, None);
+        // smpp::text is tolerant: a lone trailing escape reads as a space.
+        assert_eq!(preview(0, 0, &[0x41, 0x1B]).text.as_deref(), Some("A "));
     }
 
     #[test]
@@ -238,7 +167,8 @@ mod tests {
     #[test]
     fn ia5_and_latin1() {
         assert_eq!(preview(0, 1, b"hi").text.as_deref(), Some("hi"));
-        assert_eq!(preview(0, 1, &[0xE9]).text, None);
+        // IA5 is read as Latin-1, its superset, so a stray high octet still shows.
+        assert_eq!(preview(0, 1, &[0xE9]).text.as_deref(), Some("é"));
         assert_eq!(preview(0, 3, &[0xE9]).text.as_deref(), Some("é"));
         assert_eq!(preview(0, 4, b"bin"), Preview::default());
     }

@@ -3,9 +3,8 @@
 //! those bytes too. Every command id of the specification has at least one fixture.
 
 use smpp::pdu::{
-    AlertNotification, Bind, BindResp, CancelSm, DataSm, DeliverSm, DestAddress, Outbind,
-    QuerySm, QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp,
-    UnsuccessSme,
+    AlertNotification, Bind, BindResp, CancelSm, DataSm, DeliverSm, DestAddress, Outbind, QuerySm,
+    QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp, UnsuccessSme,
 };
 use smpp::tlv::NetworkError;
 use smpp::{parse_annotated_hex, Body, CommandId, CommandStatus, Octets, Pdu, Tag, Tlv, Tlvs};
@@ -459,7 +458,11 @@ fn submit_sm_vendor_tlv() {
     let tags: Vec<Tag> = sm.tlvs.iter().map(|t| t.tag()).collect();
     assert_eq!(
         tags,
-        [Tag::UserMessageReference, Tag(0x1401), Tag::PrivacyIndicator]
+        [
+            Tag::UserMessageReference,
+            Tag(0x1401),
+            Tag::PrivacyIndicator
+        ]
     );
     assert_eq!(Tag(0x1401).name(), None);
     assert_eq!(sm.tlvs.user_message_reference(), Some(7));
@@ -858,8 +861,8 @@ fn every_command_id_has_a_fixture() {
 #[test]
 fn every_fixture_header_comment_agrees_with_its_bytes() {
     for name in fixture_files() {
-        let text = std::fs::read_to_string(fixture_dir().join(format!("{name}.hex")))
-            .expect("readable");
+        let text =
+            std::fs::read_to_string(fixture_dir().join(format!("{name}.hex"))).expect("readable");
         let bytes = load(&name);
         let pdu = Pdu::decode(&bytes).unwrap_or_else(|e| panic!("{name}.hex: {e}"));
         let first = text.lines().next().expect("a first line");

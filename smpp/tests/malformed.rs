@@ -95,7 +95,10 @@ fn field_error(bytes: &[u8], command: CommandId, sequence_number: u32) -> Decode
     );
     assert_eq!(err.command(), Some(command));
     assert_eq!(err.sequence_number(), Some(sequence_number));
-    assert!(err.framing_survives(), "a field error leaves the stream framed");
+    assert!(
+        err.framing_survives(),
+        "a field error leaves the stream framed"
+    );
     err
 }
 
@@ -233,10 +236,7 @@ fn unknown_command_id() {
     assert_eq!(err.command(), None);
     assert!(err.framing_survives());
     // What the session sends back: generic_nack, ESME_RINVCMDID, the same sequence number.
-    let nack = Pdu::generic_nack(
-        err.sequence_number().expect("known"),
-        err.command_status(),
-    );
+    let nack = Pdu::generic_nack(err.sequence_number().expect("known"), err.command_status());
     assert_eq!(
         nack.to_bytes().expect("encodes"),
         [0, 0, 0, 16, 0x80, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0x04, 0xd2]
@@ -378,7 +378,11 @@ fn system_id_longer_than_16() {
     let err = field_error(&bytes, CommandId::BindTransmitter, 2);
     assert_eq!(
         field_parts(&err),
-        ("system_id", 16, FieldErrorKind::TooLong { len: 17, max: 16 })
+        (
+            "system_id",
+            16,
+            FieldErrorKind::TooLong { len: 17, max: 16 }
+        )
     );
     assert_eq!(err.command_status(), CommandStatus::ESME_RINVSYSID);
     // One octet less fits.
@@ -399,7 +403,11 @@ fn password_longer_than_9() {
         ("password", 24, FieldErrorKind::TooLong { len: 10, max: 9 })
     );
     assert_eq!(err.command_status(), CommandStatus::ESME_RINVPASWD);
-    let fits = frame(BIND_TRANSMITTER, 2, &bind_body("smsgate", "12345678", "", ""));
+    let fits = frame(
+        BIND_TRANSMITTER,
+        2,
+        &bind_body("smsgate", "12345678", "", ""),
+    );
     assert!(Pdu::decode(&fits).is_ok());
 }
 

@@ -308,6 +308,17 @@ pub(crate) fn c_octet<'a>(
 #[inline]
 pub(crate) fn short_message(input: &[u8]) -> PResult<'_, Octets<'_>> {
     let (rest, sm_length) = int8(input, "sm_length")?;
+    // 5.2.21: sm_length is 0 to 254; 255 is "not allowed".
+    if sm_length as usize > MAX_SHORT_MESSAGE {
+        return Err(nom::Err::Error(FieldError::new(
+            "sm_length",
+            FieldErrorKind::TooLong {
+                len: sm_length as usize,
+                max: MAX_SHORT_MESSAGE,
+            },
+            input.len(),
+        )));
+    }
     if rest.len() < sm_length as usize {
         return Err(nom::Err::Error(FieldError::new(
             "short_message",

@@ -520,6 +520,14 @@ impl<'a> Tlvs<'a> {
                 reason: "value length not allowed by section 5.3.2",
             });
         }
+        if let (Some(Shape::CStr(_)), Some(value)) = (tlv.tag().shape(), encoded.get(4..)) {
+            // The value ends in the NUL written above; any earlier NUL ends it early.
+            if value[..value.len().saturating_sub(1)].contains(&0) {
+                return Err(EncodeError::EmbeddedNul {
+                    field: tlv.tag().name().unwrap_or("tlv"),
+                });
+            }
+        }
         if let Tlv::Other { tag, .. } = tlv {
             if Tag(tag).shape().is_some() {
                 return Err(EncodeError::Invalid {

@@ -6,7 +6,7 @@ use smpp::pdu::{
     AlertNotification, Bind, BindResp, CancelSm, DataSm, DeliverSm, DestAddress, Outbind, QuerySm,
     QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp, UnsuccessSme,
 };
-use smpp::tlv::NetworkError;
+use smpp::tlv::NetworkErrorCode as NetworkError;
 use smpp::{parse_annotated_hex, Body, CommandId, CommandStatus, Octets, Pdu, Tag, Tlv, Tlvs};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -12,7 +12,7 @@ use smpp::pdu::{
     AlertNotification, Bind, BindResp, CancelSm, DataSm, DestAddress, Outbind, QuerySm,
     QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp, UnsuccessSme,
 };
-use smpp::tlv::NetworkError;
+use smpp::tlv::NetworkErrorCode as NetworkError;
 use smpp::{Body, CommandId, CommandStatus, DecodeError, EncodeError, Octets, Pdu, Tag, Tlv, Tlvs};
 use std::collections::BTreeSet;
 

@@ -293,6 +293,14 @@ pub(crate) fn put_dests<B: BufMut>(buf: &mut B, dests: &[DestAddress<'_>]) {
 
 pub(crate) fn parse_unsuccess(input: &[u8]) -> PResult<'_, Vec<UnsuccessSme<'_>>> {
     let (mut rest, count) = int8(input, "no_unsuccess")?;
+    // No more destinations can fail than a submit_multi may carry (5.2.24).
+    if count as usize > MAX_DESTS {
+        return Err(nom::Err::Error(FieldError::new(
+            "no_unsuccess",
+            FieldErrorKind::Invalid("no_unsuccess must be 0 to 254"),
+            input.len(),
+        )));
+    }
     let mut list = Vec::with_capacity(count as usize);
     for _ in 0..count {
         let (r, dest_addr_ton) = int8(rest, "dest_addr_ton")?;

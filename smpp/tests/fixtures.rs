@@ -6,7 +6,7 @@ use smpp::pdu::{
     AlertNotification, Bind, BindResp, CancelSm, DataSm, DeliverSm, DestAddress, Outbind, QuerySm,
     QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp, UnsuccessSme,
 };
-use smpp::tlv::NetworkErrorCode as NetworkError;
+use smpp::tlv::NetworkErrorCode;
 use smpp::{parse_annotated_hex, Body, CommandId, CommandStatus, Octets, Pdu, Tag, Tlv, Tlvs};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -559,7 +559,7 @@ fn deliver_sm_receipt() {
                 tlvs: tlvs(vec![
                     Tlv::ReceiptedMessageId("5f3a9c1e".into()),
                     Tlv::MessageState(2),
-                    Tlv::NetworkErrorCode(NetworkError {
+                    Tlv::NetworkErrorCode(NetworkErrorCode {
                         network_type: 3,
                         error_code: 0,
                     }),
@@ -577,7 +577,7 @@ fn deliver_sm_receipt() {
     assert_eq!(dsm.tlvs.message_state(), Some(2));
     assert_eq!(
         dsm.tlvs.network_error_code(),
-        Some(NetworkError {
+        Some(NetworkErrorCode {
             network_type: 3,
             error_code: 0
         })

@@ -12,7 +12,7 @@ use smpp::pdu::{
     AlertNotification, Bind, BindResp, CancelSm, DataSm, DestAddress, Outbind, QuerySm,
     QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp, UnsuccessSme,
 };
-use smpp::tlv::NetworkErrorCode as NetworkError;
+use smpp::tlv::NetworkErrorCode;
 use smpp::{Body, CommandId, CommandStatus, DecodeError, EncodeError, Octets, Pdu, Tag, Tlv, Tlvs};
 use std::collections::BTreeSet;
 
@@ -88,7 +88,7 @@ fn tlv() -> impl Strategy<Value = Tlv<'static>> {
         1 => octets(0, 65).prop_map(Tlv::CallbackNumAtag),
         1 => octets(4, 19).prop_map(Tlv::CallbackNum),
         1 => (any::<u8>(), any::<u16>()).prop_map(|(network_type, error_code)| {
-            Tlv::NetworkErrorCode(NetworkError { network_type, error_code })
+            Tlv::NetworkErrorCode(NetworkErrorCode { network_type, error_code })
         }),
         1 => octets(0, 300).prop_map(Tlv::MessagePayload),
         1 => Just(Tlv::AlertOnMessageDelivery(())),

@@ -794,7 +794,7 @@ mod tests {
         AlertNotification, Bind, BindResp, CancelSm, DataSm, DestAddress, Outbind, QuerySm,
         QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp, UnsuccessSme,
     };
-    use smpp::tlv::NetworkErrorCode as NetworkError;
+    use smpp::tlv::NetworkErrorCode;
     use smpp::Octets;
 
     fn round_trip(bytes: &[u8]) -> Vec<u8> {
@@ -834,7 +834,7 @@ mod tests {
             short_message: Octets::from(vec![5, 0, 3, 7, 2, 1, 0x30, 0x42]),
             tlvs: tlvs(vec![
                 Tlv::SarMsgRefNum(7),
-                Tlv::NetworkErrorCode(NetworkError {
+                Tlv::NetworkErrorCode(NetworkErrorCode {
                     network_type: 3,
                     error_code: 1,
                 }),

@@ -337,8 +337,8 @@ fn raw_file_that_does_not_exist_is_an_io_error() {
 }
 
 #[test]
-fn no_subcommand_prints_help() {
-    let run = smsgate(&[], b"");
+fn help_lists_the_subcommands() {
+    let run = smsgate(&["--help"], b"");
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains("Usage: smsgate"), "{}", run.stdout);
     assert!(run.stdout.contains("pdu"), "{}", run.stdout);

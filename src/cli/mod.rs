@@ -1,13 +1,15 @@
 //! The command line of `smsgate` (clap, derive): `smsgate <subcommand>`, the typed errors
 //! of the subcommands, and their exit codes.
 //!
-//! Subcommands today: `pdu decode` and `pdu encode` (the operator's PDU tool, see
-//! docs/pdu-tool.md). `run`, `demo`, `send`, `verify` and `status` join them here.
+//! Subcommands today: `run` (the default: the service on its embedded default) and
+//! `pdu decode` / `pdu encode` (the operator's PDU tool, see docs/pdu-tool.md). `demo`,
+//! `send`, `verify` and `status` join them here.
 
 pub mod pdu;
+pub mod run;
 pub mod text_preview;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::process::ExitCode;
 use thiserror::Error;
@@ -16,7 +18,7 @@ use thiserror::Error;
 #[derive(Debug, Parser)]
 #[command(name = "smsgate", version, about, long_about = None)]
 pub struct Cli {
-    /// What to do; with none, the help is printed.
+    /// What to do; with none, `run` on the embedded default.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -24,6 +26,8 @@ pub struct Cli {
 /// The subcommands of `smsgate`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the service on its embedded default (the built-in simulated SMSC for now).
+    Run(run::RunArgs),
     /// Decode SMPP PDUs to JSON and encode them back (a debugging tool).
     #[command(subcommand)]
     Pdu(pdu::PduCommand),
@@ -112,6 +116,12 @@ pub enum CliError {
         /// The codec's error.
         source: smpp::DecodeError,
     },
+    /// A configuration or scenario that cannot be used, or a listener that cannot start.
+    #[error("{0}")]
+    Config(smsc_sim::SimError),
+    /// The async runtime or the signal handler could not be set up.
+    #[error("runtime: {0}")]
+    Runtime(std::io::Error),
     /// A value that could not be turned into JSON (not expected to happen).
     #[error("cannot build the JSON: {0}")]
     ToJson(serde_json::Error),
@@ -121,7 +131,10 @@ impl CliError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Read { .. } | CliError::Write(_) | CliError::ToJson(_) => EXIT_IO,
+            CliError::Read { .. }
+            | CliError::Write(_)
+            | CliError::ToJson(_)
+            | CliError::Runtime(_) => EXIT_IO,
             _ => EXIT_BAD_INPUT,
         }
     }
@@ -131,7 +144,8 @@ impl CliError {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => print_help(),
+        None => run::run(run::RunArgs::default()),
+        Some(Command::Run(args)) => run::run(args),
         Some(Command::Pdu(cmd)) => pdu::run(cmd),
     };
     match result {
@@ -143,10 +157,4 @@ pub fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
-}
-
-fn print_help() -> Result<(), CliError> {
-    let help = Cli::command().render_help();
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{help}").map_err(CliError::Write)
 }

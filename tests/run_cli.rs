@@ -1,0 +1,87 @@
+//! `smsgate run` (and `smsgate` alone): the service on its embedded default answers SMPP on
+//! the address it prints.
+
+use smpp::pdu::{Bind, Body};
+use smpp::{CommandStatus, Pdu};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// Kills the server when the test ends, however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn read_pdu(stream: &mut TcpStream) -> Pdu<'static> {
+    let mut len = [0u8; 4];
+    stream.read_exact(&mut len).expect("length");
+    let mut frame = len.to_vec();
+    frame.resize(u32::from_be_bytes(len) as usize, 0);
+    stream.read_exact(&mut frame[4..]).expect("body");
+    Pdu::decode(&frame).expect("decodes").into_owned()
+}
+
+#[test]
+fn run_serves_the_built_in_simulator_on_the_printed_address() {
+    let child = Command::new(env!("CARGO_BIN_EXE_smsgate"))
+        .args([
+            "run",
+            "--smpp-addr",
+            "127.0.0.1:0",
+            "--control-addr",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let mut server = Server(child);
+    let stdout = server.0.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
+    let addr: SocketAddr = line
+        .split("smpp on ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|a| a.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no smpp address in {line:?}"));
+
+    let mut stream = TcpStream::connect(addr).expect("connects");
+    // A bound on a broken server, not a wait for a condition: answers come at once.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let bind = Pdu::new(
+        1,
+        Body::BindTransceiver(Bind {
+            system_id: "smsgate".into(),
+            password: "secret".into(),
+            interface_version: 0x34,
+            ..Default::default()
+        }),
+    );
+    stream
+        .write_all(&bind.to_bytes().expect("encodes"))
+        .expect("sends");
+    let resp = read_pdu(&mut stream);
+    assert_eq!(resp.sequence_number, 1);
+    assert_eq!(resp.command_status, CommandStatus::ESME_ROK);
+    assert!(matches!(resp.body, Body::BindTransceiverResp(Some(_))));
+
+    stream
+        .write_all(&Pdu::new(2, Body::EnquireLink).to_bytes().expect("encodes"))
+        .expect("sends");
+    let resp = read_pdu(&mut stream);
+    assert_eq!(
+        (resp.sequence_number, resp.body),
+        (2, Body::EnquireLinkResp)
+    );
+}

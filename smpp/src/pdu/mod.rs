@@ -313,7 +313,7 @@ fn complete<'a, T>(
     parse: impl FnOnce(&'a [u8]) -> crate::error::PResult<'a, T>,
 ) -> Result<T, FieldError> {
     match parse(body) {
-        Ok((rest, value)) if rest.is_empty() => Ok(value),
+        Ok(([], value)) => Ok(value),
         Ok((rest, _)) => Err(FieldError::new(
             "body",
             FieldErrorKind::TrailingBytes { count: rest.len() },

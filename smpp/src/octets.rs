@@ -262,23 +262,35 @@ pub fn parse_annotated_hex(text: &str) -> Result<Vec<u8>, HexError> {
 }
 
 // ---- nom field parsers (section 3.1 field types), each bounded before it takes ----
+//
+// These are the innermost loops of every decode, so they split the slice themselves once
+// its length is checked rather than going through nom's `take`/`be_u*` combinators: the
+// combinators are not inlined across the crate boundary and cost a call and an error
+// conversion per field. The signatures stay nom's (`PResult`), so they compose as before.
 
 /// An Integer of one octet.
 #[inline]
 pub(crate) fn int8<'a>(input: &'a [u8], field: &'static str) -> PResult<'a, u8> {
-    nom::number::complete::be_u8::<_, FieldError>(input)
-        .map_err(|_| truncated(field, 1, input.len()))
+    match input.split_first() {
+        Some((&value, rest)) => Ok((rest, value)),
+        None => Err(truncated(field, 1, input.len())),
+    }
 }
 
 /// An Integer of four octets.
 #[inline]
 pub(crate) fn int32<'a>(input: &'a [u8], field: &'static str) -> PResult<'a, u32> {
-    nom::number::complete::be_u32::<_, FieldError>(input)
-        .map_err(|_| truncated(field, 4, input.len()))
+    match input.split_first_chunk::<4>() {
+        Some((value, rest)) => Ok((rest, u32::from_be_bytes(*value))),
+        None => Err(truncated(field, 4, input.len())),
+    }
 }
 
 /// A C-Octet String of at most `max` octets, NUL included (section 3.1: "a series of ASCII
 /// characters terminated with the NULL character").
+///
+/// One pass over at most `max` octets finds the NUL; the slow path that tells a string too
+/// long from one with no NUL at all runs only on error.
 #[inline]
 pub(crate) fn c_octet<'a>(
     input: &'a [u8],
@@ -286,22 +298,38 @@ pub(crate) fn c_octet<'a>(
     max: usize,
 ) -> PResult<'a, Octets<'a>> {
     let window = &input[..input.len().min(max)];
-    match window.iter().position(|&b| b == 0) {
-        Some(nul) => {
-            let (rest, value) = nom::bytes::complete::take::<_, _, FieldError>(nul)(input)?;
-            Ok((&rest[1..], Octets::borrowed(value)))
-        }
-        None => {
-            let kind = match input.iter().skip(window.len()).position(|&b| b == 0) {
-                Some(extra) => FieldErrorKind::TooLong {
-                    len: window.len() + extra + 1,
-                    max,
-                },
-                None => FieldErrorKind::MissingNul,
-            };
-            Err(nom::Err::Error(FieldError::new(field, kind, input.len())))
-        }
+    match find_nul(window) {
+        // `nul < window.len() <= input.len()`, so both slices are in bounds.
+        Some(nul) => Ok((&input[nul + 1..], Octets::borrowed(&input[..nul]))),
+        None => Err(c_octet_error(input, field, max, window.len())),
     }
+}
+
+/// The index of the first NUL in `bytes`. Fields are short (at most 65 octets but for
+/// additional_status_info_text), so a plain scan beats setting up a word-at-a-time search.
+#[inline(always)]
+fn find_nul(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == 0)
+}
+
+/// The error of a C-Octet String with no NUL in its first `scanned` (= min(len, max))
+/// octets: too long when a NUL comes later, missing its NUL otherwise.
+#[cold]
+#[inline(never)]
+fn c_octet_error(
+    input: &[u8],
+    field: &'static str,
+    max: usize,
+    scanned: usize,
+) -> nom::Err<FieldError> {
+    let kind = match find_nul(&input[scanned..]) {
+        Some(extra) => FieldErrorKind::TooLong {
+            len: scanned + extra + 1,
+            max,
+        },
+        None => FieldErrorKind::MissingNul,
+    };
+    nom::Err::Error(FieldError::new(field, kind, input.len()))
 }
 
 /// sm_length followed by that many octets of short_message (sections 5.2.21, 5.2.22).
@@ -309,19 +337,25 @@ pub(crate) fn c_octet<'a>(
 pub(crate) fn short_message(input: &[u8]) -> PResult<'_, Octets<'_>> {
     let (rest, sm_length) = int8(input, "sm_length")?;
     if rest.len() < sm_length as usize {
-        return Err(nom::Err::Error(FieldError::new(
-            "short_message",
-            FieldErrorKind::SmLengthMismatch {
-                sm_length,
-                available: rest.len(),
-            },
-            rest.len(),
-        )));
+        return Err(sm_length_mismatch(sm_length, rest.len()));
     }
-    let (rest, sm) = nom::bytes::complete::take::<_, _, FieldError>(sm_length as usize)(rest)?;
+    let (sm, rest) = rest.split_at(sm_length as usize);
     Ok((rest, Octets::borrowed(sm)))
 }
 
+#[cold]
+fn sm_length_mismatch(sm_length: u8, available: usize) -> nom::Err<FieldError> {
+    nom::Err::Error(FieldError::new(
+        "short_message",
+        FieldErrorKind::SmLengthMismatch {
+            sm_length,
+            available,
+        },
+        available,
+    ))
+}
+
+#[cold]
 fn truncated(field: &'static str, needed: usize, available: usize) -> nom::Err<FieldError> {
     nom::Err::Error(FieldError::new(
         field,

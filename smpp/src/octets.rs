@@ -380,10 +380,29 @@ pub(crate) fn check_c_octet(
             max,
         });
     }
-    if value.as_bytes().contains(&0) {
+    if has_nul(value.as_bytes()) {
         return Err(EncodeError::EmbeddedNul { field });
     }
     Ok(())
+}
+
+/// True when `bytes` holds a NUL, tested eight octets at a time: a word has a zero byte
+/// exactly when `(w - 0x0101..01) & !w & 0x8080..80` is non-zero (the subtraction borrows
+/// into the high bit of a zero byte, and `!w` drops bytes whose high bit was already set).
+/// A string of 8 octets or more is covered by whole words, the last one overlapping the one
+/// before it; a shorter one by a branch-free scan.
+#[inline]
+fn has_nul(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let word_has_zero = |w: &[u8]| {
+        let w = u64::from_ne_bytes(w.try_into().expect("8 octets"));
+        w.wrapping_sub(ONES) & !w & HIGHS != 0
+    };
+    match bytes.len() {
+        0..=7 => bytes.iter().fold(false, |nul, &b| nul | (b == 0)),
+        n => bytes.chunks_exact(8).any(word_has_zero) || word_has_zero(&bytes[n - 8..]),
+    }
 }
 
 /// The most octets a short_message may hold (section 5.2.21: sm_length 0 to 254).
@@ -402,10 +421,12 @@ pub(crate) fn check_short_message(value: &Octets<'_>) -> Result<(), EncodeError>
     Ok(())
 }
 
-/// Writes a C-Octet String and its NUL.
+/// Writes a C-Octet String and its NUL. Empty strings (most optional fields) cost one store.
 #[inline]
 pub(crate) fn put_c_octet<B: BufMut>(buf: &mut B, value: &Octets<'_>) {
-    buf.put_slice(value.as_bytes());
+    if !value.is_empty() {
+        buf.put_slice(value.as_bytes());
+    }
     buf.put_u8(0);
 }
 
@@ -479,6 +500,21 @@ mod tests {
                 ch: 'z'
             })
         );
+    }
+
+    #[test]
+    fn has_nul_finds_a_nul_at_every_position_of_every_length() {
+        for len in 0..=40 {
+            let clean = vec![0x80u8 | 0x01; len];
+            assert!(!has_nul(&clean), "no NUL in {len} octets");
+            assert!(!has_nul(&vec![0xffu8; len]));
+            assert!(!has_nul(&vec![0x01u8; len]));
+            for at in 0..len {
+                let mut bytes = clean.clone();
+                bytes[at] = 0;
+                assert!(has_nul(&bytes), "NUL at {at} of {len}");
+            }
+        }
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! declared with [`pdu_struct!`], which writes the bounded nom parser, the length, the
 //! encode-time checks and the writer from one list of fields in the order of the spec's
 //! table, so the four can never disagree.
+//!
+//! Encoding walks the fields twice: once to check them and add up their length (a single
+//! pass, [`Body::checked_len`]), once to write them behind the header.
 
 use crate::command::{CommandId, CommandStatus};
 use crate::error::{DecodeError, EncodeError, FieldError, FieldErrorKind};
@@ -57,11 +60,17 @@ macro_rules! pdu_struct {
                 0 $( + $crate::pdu::field_len!(&self.$field, $kind) )*
             }
 
-            /// Checks every field against its maximum before anything is written.
+            /// Checks every field against its maximum, in wire order, and returns the
+            /// octets the fields take: the checks and the length in one pass, before
+            /// anything is written.
             #[inline]
-            pub(crate) fn validate(&self) -> Result<(), $crate::error::EncodeError> {
-                $( $crate::pdu::field_check!(&self.$field, stringify!($field), $kind $(, $max)?); )*
-                Ok(())
+            pub(crate) fn checked_len(&self) -> Result<usize, $crate::error::EncodeError> {
+                let len = 0;
+                $(
+                    $crate::pdu::field_check!(&self.$field, stringify!($field), $kind $(, $max)?);
+                    let len = len + $crate::pdu::field_len!(&self.$field, $kind);
+                )*
+                Ok(len)
             }
 
             /// Writes the fields.
@@ -263,11 +272,13 @@ macro_rules! bodies {
                 }
             }
 
-            fn validate(&self) -> Result<(), EncodeError> {
+            /// Checks every field and returns the octets of the body: what
+            /// [`Body::encoded_len`] gives, once the body is known to be encodable.
+            fn checked_len(&self) -> Result<usize, EncodeError> {
                 match self {
-                    $( Body::$uvariant => Ok(()), )*
-                    $( Body::$rvariant(b) => b.validate(), )*
-                    $( Body::$svariant(b) => b.as_ref().map_or(Ok(()), |b| b.validate()), )*
+                    $( Body::$uvariant => Ok(0), )*
+                    $( Body::$rvariant(b) => b.checked_len(), )*
+                    $( Body::$svariant(b) => b.as_ref().map_or(Ok(0), |b| b.checked_len()), )*
                 }
             }
 
@@ -405,19 +416,23 @@ impl<'a> Pdu<'a> {
 
     /// Checks the PDU against the specification's rules without writing it.
     pub fn validate(&self) -> Result<(), EncodeError> {
+        self.checked_len().map(drop)
+    }
+
+    /// Checks the PDU and returns its command_length, in one pass over the fields.
+    fn checked_len(&self) -> Result<usize, EncodeError> {
         if !self.command_id().is_response()
             && !(1..=MAX_SEQUENCE_NUMBER).contains(&self.sequence_number)
         {
             return Err(EncodeError::SequenceNumber(self.sequence_number));
         }
-        self.body.validate()
+        Ok(HEADER_LEN + self.body.checked_len()?)
     }
 
     /// Encodes the PDU into `buf` after checking it; returns the octets written. Nothing is
     /// written when a check fails.
     pub fn encode<B: BufMut>(&self, buf: &mut B) -> Result<usize, EncodeError> {
-        self.validate()?;
-        let len = self.encoded_len();
+        let len = self.checked_len()?;
         let command_length = u32::try_from(len).map_err(|_| EncodeError::PduTooLong(len))?;
         Header {
             command_length,

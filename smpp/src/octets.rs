@@ -421,20 +421,20 @@ pub(crate) fn check_short_message(value: &Octets<'_>) -> Result<(), EncodeError>
     Ok(())
 }
 
-/// Writes a C-Octet String and its NUL. Empty strings (most optional fields) cost one store.
+/// Writes a C-Octet String and its NUL.
 #[inline]
 pub(crate) fn put_c_octet<B: BufMut>(buf: &mut B, value: &Octets<'_>) {
-    if !value.is_empty() {
-        buf.put_slice(value.as_bytes());
-    }
+    put_octets(buf, value.as_bytes());
     buf.put_u8(0);
 }
 
-/// Writes sm_length and short_message.
+/// Writes the octets of a string field, nothing else. Empty ones (most optional fields)
+/// skip the copy altogether.
 #[inline]
-pub(crate) fn put_short_message<B: BufMut>(buf: &mut B, value: &Octets<'_>) {
-    buf.put_u8(value.len() as u8);
-    buf.put_slice(value.as_bytes());
+pub(crate) fn put_octets<B: BufMut>(buf: &mut B, value: &[u8]) {
+    if !value.is_empty() {
+        buf.put_slice(value);
+    }
 }
 
 #[cfg(test)]

@@ -76,7 +76,7 @@ macro_rules! pdu_struct {
             /// Writes the fields.
             #[inline]
             pub(crate) fn write<B: bytes::BufMut>(&self, buf: &mut B) {
-                $( $crate::pdu::field_write!(buf, &self.$field, $kind); )*
+                $crate::pdu::write_fields!(buf, self, []; $( $field: $kind, )*);
             }
 
             /// Detaches from the frame the fields were borrowed from.
@@ -160,16 +160,48 @@ macro_rules! field_check {
 }
 pub(crate) use field_check;
 
+/// Writes the fields of a [`pdu_struct!`] in order, coalescing every run of fixed-size
+/// octets (Integers, a C-Octet String's NUL, sm_length) into one `put_slice` of a
+/// stack array, so that a body like submit_sm's costs five capacity checks, not nineteen.
+///
+/// A muncher: `[$acc]` holds the octets waiting to be written; a field of variable length
+/// writes them first, then its own octets.
+macro_rules! write_fields {
+    ($b:ident, $s:ident, [$($acc:expr),*];) => {
+        $crate::pdu::put_octets!($b, [$($acc),*])
+    };
+    ($b:ident, $s:ident, [$($acc:expr),*]; $field:ident: u8, $($rest:tt)*) => {
+        $crate::pdu::write_fields!($b, $s, [$($acc,)* $s.$field]; $($rest)*)
+    };
+    ($b:ident, $s:ident, [$($acc:expr),*]; $field:ident: cstr, $($rest:tt)*) => {
+        $crate::pdu::put_octets!($b, [$($acc),*]);
+        $crate::octets::put_octets($b, $s.$field.as_bytes());
+        $crate::pdu::write_fields!($b, $s, [0u8]; $($rest)*)
+    };
+    ($b:ident, $s:ident, [$($acc:expr),*]; $field:ident: sm, $($rest:tt)*) => {
+        $crate::pdu::put_octets!($b, [$($acc,)* $s.$field.len() as u8]);
+        $crate::octets::put_octets($b, $s.$field.as_bytes());
+        $crate::pdu::write_fields!($b, $s, []; $($rest)*)
+    };
+    ($b:ident, $s:ident, [$($acc:expr),*]; $field:ident: $kind:ident, $($rest:tt)*) => {
+        $crate::pdu::put_octets!($b, [$($acc),*]);
+        $crate::pdu::field_write!($b, &$s.$field, $kind);
+        $crate::pdu::write_fields!($b, $s, []; $($rest)*)
+    };
+}
+pub(crate) use write_fields;
+
+/// Puts a run of octets known at compile time to be of fixed length (none: nothing).
+macro_rules! put_octets {
+    ($b:ident, []) => {};
+    ($b:ident, [$($octet:expr),+]) => {
+        $b.put_slice(&[$($octet),+])
+    };
+}
+pub(crate) use put_octets;
+
+/// Writes the variable-length fields [`write_fields!`] does not write itself.
 macro_rules! field_write {
-    ($b:ident, $v:expr, u8) => {
-        $b.put_u8(*$v)
-    };
-    ($b:ident, $v:expr, cstr) => {
-        $crate::octets::put_c_octet($b, $v)
-    };
-    ($b:ident, $v:expr, sm) => {
-        $crate::octets::put_short_message($b, $v)
-    };
     ($b:ident, $v:expr, dests) => {
         $crate::pdu::submit::put_dests($b, $v)
     };
@@ -177,7 +209,7 @@ macro_rules! field_write {
         $crate::pdu::submit::put_unsuccess($b, $v)
     };
     ($b:ident, $v:expr, tlvs) => {
-        $b.put_slice($v.as_bytes())
+        $crate::octets::put_octets($b, $v.as_bytes())
     };
 }
 pub(crate) use field_write;
@@ -243,6 +275,7 @@ macro_rules! bodies {
 
         impl<'a> Body<'a> {
             /// The command_id of this body.
+            #[inline]
             pub fn command_id(&self) -> CommandId {
                 match self {
                     $( Body::$uvariant => CommandId::$uvariant, )*
@@ -368,6 +401,7 @@ impl<'a> Pdu<'a> {
     }
 
     /// The command_id.
+    #[inline]
     pub fn command_id(&self) -> CommandId {
         self.body.command_id()
     }
@@ -459,5 +493,65 @@ impl<'a> Pdu<'a> {
             sequence_number: self.sequence_number,
             body: self.body.into_owned(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::octets::Octets;
+    use crate::tlv::{Tlv, Tlvs};
+
+    /// The writer coalesces fixed-size runs; this spells out section 4.4.1 field by field,
+    /// with every field set and every Integer distinct, so a run written out of place shows.
+    #[test]
+    fn submit_sm_is_laid_out_as_table_4_10() {
+        let sm = SubmitSm {
+            service_type: "CMT".into(),
+            source_addr_ton: 0x11,
+            source_addr_npi: 0x12,
+            source_addr: "SMSGATE".into(),
+            dest_addr_ton: 0x13,
+            dest_addr_npi: 0x14,
+            destination_addr: "819012345678".into(),
+            esm_class: 0x15,
+            protocol_id: 0x16,
+            priority_flag: 0x17,
+            schedule_delivery_time: "261125120000000+".into(),
+            validity_period: "000001000000000R".into(),
+            registered_delivery: 0x18,
+            replace_if_present_flag: 0x19,
+            data_coding: 0x1a,
+            sm_default_msg_id: 0x1b,
+            short_message: Octets::from(&[0x30, 0x42]),
+            tlvs: Tlvs::new()
+                .with(Tlv::UserMessageReference(0x0102))
+                .expect("valid"),
+        };
+        let mut body = Vec::new();
+        for part in [
+            &b"CMT\0"[..],
+            &[0x11, 0x12],
+            b"SMSGATE\0",
+            &[0x13, 0x14],
+            b"819012345678\0",
+            &[0x15, 0x16, 0x17],
+            b"261125120000000+\0",
+            b"000001000000000R\0",
+            &[0x18, 0x19, 0x1a, 0x1b],
+            &[2, 0x30, 0x42],
+            &[0x02, 0x04, 0x00, 0x02, 0x01, 0x02],
+        ] {
+            body.extend_from_slice(part);
+        }
+        let mut expected = Vec::new();
+        expected.extend_from_slice(&(16 + body.len() as u32).to_be_bytes());
+        expected.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 9]);
+        expected.extend_from_slice(&body);
+
+        let pdu = Pdu::new(9, Body::SubmitSm(sm));
+        assert_eq!(pdu.encoded_len(), expected.len());
+        assert_eq!(pdu.to_bytes().expect("encodes"), expected);
+        assert_eq!(Pdu::decode(&expected), Ok(pdu));
     }
 }

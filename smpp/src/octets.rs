@@ -387,41 +387,29 @@ pub(crate) fn check_c_octet(
     Ok(())
 }
 
-/// True when `bytes` holds a NUL (the encode-time check of every C-Octet String), a word
-/// at a time: 64-bit words for 8 octets or more, two 32-bit ones for 4 to 7, the last word
-/// overlapping the one before it either way; shorter strings are scanned.
+/// Eight `0x01` octets: with [`HIGHS`], the "has a zero byte" test on a 64-bit word.
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+/// Eight `0x80` octets.
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// True when eight octets hold a zero: `(w - 0x0101..01) & !w & 0x8080..80` is non-zero
+/// exactly then (the subtraction borrows into the high bit of a zero byte; `!w` drops the
+/// bytes whose high bit was set already).
+#[inline(always)]
+fn word_has_nul(word: &[u8]) -> bool {
+    let w = u64::from_ne_bytes(word.try_into().expect("8 octets"));
+    w.wrapping_sub(ONES) & !w & HIGHS != 0
+}
+
+/// True when `bytes` holds a NUL (the encode-time check of every C-Octet String): whole
+/// words, the last one overlapping the one before it, for a string of eight octets or
+/// more; a branch-free scan for a shorter one.
 #[inline]
 fn has_nul(bytes: &[u8]) -> bool {
-    let word64 = |w: &[u8]| u64::from_ne_bytes(w.try_into().expect("8 octets"));
-    let word32 = |w: &[u8]| u32::from_ne_bytes(w.try_into().expect("4 octets"));
     match bytes.len() {
-        0..=3 => bytes.iter().fold(false, |nul, &b| nul | (b == 0)),
-        n @ 4..=7 => {
-            (zero_byte_mask32(word32(&bytes[..4])) | zero_byte_mask32(word32(&bytes[n - 4..]))) != 0
-        }
-        n => {
-            bytes
-                .chunks_exact(8)
-                .any(|w| zero_byte_mask64(word64(w)) != 0)
-                || zero_byte_mask64(word64(&bytes[n - 8..])) != 0
-        }
+        0..=7 => bytes.iter().fold(false, |nul, &b| nul | (b == 0)),
+        n => bytes.chunks_exact(8).any(word_has_nul) || word_has_nul(&bytes[n - 8..]),
     }
-}
-
-/// Non-zero exactly when a byte of `w` is zero: `(w - 0x0101..01) & !w & 0x8080..80` (the
-/// subtraction borrows into the high bit of a zero byte; `!w` drops the bytes whose high
-/// bit was set already).
-#[inline(always)]
-const fn zero_byte_mask64(w: u64) -> u64 {
-    const ONES: u64 = u64::MAX / 0xff;
-    w.wrapping_sub(ONES) & !w & (ONES << 7)
-}
-
-/// [`zero_byte_mask64`] for four octets.
-#[inline(always)]
-const fn zero_byte_mask32(w: u32) -> u32 {
-    const ONES: u32 = u32::MAX / 0xff;
-    w.wrapping_sub(ONES) & !w & (ONES << 7)
 }
 
 /// The most octets a short_message may hold (section 5.2.21: sm_length 0 to 254).

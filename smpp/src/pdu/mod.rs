@@ -315,11 +315,31 @@ macro_rules! bodies {
                 }
             }
 
-            fn write<B: BufMut>(&self, buf: &mut B) {
+            /// Checks and writes a whole PDU with this body. One dispatch on the command,
+            /// inside which its command_id, whether the sequence-number rule applies and the
+            /// body's fields are all known at compile time.
+            fn encode<B: BufMut>(
+                &self,
+                command_status: CommandStatus,
+                sequence_number: u32,
+                buf: &mut B,
+            ) -> Result<usize, EncodeError> {
                 match self {
-                    $( Body::$uvariant => {}, )*
-                    $( Body::$rvariant(b) => b.write(buf), )*
-                    $( Body::$svariant(b) => if let Some(b) = b { b.write(buf) }, )*
+                    $( Body::$uvariant => put_pdu(
+                        CommandId::$uvariant, command_status, sequence_number, buf,
+                        || Ok(0),
+                        |_| {},
+                    ), )*
+                    $( Body::$rvariant(b) => put_pdu(
+                        CommandId::$rvariant, command_status, sequence_number, buf,
+                        || b.checked_len(),
+                        |buf| b.write(buf),
+                    ), )*
+                    $( Body::$svariant(b) => put_pdu(
+                        CommandId::$svariant, command_status, sequence_number, buf,
+                        || b.as_ref().map_or(Ok(0), |b| b.checked_len()),
+                        |buf| if let Some(b) = b { b.write(buf) },
+                    ), )*
                 }
             }
 
@@ -348,6 +368,42 @@ bodies! {
         SubmitSmResp(SubmitSmResp), SubmitMultiResp(SubmitMultiResp), DeliverSmResp(DeliverSmResp),
         DataSmResp(DataSmResp), QuerySmResp(QuerySmResp)
     }
+}
+
+/// Checks a PDU of `command` and writes it: the sequence number, then the body's fields
+/// (`body_len`), then the header and the body (`write_body`). Nothing is written when a
+/// check fails.
+#[inline(always)]
+fn put_pdu<B: BufMut>(
+    command: CommandId,
+    command_status: CommandStatus,
+    sequence_number: u32,
+    buf: &mut B,
+    body_len: impl FnOnce() -> Result<usize, EncodeError>,
+    write_body: impl FnOnce(&mut B),
+) -> Result<usize, EncodeError> {
+    check_sequence_number(command, sequence_number)?;
+    let len = HEADER_LEN + body_len()?;
+    let command_length = u32::try_from(len).map_err(|_| EncodeError::PduTooLong(len))?;
+    Header {
+        command_length,
+        command_id: command.as_u32(),
+        command_status,
+        sequence_number,
+    }
+    .write(buf);
+    write_body(buf);
+    Ok(len)
+}
+
+/// A request's sequence_number must lie in 0x00000001..=0x7FFFFFFF (section 5.1.4); a
+/// response echoes whatever its request carried.
+#[inline(always)]
+fn check_sequence_number(command: CommandId, sequence_number: u32) -> Result<(), EncodeError> {
+    if !command.is_response() && !(1..=MAX_SEQUENCE_NUMBER).contains(&sequence_number) {
+        return Err(EncodeError::SequenceNumber(sequence_number));
+    }
+    Ok(())
 }
 
 /// Runs a body parser and insists it used every octet.
@@ -455,28 +511,15 @@ impl<'a> Pdu<'a> {
 
     /// Checks the PDU and returns its command_length, in one pass over the fields.
     fn checked_len(&self) -> Result<usize, EncodeError> {
-        if !self.command_id().is_response()
-            && !(1..=MAX_SEQUENCE_NUMBER).contains(&self.sequence_number)
-        {
-            return Err(EncodeError::SequenceNumber(self.sequence_number));
-        }
+        check_sequence_number(self.command_id(), self.sequence_number)?;
         Ok(HEADER_LEN + self.body.checked_len()?)
     }
 
     /// Encodes the PDU into `buf` after checking it; returns the octets written. Nothing is
     /// written when a check fails.
     pub fn encode<B: BufMut>(&self, buf: &mut B) -> Result<usize, EncodeError> {
-        let len = self.checked_len()?;
-        let command_length = u32::try_from(len).map_err(|_| EncodeError::PduTooLong(len))?;
-        Header {
-            command_length,
-            command_id: self.command_id().as_u32(),
-            command_status: self.command_status,
-            sequence_number: self.sequence_number,
-        }
-        .write(buf);
-        self.body.write(buf);
-        Ok(len)
+        self.body
+            .encode(self.command_status, self.sequence_number, buf)
     }
 
     /// Encodes the PDU into a new vector.

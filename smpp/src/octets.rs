@@ -344,6 +344,7 @@ pub(crate) fn short_message(input: &[u8]) -> PResult<'_, Octets<'_>> {
     Ok((rest, Octets::borrowed(sm)))
 }
 
+/// sm_length announcing more octets than the body has left.
 #[cold]
 fn sm_length_mismatch(sm_length: u8, available: usize) -> nom::Err<FieldError> {
     nom::Err::Error(FieldError::new(

@@ -6,7 +6,7 @@
 //! table, so the four can never disagree.
 //!
 //! Encoding walks the fields twice: once to check them and add up their length (a single
-//! pass, [`Body::checked_len`]), once to write them behind the header.
+//! pass, `checked_len`), once to write them behind the header.
 
 use crate::command::{CommandId, CommandStatus};
 use crate::error::{DecodeError, EncodeError, FieldError, FieldErrorKind};

@@ -262,23 +262,35 @@ pub fn parse_annotated_hex(text: &str) -> Result<Vec<u8>, HexError> {
 }
 
 // ---- nom field parsers (section 3.1 field types), each bounded before it takes ----
+//
+// These are the innermost loops of every decode, so they split the slice themselves once
+// its length is checked rather than going through nom's `take`/`be_u*` combinators: the
+// combinators are not inlined across the crate boundary and cost a call and an error
+// conversion per field. The signatures stay nom's (`PResult`), so they compose as before.
 
 /// An Integer of one octet.
 #[inline]
 pub(crate) fn int8<'a>(input: &'a [u8], field: &'static str) -> PResult<'a, u8> {
-    nom::number::complete::be_u8::<_, FieldError>(input)
-        .map_err(|_| truncated(field, 1, input.len()))
+    match input.split_first() {
+        Some((&value, rest)) => Ok((rest, value)),
+        None => Err(truncated(field, 1, input.len())),
+    }
 }
 
 /// An Integer of four octets.
 #[inline]
 pub(crate) fn int32<'a>(input: &'a [u8], field: &'static str) -> PResult<'a, u32> {
-    nom::number::complete::be_u32::<_, FieldError>(input)
-        .map_err(|_| truncated(field, 4, input.len()))
+    match input.split_first_chunk::<4>() {
+        Some((value, rest)) => Ok((rest, u32::from_be_bytes(*value))),
+        None => Err(truncated(field, 4, input.len())),
+    }
 }
 
 /// A C-Octet String of at most `max` octets, NUL included (section 3.1: "a series of ASCII
 /// characters terminated with the NULL character").
+///
+/// One pass over at most `max` octets finds the NUL; the slow path that tells a string too
+/// long from one with no NUL at all runs only on error.
 #[inline]
 pub(crate) fn c_octet<'a>(
     input: &'a [u8],
@@ -286,22 +298,39 @@ pub(crate) fn c_octet<'a>(
     max: usize,
 ) -> PResult<'a, Octets<'a>> {
     let window = &input[..input.len().min(max)];
-    match window.iter().position(|&b| b == 0) {
-        Some(nul) => {
-            let (rest, value) = nom::bytes::complete::take::<_, _, FieldError>(nul)(input)?;
-            Ok((&rest[1..], Octets::borrowed(value)))
-        }
-        None => {
-            let kind = match input.iter().skip(window.len()).position(|&b| b == 0) {
-                Some(extra) => FieldErrorKind::TooLong {
-                    len: window.len() + extra + 1,
-                    max,
-                },
-                None => FieldErrorKind::MissingNul,
-            };
-            Err(nom::Err::Error(FieldError::new(field, kind, input.len())))
-        }
+    match find_nul(window) {
+        // `nul < window.len() <= input.len()`, so both slices are in bounds.
+        Some(nul) => Ok((&input[nul + 1..], Octets::borrowed(&input[..nul]))),
+        None => Err(c_octet_error(input, field, max, window.len())),
     }
+}
+
+/// The index of the first NUL in `bytes`. A plain scan: the strings are short (most are
+/// empty or under 16 octets) and, measured on submit_sm, a word-at-a-time search here cost
+/// more than it saved (see `smpp/BENCHMARKS.md`).
+#[inline(always)]
+fn find_nul(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == 0)
+}
+
+/// The error of a C-Octet String with no NUL in its first `scanned` (= min(len, max))
+/// octets: too long when a NUL comes later, missing its NUL otherwise.
+#[cold]
+#[inline(never)]
+fn c_octet_error(
+    input: &[u8],
+    field: &'static str,
+    max: usize,
+    scanned: usize,
+) -> nom::Err<FieldError> {
+    let kind = match find_nul(&input[scanned..]) {
+        Some(extra) => FieldErrorKind::TooLong {
+            len: scanned + extra + 1,
+            max,
+        },
+        None => FieldErrorKind::MissingNul,
+    };
+    nom::Err::Error(FieldError::new(field, kind, input.len()))
 }
 
 /// sm_length followed by that many octets of short_message (sections 5.2.21, 5.2.22).
@@ -320,19 +349,26 @@ pub(crate) fn short_message(input: &[u8]) -> PResult<'_, Octets<'_>> {
         )));
     }
     if rest.len() < sm_length as usize {
-        return Err(nom::Err::Error(FieldError::new(
-            "short_message",
-            FieldErrorKind::SmLengthMismatch {
-                sm_length,
-                available: rest.len(),
-            },
-            rest.len(),
-        )));
+        return Err(sm_length_mismatch(sm_length, rest.len()));
     }
-    let (rest, sm) = nom::bytes::complete::take::<_, _, FieldError>(sm_length as usize)(rest)?;
+    let (sm, rest) = rest.split_at(sm_length as usize);
     Ok((rest, Octets::borrowed(sm)))
 }
 
+/// sm_length announcing more octets than the body has left.
+#[cold]
+fn sm_length_mismatch(sm_length: u8, available: usize) -> nom::Err<FieldError> {
+    nom::Err::Error(FieldError::new(
+        "short_message",
+        FieldErrorKind::SmLengthMismatch {
+            sm_length,
+            available,
+        },
+        available,
+    ))
+}
+
+#[cold]
 fn truncated(field: &'static str, needed: usize, available: usize) -> nom::Err<FieldError> {
     nom::Err::Error(FieldError::new(
         field,
@@ -357,10 +393,35 @@ pub(crate) fn check_c_octet(
             max,
         });
     }
-    if value.as_bytes().contains(&0) {
+    if has_nul(value.as_bytes()) {
         return Err(EncodeError::EmbeddedNul { field });
     }
     Ok(())
+}
+
+/// Eight `0x01` octets: with [`HIGHS`], the "has a zero byte" test on a 64-bit word.
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+/// Eight `0x80` octets.
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// True when eight octets hold a zero: `(w - 0x0101..01) & !w & 0x8080..80` is non-zero
+/// exactly then (the subtraction borrows into the high bit of a zero byte; `!w` drops the
+/// bytes whose high bit was set already).
+#[inline(always)]
+fn word_has_nul(word: &[u8]) -> bool {
+    let w = u64::from_ne_bytes(word.try_into().expect("8 octets"));
+    w.wrapping_sub(ONES) & !w & HIGHS != 0
+}
+
+/// True when `bytes` holds a NUL (the encode-time check of every C-Octet String): whole
+/// words, the last one overlapping the one before it, for a string of eight octets or
+/// more; a branch-free scan for a shorter one.
+#[inline]
+fn has_nul(bytes: &[u8]) -> bool {
+    match bytes.len() {
+        0..=7 => bytes.iter().fold(false, |nul, &b| nul | (b == 0)),
+        n => bytes.chunks_exact(8).any(word_has_nul) || word_has_nul(&bytes[n - 8..]),
+    }
 }
 
 /// The most octets a short_message may hold (section 5.2.21: sm_length 0 to 254).
@@ -382,15 +443,17 @@ pub(crate) fn check_short_message(value: &Octets<'_>) -> Result<(), EncodeError>
 /// Writes a C-Octet String and its NUL.
 #[inline]
 pub(crate) fn put_c_octet<B: BufMut>(buf: &mut B, value: &Octets<'_>) {
-    buf.put_slice(value.as_bytes());
+    put_octets(buf, value.as_bytes());
     buf.put_u8(0);
 }
 
-/// Writes sm_length and short_message.
+/// Writes the octets of a string field, nothing else. Empty ones (most optional fields)
+/// skip the copy altogether.
 #[inline]
-pub(crate) fn put_short_message<B: BufMut>(buf: &mut B, value: &Octets<'_>) {
-    buf.put_u8(value.len() as u8);
-    buf.put_slice(value.as_bytes());
+pub(crate) fn put_octets<B: BufMut>(buf: &mut B, value: &[u8]) {
+    if !value.is_empty() {
+        buf.put_slice(value);
+    }
 }
 
 #[cfg(test)]
@@ -456,6 +519,38 @@ mod tests {
                 ch: 'z'
             })
         );
+    }
+
+    #[test]
+    fn find_nul_finds_the_first_nul_of_every_length() {
+        for len in 0..=40 {
+            assert_eq!(find_nul(&vec![0x81u8; len]), None, "no NUL in {len} octets");
+            assert_eq!(find_nul(&vec![0xffu8; len]), None);
+            for at in 0..len {
+                let mut bytes = vec![0x01u8; len];
+                bytes[at] = 0;
+                // A second NUL, and a 0x01 after the first: the borrow must not mislead.
+                if at + 2 < len {
+                    bytes[at + 2] = 0;
+                }
+                assert_eq!(find_nul(&bytes), Some(at), "NUL at {at} of {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn has_nul_finds_a_nul_at_every_position_of_every_length() {
+        for len in 0..=40 {
+            let clean = vec![0x80u8 | 0x01; len];
+            assert!(!has_nul(&clean), "no NUL in {len} octets");
+            assert!(!has_nul(&vec![0xffu8; len]));
+            assert!(!has_nul(&vec![0x01u8; len]));
+            for at in 0..len {
+                let mut bytes = clean.clone();
+                bytes[at] = 0;
+                assert!(has_nul(&bytes), "NUL at {at} of {len}");
+            }
+        }
     }
 
     #[test]

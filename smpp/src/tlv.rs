@@ -557,35 +557,38 @@ impl<'a> Tlvs<'a> {
         }
     }
 
+    /// The value octets of the first parameter with `tag`, as they lie in the body.
+    ///
+    /// The typed accessors below read through this rather than [`Tlvs::get`]: the length
+    /// of a known tag's value was checked when the octets were parsed or pushed, so the
+    /// value can be read in place without building (and dropping) a [`Tlv`].
+    #[inline]
+    fn value_of(&self, tag: Tag) -> Option<&[u8]> {
+        self.raw_iter()
+            .find(|raw| raw.tag == tag)
+            .map(|raw| raw.value)
+    }
+
     /// receipted_message_id, without its NUL.
     pub fn receipted_message_id(&self) -> Option<&[u8]> {
-        let raw = self
-            .raw_iter()
-            .find(|raw| raw.tag == Tag::ReceiptedMessageId)?;
-        Some(raw.value.strip_suffix(&[0]).unwrap_or(raw.value))
+        let value = self.value_of(Tag::ReceiptedMessageId)?;
+        Some(value.strip_suffix(&[0]).unwrap_or(value))
     }
 
     /// message_state (section 5.2.28 values).
     pub fn message_state(&self) -> Option<u8> {
-        match self.get(Tag::MessageState)? {
-            Tlv::MessageState(v) => Some(v),
-            _ => None,
-        }
+        self.value_of(Tag::MessageState).map(u8::from_value)
     }
 
     /// network_error_code.
     pub fn network_error_code(&self) -> Option<NetworkErrorCode> {
-        match self.get(Tag::NetworkErrorCode)? {
-            Tlv::NetworkErrorCode(v) => Some(v),
-            _ => None,
-        }
+        self.value_of(Tag::NetworkErrorCode)
+            .map(NetworkErrorCode::from_value)
     }
 
     /// message_payload.
     pub fn message_payload(&self) -> Option<&[u8]> {
-        self.raw_iter()
-            .find(|raw| raw.tag == Tag::MessagePayload)
-            .map(|raw| raw.value)
+        self.value_of(Tag::MessagePayload)
     }
 
     /// The SAR triple (sar_msg_ref_num, sar_total_segments, sar_segment_seqnum), when all
@@ -605,18 +608,13 @@ impl<'a> Tlvs<'a> {
 
     /// user_message_reference.
     pub fn user_message_reference(&self) -> Option<u16> {
-        match self.get(Tag::UserMessageReference)? {
-            Tlv::UserMessageReference(v) => Some(v),
-            _ => None,
-        }
+        self.value_of(Tag::UserMessageReference)
+            .map(u16::from_value)
     }
 
     /// sc_interface_version.
     pub fn sc_interface_version(&self) -> Option<u8> {
-        match self.get(Tag::ScInterfaceVersion)? {
-            Tlv::ScInterfaceVersion(v) => Some(v),
-            _ => None,
-        }
+        self.value_of(Tag::ScInterfaceVersion).map(u8::from_value)
     }
 }
 
@@ -633,6 +631,7 @@ pub struct RawIter<'t> {
 impl<'t> Iterator for RawIter<'t> {
     type Item = RawTlv<'t>;
 
+    #[inline]
     fn next(&mut self) -> Option<RawTlv<'t>> {
         let (&[t0, t1, l0, l1], tail) = self.rest.split_first_chunk::<4>()?;
         let len = u16::from_be_bytes([l0, l1]) as usize;

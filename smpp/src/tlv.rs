@@ -422,6 +422,19 @@ impl<'a> Tlvs<'a> {
         }
     }
 
+    /// Checks `bytes` as a run of TLVs (tag, length, value) and keeps them as they are, in
+    /// their order: the way to carry optional parameters that came from elsewhere (a
+    /// stored PDU, an operator's hex) without retyping them.
+    pub fn from_bytes(bytes: &'a [u8]) -> Result<Tlvs<'a>, FieldErrorKind> {
+        match Tlvs::parse(bytes) {
+            Ok((_, tlvs)) => Ok(tlvs),
+            Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err(e.kind),
+            Err(nom::Err::Incomplete(_)) => Err(FieldErrorKind::TlvTruncated {
+                available: bytes.len(),
+            }),
+        }
+    }
+
     /// Parses and checks the rest of a body as TLVs (section 3.2.4: tag, length, value).
     pub(crate) fn parse(input: &'a [u8]) -> PResult<'a, Tlvs<'a>> {
         let mut rest = input;
@@ -722,6 +735,22 @@ mod tests {
         let bytes = [0x00, 0x1e, 0x00, 0x03, b'a', b'b', b'c'];
         let tlvs = parse(&bytes).expect("tolerated");
         assert_eq!(tlvs.receipted_message_id(), Some(&b"abc"[..]));
+    }
+
+    #[test]
+    fn from_bytes_keeps_checked_bytes_and_refuses_bad_ones() {
+        let bytes = [0x04, 0x27, 0x00, 0x01, 0x05, 0x14, 0x00, 0x00, 0x00];
+        let tlvs = Tlvs::from_bytes(&bytes).expect("valid");
+        assert_eq!(tlvs.as_bytes(), &bytes);
+        assert_eq!(tlvs.message_state(), Some(5));
+        assert_eq!(
+            Tlvs::from_bytes(&[0x04, 0x27, 0x00, 0x02, 1]),
+            Err(FieldErrorKind::TlvLengthPastBody {
+                tag: 0x0427,
+                length: 2,
+                available: 1
+            })
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! responses (cancel_sm_resp and replace_sm_resp are header only).
 
 use crate::pdu::pdu_struct;
+use crate::time::{SmppTime, TimeError};
 
 pdu_struct! {
     /// query_sm (4.8.1).
@@ -77,6 +78,8 @@ pdu_struct! {
         short_message: sm,
     }
 }
+
+crate::pdu::submit::time_accessors!(ReplaceSm);
 
 #[cfg(test)]
 mod tests {

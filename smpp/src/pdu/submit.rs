@@ -111,17 +111,27 @@ pdu_struct! {
     }
 }
 
-impl SubmitSm<'_> {
-    /// schedule_delivery_time parsed (section 7.1.1); `Ok(None)` when empty (immediate).
-    pub fn schedule_delivery_time(&self) -> Result<Option<SmppTime>, TimeError> {
-        SmppTime::parse(self.schedule_delivery_time.as_bytes())
-    }
+/// The typed times of the PDUs that carry schedule_delivery_time and validity_period.
+macro_rules! time_accessors {
+    ($($ty:ident),*) => {$(
+        impl $ty<'_> {
+            /// schedule_delivery_time parsed (section 7.1.1); `Ok(None)` when empty
+            /// (immediate delivery).
+            pub fn schedule_delivery_time(&self) -> Result<Option<SmppTime>, TimeError> {
+                SmppTime::parse(self.schedule_delivery_time.as_bytes())
+            }
 
-    /// validity_period parsed (section 7.1.1); `Ok(None)` when empty (SMSC default).
-    pub fn validity_period(&self) -> Result<Option<SmppTime>, TimeError> {
-        SmppTime::parse(self.validity_period.as_bytes())
-    }
+            /// validity_period parsed (section 7.1.1); `Ok(None)` when empty (the SMSC's
+            /// default validity).
+            pub fn validity_period(&self) -> Result<Option<SmppTime>, TimeError> {
+                SmppTime::parse(self.validity_period.as_bytes())
+            }
+        }
+    )*};
 }
+pub(crate) use time_accessors;
+
+time_accessors!(SubmitSm, SubmitMulti);
 
 /// One destination of a submit_multi (4.5.1.1): dest_flag 1 (an SME address, table 4-14)
 /// or 2 (a distribution list name, table 4-15).

@@ -209,7 +209,6 @@ struct MessageFields<'p> {
     esm_class: u8,
     data_coding: u8,
     short_message: Option<&'p [u8]>,
-    tlvs: Option<&'p Tlvs<'p>>,
 }
 
 fn message_fields<'p>(body: &'p Body<'p>) -> Option<MessageFields<'p>> {
@@ -218,35 +217,18 @@ fn message_fields<'p>(body: &'p Body<'p>) -> Option<MessageFields<'p>> {
             esm_class: m.esm_class,
             data_coding: m.data_coding,
             short_message: Some(m.short_message.as_bytes()),
-            tlvs: Some(&m.tlvs),
         }),
         Body::SubmitMulti(m) => Some(MessageFields {
             esm_class: m.esm_class,
             data_coding: m.data_coding,
             short_message: Some(m.short_message.as_bytes()),
-            tlvs: Some(&m.tlvs),
         }),
         Body::DataSm(m) => Some(MessageFields {
             esm_class: m.esm_class,
             data_coding: m.data_coding,
             short_message: None,
-            tlvs: Some(&m.tlvs),
         }),
         _ => None,
-    }
-}
-
-/// The optional parameters of a body, for the bodies that have them.
-fn body_tlvs<'p>(body: &'p Body<'p>) -> Option<&'p Tlvs<'p>> {
-    match body {
-        Body::BindTransmitterResp(Some(b))
-        | Body::BindReceiverResp(Some(b))
-        | Body::BindTransceiverResp(Some(b)) => Some(&b.tlvs),
-        Body::SubmitSmResp(Some(b)) | Body::DeliverSmResp(Some(b)) | Body::DataSmResp(Some(b)) => {
-            Some(&b.tlvs)
-        }
-        Body::AlertNotification(b) => Some(&b.tlvs),
-        other => message_fields(other).and_then(|m| m.tlvs),
     }
 }
 
@@ -300,7 +282,7 @@ fn body_json(body: &Body<'_>, fields: &Map<String, Value>) -> Result<Value, CliE
                 out.insert(key.clone(), value.clone());
             }
             "tlvs" => {
-                let list = match body_tlvs(body) {
+                let list = match body.tlvs() {
                     Some(tlvs) => tlvs
                         .raw_iter()
                         .map(|raw| tlv_json(raw, message.as_ref()))
@@ -596,24 +578,22 @@ fn encode_one(input: &Value) -> Result<Vec<u8>, Fault> {
             ))
         }
     };
-    if !tlv_bytes.is_empty() && body_tlvs(&body).is_none() {
-        return Err(field(
-            "body.tlvs",
-            format!("{name} takes no optional parameters"),
-        ));
+    let mut body = body;
+    if !tlv_bytes.is_empty() {
+        let Some(tlvs) = body.tlvs_mut() else {
+            return Err(field(
+                "body.tlvs",
+                format!("{name} takes no optional parameters"),
+            ));
+        };
+        // Checked as a decoder would check them, and kept byte for byte.
+        *tlvs = Tlvs::from_bytes(&tlv_bytes)
+            .map_err(|kind| field("body.tlvs", kind.to_string()))?
+            .into_owned();
     }
 
     let pdu = Pdu::with_status(sequence_number, command_status, body);
-    let mut bytes = pdu.to_bytes().map_err(Fault::Encode)?;
-    if !tlv_bytes.is_empty() {
-        // The TLVs go last in every body that has them (section 3.2.4).
-        bytes.extend_from_slice(&tlv_bytes);
-        let len = u32::try_from(bytes.len())
-            .map_err(|_| Fault::Encode(smpp::EncodeError::PduTooLong(bytes.len())))?;
-        if let Some(head) = bytes.get_mut(..4) {
-            head.copy_from_slice(&len.to_be_bytes());
-        }
-    }
+    let bytes = pdu.to_bytes().map_err(Fault::Encode)?;
     let decoded = Pdu::decode(&bytes).map_err(Fault::Reencode)?;
     let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
     let output = pdu_json(&decoded, len)?;

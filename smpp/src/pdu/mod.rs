@@ -11,6 +11,7 @@
 use crate::command::{CommandId, CommandStatus};
 use crate::error::{DecodeError, EncodeError, FieldError, FieldErrorKind};
 use crate::header::{Header, DEFAULT_MAX_PDU_LEN, HEADER_LEN, MAX_SEQUENCE_NUMBER};
+use crate::tlv::Tlvs;
 use bytes::BufMut;
 
 pub mod bind;
@@ -83,10 +84,30 @@ macro_rules! pdu_struct {
             pub fn into_owned(self) -> $name<'static> {
                 $name { $( $field: $crate::pdu::field_owned!(self.$field, $kind), )* }
             }
+
+            /// The optional parameters, for a body that takes them.
+            pub(crate) fn tlvs_ref(&self) -> Option<&$crate::tlv::Tlvs<'a>> {
+                None $( .or($crate::pdu::field_tlvs!(&self.$field, $kind)) )*
+            }
+
+            /// The optional parameters, for a body that takes them, to change.
+            pub(crate) fn tlvs_mut(&mut self) -> Option<&mut $crate::tlv::Tlvs<'a>> {
+                None $( .or($crate::pdu::field_tlvs!(&mut self.$field, $kind)) )*
+            }
         }
     };
 }
 pub(crate) use pdu_struct;
+
+macro_rules! field_tlvs {
+    ($v:expr, tlvs) => {
+        Some($v)
+    };
+    ($v:expr, $other:ident) => {
+        None
+    };
+}
+pub(crate) use field_tlvs;
 
 macro_rules! field_type {
     (u8) => { u8 };
@@ -340,6 +361,25 @@ macro_rules! bodies {
                         || b.as_ref().map_or(Ok(0), |b| b.checked_len()),
                         |buf| if let Some(b) = b { b.write(buf) },
                     ), )*
+                }
+            }
+
+            /// The optional parameters of a body that takes them (`None` for the rest, and
+            /// for a response sent header-only).
+            pub fn tlvs(&self) -> Option<&Tlvs<'a>> {
+                match self {
+                    $( Body::$uvariant => None, )*
+                    $( Body::$rvariant(b) => b.tlvs_ref(), )*
+                    $( Body::$svariant(b) => b.as_ref().and_then(|b| b.tlvs_ref()), )*
+                }
+            }
+
+            /// The optional parameters of a body that takes them, to change.
+            pub fn tlvs_mut(&mut self) -> Option<&mut Tlvs<'a>> {
+                match self {
+                    $( Body::$uvariant => None, )*
+                    $( Body::$rvariant(b) => b.tlvs_mut(), )*
+                    $( Body::$svariant(b) => b.as_mut().and_then(|b| b.tlvs_mut()), )*
                 }
             }
 

@@ -439,6 +439,23 @@ mod tests {
     }
 
     #[test]
+    fn bodies_that_take_tlvs_expose_them() {
+        let mut body = Body::SubmitSm(submit());
+        body.tlvs_mut()
+            .expect("submit_sm takes TLVs")
+            .push(Tlv::UserMessageReference(7))
+            .expect("valid");
+        assert_eq!(
+            body.tlvs().and_then(|t| t.user_message_reference()),
+            Some(7)
+        );
+        assert!(Body::EnquireLink.tlvs().is_none());
+        assert!(Body::SubmitSmResp(None).tlvs().is_none());
+        assert!(Body::QuerySm(Default::default()).tlvs().is_none());
+        assert!(Body::DataSmResp(Some(Default::default())).tlvs().is_some());
+    }
+
+    #[test]
     fn times_parse_into_types() {
         let mut sm = submit();
         assert_eq!(sm.validity_period(), Ok(None));

@@ -108,13 +108,18 @@ pub enum DecodeError {
         /// The PDU's sequence number, for the generic_nack.
         sequence_number: u32,
     },
-    /// A field of the body broke a rule.
+    /// A field of the body broke a rule. The header was sound, so its command, status and
+    /// sequence number are kept: a malformed *response* still says how its request ended
+    /// (an SMSC that throttles with a garbled body has still throttled), see
+    /// [`DecodeError::response_header`].
     #[error(
         "{command} (sequence_number {sequence_number}): field {field} at byte {offset}: {kind}"
     )]
     Field {
         /// The PDU's command.
         command: CommandId,
+        /// The PDU's command_status.
+        command_status: CommandStatus,
         /// The PDU's sequence number, for the response.
         sequence_number: u32,
         /// The field, named as in the specification.
@@ -169,6 +174,22 @@ impl DecodeError {
     pub fn command(&self) -> Option<CommandId> {
         match self {
             DecodeError::Field { command, .. } => Some(*command),
+            _ => None,
+        }
+    }
+
+    /// For a response whose body could not be read: its command, command_status and
+    /// sequence_number, which are enough to settle the request it answers. Section 4.4.2:
+    /// an error response's body "is not returned", so a non-zero status with a malformed
+    /// body is still that status.
+    pub fn response_header(&self) -> Option<(CommandId, CommandStatus, u32)> {
+        match self {
+            DecodeError::Field {
+                command,
+                command_status,
+                sequence_number,
+                ..
+            } if command.is_response() => Some((*command, *command_status, *sequence_number)),
             _ => None,
         }
     }

@@ -364,6 +364,17 @@ macro_rules! bodies {
                 }
             }
 
+            /// The body of `command` sent header-only: a command that has no body, or a
+            /// response whose body is left out (as error responses are, 4.4.2). `None` for
+            /// a request that needs its fields.
+            pub fn header_only(command: CommandId) -> Option<Body<'static>> {
+                match command {
+                    $( CommandId::$uvariant => Some(Body::$uvariant), )*
+                    $( CommandId::$svariant => Some(Body::$svariant(None)), )*
+                    _ => None,
+                }
+            }
+
             /// The optional parameters of a body that takes them (`None` for the rest, and
             /// for a response sent header-only).
             pub fn tlvs(&self) -> Option<&Tlvs<'a>> {
@@ -496,6 +507,20 @@ impl<'a> Pdu<'a> {
         Pdu::with_status(sequence_number, status, Body::GenericNack)
     }
 
+    /// The header-only response that refuses `request` with `status` (for example
+    /// submit_sm_resp with ESME_RTHROTTLED), or a generic_nack for a command that has no
+    /// response of its own (section 4.3).
+    pub fn refusal(
+        request: CommandId,
+        sequence_number: u32,
+        status: CommandStatus,
+    ) -> Pdu<'static> {
+        match request.response().and_then(Body::header_only) {
+            Some(body) => Pdu::with_status(sequence_number, status, body),
+            None => Pdu::generic_nack(sequence_number, status),
+        }
+    }
+
     /// The command_id.
     #[inline]
     pub fn command_id(&self) -> CommandId {
@@ -527,6 +552,7 @@ impl<'a> Pdu<'a> {
         };
         let body = Body::parse(command, &frame[HEADER_LEN..]).map_err(|e| DecodeError::Field {
             command,
+            command_status: header.command_status,
             sequence_number: header.sequence_number,
             field: e.field,
             offset: len - e.remaining.min(len),

@@ -54,6 +54,23 @@ mod tests {
     }
 
     #[test]
+    fn refusals_are_header_only_responses_or_generic_nack() {
+        use crate::CommandId;
+        let r = Pdu::refusal(CommandId::SubmitSm, 4, CommandStatus::ESME_RTHROTTLED);
+        assert_eq!(r.body, Body::SubmitSmResp(None));
+        assert_eq!(r.to_bytes().expect("encodes").len(), 16);
+        let r = Pdu::refusal(CommandId::CancelSm, 4, CommandStatus::ESME_RCANCELFAIL);
+        assert_eq!(r.body, Body::CancelSmResp);
+        let r = Pdu::refusal(CommandId::Outbind, 4, CommandStatus::ESME_RINVCMDID);
+        assert_eq!(r.body, Body::GenericNack);
+        assert_eq!(Body::header_only(CommandId::SubmitSm), None);
+        assert_eq!(
+            Body::header_only(CommandId::QuerySmResp),
+            Some(Body::QuerySmResp(None))
+        );
+    }
+
+    #[test]
     fn generic_nack_may_answer_sequence_zero() {
         let nack = Pdu::generic_nack(0, CommandStatus::ESME_RINVCMDLEN);
         assert!(nack.to_bytes().is_ok());

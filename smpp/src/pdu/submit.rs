@@ -407,6 +407,7 @@ pub mod registered_delivery {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::CommandId;
     use crate::error::DecodeError;
     use crate::pdu::{Body, Pdu};
     use crate::tlv::{Tlv, Tlvs};
@@ -488,6 +489,27 @@ mod tests {
             }
         ));
         assert_eq!(err.command_status(), CommandStatus::ESME_RINVMSGLEN);
+    }
+
+    #[test]
+    fn a_malformed_error_response_still_tells_its_status() {
+        // submit_sm_resp, ESME_RTHROTTLED, sequence 5, a message_id with no NUL.
+        let bytes = [
+            0, 0, 0, 0x13, 0x80, 0, 0, 4, 0, 0, 0, 0x58, 0, 0, 0, 5, b'a', b'b', b'c',
+        ];
+        let err = Pdu::decode(&bytes).expect_err("no NUL");
+        assert_eq!(
+            err.response_header(),
+            Some((CommandId::SubmitSmResp, CommandStatus::ESME_RTHROTTLED, 5))
+        );
+        // A malformed request has no response header to settle anything with.
+        let mut bad = Pdu::new(5, Body::SubmitSm(submit()))
+            .to_bytes()
+            .expect("encodes");
+        let at = bad.len() - 5;
+        bad[at] = 10;
+        let err = Pdu::decode(&bad).expect_err("sm_length past the body");
+        assert_eq!(err.response_header(), None);
     }
 
     #[test]

@@ -88,7 +88,13 @@ impl Encoder<&Pdu<'_>> for SmppCodec {
     type Error = CodecError;
 
     fn encode(&mut self, pdu: &Pdu<'_>, dst: &mut BytesMut) -> Result<(), CodecError> {
-        dst.reserve(pdu.encoded_len());
+        // Strict in what we send: never a PDU our own decoder (or a peer configured like
+        // it) would refuse as too long.
+        let len = pdu.encoded_len();
+        if len > self.max_len as usize {
+            return Err(CodecError::Encode(EncodeError::PduTooLong(len)));
+        }
+        dst.reserve(len);
         pdu.encode(dst)?;
         Ok(())
     }
@@ -132,6 +138,29 @@ mod tests {
         assert_eq!(err.sequence_number(), Some(4));
         let second = codec.decode(&mut buf).expect("frames").expect("complete");
         assert_eq!(second.pdu.expect("valid").body, Body::EnquireLink);
+    }
+
+    #[test]
+    fn encoding_refuses_a_pdu_over_the_maximum() {
+        use crate::pdu::DataSm;
+        use crate::tlv::{Tlv, Tlvs};
+        let payload = crate::Octets::from(vec![b'a'; 600]);
+        let pdu = Pdu::new(
+            1,
+            Body::DataSm(DataSm {
+                tlvs: Tlvs::new()
+                    .with(Tlv::MessagePayload(payload))
+                    .expect("valid"),
+                ..Default::default()
+            }),
+        );
+        let mut dst = BytesMut::new();
+        assert!(matches!(
+            SmppCodec::new(512).encode(&pdu, &mut dst),
+            Err(CodecError::Encode(EncodeError::PduTooLong(_)))
+        ));
+        assert!(dst.is_empty());
+        assert!(SmppCodec::new(1024).encode(&pdu, &mut dst).is_ok());
     }
 
     #[test]

@@ -81,10 +81,31 @@ pdu_struct! {
 
 crate::pdu::submit::time_accessors!(ReplaceSm);
 
+impl QuerySmResp<'_> {
+    /// final_date parsed (section 7.1.1 absolute time); `Ok(None)` while the message is
+    /// not final.
+    pub fn final_date(&self) -> Result<Option<SmppTime>, TimeError> {
+        SmppTime::parse(self.final_date.as_bytes())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::pdu::{Body, Pdu};
+
+    #[test]
+    fn final_date_is_typed() {
+        let resp = QuerySmResp {
+            final_date: "261125120000000+".into(),
+            ..Default::default()
+        };
+        let Ok(Some(SmppTime::Absolute(t))) = resp.final_date() else {
+            panic!("absolute time expected")
+        };
+        assert_eq!((t.year, t.month, t.day, t.hour), (2026, 11, 25, 12));
+        assert_eq!(QuerySmResp::default().final_date(), Ok(None));
+    }
 
     #[test]
     fn query_cancel_replace_round_trip() {

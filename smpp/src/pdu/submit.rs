@@ -400,7 +400,16 @@ pub mod registered_delivery {
     pub const RECEIPT_FINAL: u8 = 0x01;
     /// A receipt only on failure.
     pub const RECEIPT_ON_FAILURE: u8 = 0x02;
-    /// Bit 4: intermediate notification requested.
+    /// Bits 3-2: SME originated acknowledgement mask.
+    pub const SME_ACK_MASK: u8 = 0x0c;
+    /// SME delivery acknowledgement requested.
+    pub const SME_DELIVERY_ACK: u8 = 0x04;
+    /// SME manual/user acknowledgement requested.
+    pub const SME_MANUAL_ACK: u8 = 0x08;
+    /// Both SME delivery and manual/user acknowledgement requested.
+    pub const SME_BOTH_ACKS: u8 = 0x0c;
+    /// Bit 4: intermediate notification requested (the spec's table heads it "bit 5",
+    /// counting from 1; the value is `xxx1xxxx`).
     pub const INTERMEDIATE_NOTIFICATION: u8 = 0x10;
 }
 

@@ -111,13 +111,17 @@ impl Encoding {
     }
 }
 
-/// The encoding that carries `text` in the fewest segments: GSM 7-bit if every
-/// character is representable (160 per message), else Latin-1 if possible
-/// (140 per message), else UCS-2 (70 per message). Never [`Encoding::Octet`].
+/// The smallest encoding that reaches a handset intact: GSM 7-bit if every character is
+/// representable (160 per message), else UCS-2 (70 per message). Never
+/// [`Encoding::Octet`].
 ///
-/// Not every SMSC supports Latin-1 (`data_coding` 0x03); use [`choose_among`] to rule it out.
+/// Latin-1 is left out on purpose: the air interface has no Latin-1 alphabet (TS 23.038
+/// §4 knows GSM 7-bit, 8-bit data and UCS-2 only), so an SMSC given `data_coding` 0x03
+/// converts it, either lossily to GSM 7-bit or to UCS-2, where a 134-octet part no longer
+/// fits 67 characters. [`choose_among`] with `allow_latin1` opts in for an SMSC known to
+/// handle it.
 pub fn choose(text: &str) -> Encoding {
-    choose_among(text, true)
+    choose_among(text, false)
 }
 
 /// Like [`choose`], but Latin-1 is only considered when `allow_latin1` is true;
@@ -230,9 +234,11 @@ mod tests {
     fn choose_smallest() {
         assert_eq!(choose(""), Encoding::Gsm7);
         assert_eq!(choose("Hello {€}"), Encoding::Gsm7);
-        assert_eq!(choose("back`tick"), Encoding::Latin1);
-        assert_eq!(choose("ça va"), Encoding::Latin1);
-        assert_eq!(choose_among("ça va", false), Encoding::Ucs2);
+        // Latin-1 only when asked for: no handset alphabet carries it over the air.
+        assert_eq!(choose("back`tick"), Encoding::Ucs2);
+        assert_eq!(choose_among("back`tick", true), Encoding::Latin1);
+        assert_eq!(choose("ça va"), Encoding::Ucs2);
+        assert_eq!(choose_among("ça va", true), Encoding::Latin1);
         assert_eq!(choose("ça coûte 5€"), Encoding::Ucs2);
         assert_eq!(choose("日本"), Encoding::Ucs2);
         assert_eq!(choose("hi 😀"), Encoding::Ucs2);

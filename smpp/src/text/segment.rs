@@ -2,8 +2,8 @@
 //!
 //! Capacities per part, in units of the encoding (septets, octets, UTF-16 code units):
 //!
-//! | encoding | single message | 8-bit ref UDH / SAR | 16-bit ref UDH |
-//! |----------|---------------:|--------------------:|---------------:|
+//! | encoding | single message | 8-bit ref UDH | 16-bit ref UDH / SAR |
+//! |----------|---------------:|--------------:|---------------------:|
 //! | GSM 7    | 160            | 153                 | 152            |
 //! | Latin-1, 8-bit | 140      | 134                 | 133            |
 //! | UCS-2    | 70             | 67                  | 66             |
@@ -11,7 +11,9 @@
 //! They follow from TP-UD's 140 octets (TS 23.040 §9.2.3.16) less the UDH: 6 octets
 //! for IE 0x00, 7 for IE 0x08; GSM text after a UDH starts on a septet boundary, so
 //! (1120 - 48) / 7 rounds down to 153 and (1120 - 56) / 7 = 152. With SAR TLVs the
-//! SMSC adds an 8-bit-reference UDH over the air, so the same 153/134/67 apply.
+//! SMSC builds the UDH over the air from a 16-bit sar_msg_ref_num (SMPP 3.4 §5.3.2.22),
+//! which it may carry in IE 0x08; SAR parts are sized for that 7-octet UDH
+//! (152/133/66) so that no part overflows whichever IE the SMSC picks.
 //!
 //! A character is never split: a GSM escape sequence (0x1B + code, TS 23.038 §6.2.1.1)
 //! or a UTF-16 surrogate pair that would straddle a boundary moves whole to the next
@@ -68,12 +70,12 @@ impl Concat {
     pub const fn part_capacity(self, encoding: Encoding) -> usize {
         match (self, encoding) {
             (Concat::Payload, _) => MAX_PAYLOAD_LEN / encoding.unit_octets(),
-            (Concat::Udh8 | Concat::Sar, Encoding::Gsm7) => 153,
-            (Concat::Udh16, Encoding::Gsm7) => 152,
-            (Concat::Udh8 | Concat::Sar, Encoding::Latin1 | Encoding::Octet) => 134,
-            (Concat::Udh16, Encoding::Latin1 | Encoding::Octet) => 133,
-            (Concat::Udh8 | Concat::Sar, Encoding::Ucs2) => 67,
-            (Concat::Udh16, Encoding::Ucs2) => 66,
+            (Concat::Udh8, Encoding::Gsm7) => 153,
+            (Concat::Udh16 | Concat::Sar, Encoding::Gsm7) => 152,
+            (Concat::Udh8, Encoding::Latin1 | Encoding::Octet) => 134,
+            (Concat::Udh16 | Concat::Sar, Encoding::Latin1 | Encoding::Octet) => 133,
+            (Concat::Udh8, Encoding::Ucs2) => 67,
+            (Concat::Udh16 | Concat::Sar, Encoding::Ucs2) => 66,
         }
     }
 }
@@ -559,12 +561,13 @@ mod tests {
         let sar = split(&t, Encoding::Gsm7, Concat::Sar, 0x1234).unwrap();
         assert_eq!(sar.reference, 0x1234);
         assert!(sar.is_concatenated());
-        assert_eq!(lens(&sar), vec![153, 8]);
+        // Sized for the 16-bit-reference UDH the SMSC may build from sar_msg_ref_num.
+        assert_eq!(lens(&sar), vec![152, 9]);
         assert!(sar
             .segments
             .iter()
             .all(|s| s.udh.is_none() && !s.esm_class_udhi()));
-        assert_eq!(sar.segments[1].short_message(), vec![0x61; 8]);
+        assert_eq!(sar.segments[1].short_message(), vec![0x61; 9]);
     }
 
     #[test]

@@ -409,7 +409,11 @@ const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
 /// bytes whose high bit was set already).
 #[inline(always)]
 fn word_has_nul(word: &[u8]) -> bool {
-    let w = u64::from_ne_bytes(word.try_into().expect("8 octets"));
+    // Callers pass exactly eight octets; anything else takes the plain scan.
+    let Ok(word) = <[u8; 8]>::try_from(word) else {
+        return word.contains(&0);
+    };
+    let w = u64::from_ne_bytes(word);
     w.wrapping_sub(ONES) & !w & HIGHS != 0
 }
 

@@ -1,7 +1,5 @@
-//! The `smsgate` binary: reads the command line and hands it to [`cli`].
-
-mod cli;
+//! The `smsgate` binary: reads the command line and hands it to [`smsgate::cli`].
 
 fn main() -> std::process::ExitCode {
-    cli::main()
+    smsgate::cli::main()
 }

@@ -124,6 +124,16 @@ impl CommandId {
             _ => CommandId::from_u32(self as u32 | 0x8000_0000),
         }
     }
+
+    /// The request this response answers, or `None` for a request itself and for
+    /// generic_nack, which may answer any request (section 4.3).
+    pub const fn request(self) -> Option<CommandId> {
+        if !self.is_response() {
+            return None;
+        }
+        // generic_nack's id without bit 31 is 0, which names no command.
+        CommandId::from_u32(self as u32 & !0x8000_0000)
+    }
 }
 
 impl fmt::Display for CommandId {
@@ -297,6 +307,24 @@ mod tests {
         assert_eq!(CommandId::AlertNotification.response(), None);
         assert_eq!(CommandId::GenericNack.response(), None);
         assert!(CommandId::GenericNack.is_response());
+    }
+
+    #[test]
+    fn every_response_but_generic_nack_names_its_request() {
+        for &id in CommandId::ALL {
+            if let Some(resp) = id.response() {
+                assert_eq!(resp.request(), Some(id), "{resp}");
+            }
+        }
+        assert_eq!(CommandId::GenericNack.request(), None);
+        assert_eq!(CommandId::SubmitSm.request(), None);
+        assert_eq!(
+            CommandId::ALL
+                .iter()
+                .filter(|id| id.request().is_some())
+                .count(),
+            12
+        );
     }
 
     #[test]

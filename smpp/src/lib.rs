@@ -14,6 +14,7 @@ pub mod header;
 pub mod octets;
 pub mod pdu;
 pub mod receipt;
+pub mod session;
 pub mod text;
 pub mod time;
 pub mod tlv;

@@ -1,6 +1,8 @@
 //! The annotated hex fixtures of `fixtures/pdus/`: each one decodes to the fields written
 //! out below, re-encodes to the very same bytes, and the fields written out below encode to
 //! those bytes too. Every command id of the specification has at least one fixture.
+// Test code: a failed unwrap, expect or panic is a failed test (denied outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use smpp::fixtures::parse_annotated_hex;
 use smpp::pdu::{

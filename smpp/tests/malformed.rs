@@ -1,6 +1,8 @@
 //! One named test per malformed input: each asserts the exact typed error, the
 //! `command_status` a session answers it with, and what the session needs to answer at all
 //! (sequence number, whether the stream is still framed). Encode-side refusals at the end.
+// Test code: a failed unwrap, expect or panic is a failed test (denied outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use smpp::pdu::{
     Bind, DataSm, DestAddress, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp,

@@ -2,6 +2,8 @@
 //! decode unchanged and decode → encode byte for byte; decoding never panics on arbitrary
 //! bytes, on arbitrary bodies behind a valid header, or on mutated valid PDUs, and every
 //! decode error answers with a status other than ESME_ROK.
+// Test code: a failed unwrap, expect or panic is a failed test (denied outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use proptest::collection::vec;
 use proptest::prelude::*;

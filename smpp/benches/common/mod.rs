@@ -1,5 +1,7 @@
 //! The sample PDUs the codec benches measure and the no-allocation test decodes: what a
 //! verification gateway sends and receives most, with realistic field values.
+// Test code: a failed unwrap, expect or panic is a failed test (denied outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use smpp::pdu::{DeliverSm, SubmitSm};
 use smpp::tlv::{NetworkErrorCode, Tlv, Tlvs};

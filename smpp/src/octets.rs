@@ -1,6 +1,6 @@
-//! [`Octets`]: the borrowed-or-owned byte string every string field uses, and the bounded
-//! nom parsers and writers of the field types of section 3.1 (Integer, C-Octet String,
-//! Octet String).
+//! [`Octets`]: the borrowed-or-owned byte string every string field uses, its hex form
+//! ([`to_hex`] / [`from_hex`], the workspace's one hex codec), and the bounded nom parsers
+//! and writers of the field types of section 3.1 (Integer, C-Octet String, Octet String).
 
 use crate::error::{EncodeError, FieldError, FieldErrorKind, PResult};
 use bytes::BufMut;

@@ -1,6 +1,20 @@
 //! deliver_sm (section 4.6): the SMSC delivers a mobile-originated message or a delivery
 //! receipt, and the ESME answers deliver_sm_resp. Also what a receipt PDU (deliver_sm or
 //! data_sm) says about the message it reports on: [`DeliveryReport`].
+//!
+//! [`DeliverSm`] is laid out as submit_sm but is a type of its own, so a deliver_sm cannot
+//! be sent as a submit_sm:
+//!
+//! ```compile_fail
+//! let deliver = smpp::pdu::DeliverSm::default();
+//! let _ = smpp::Body::SubmitSm(deliver);
+//! ```
+//!
+//! and a submit_sm has no receipt to read:
+//!
+//! ```compile_fail
+//! let _ = smpp::pdu::SubmitSm::default().delivery_report();
+//! ```
 
 use crate::pdu::pdu_struct;
 use crate::receipt::{Receipt, ReceiptError};

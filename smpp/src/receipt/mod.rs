@@ -1,7 +1,8 @@
 //! Delivery receipts (Appendix B): the receipt text an SMSC puts in the `short_message` of a
-//! `deliver_sm` or `data_sm`, parsed tolerantly and formatted strictly. The lexer is
-//! [`scanner`]'s; matching the receipt's id to a submitted message is [`message_id`]'s; the
-//! `stat:` word is a [`MessageState`] (section 5.2.28).
+//! `deliver_sm` or `data_sm`, parsed tolerantly and formatted strictly. The lexer lives in
+//! `scanner.rs`; matching the receipt's id to a submitted message across its hex and decimal
+//! forms ([`message_ids_match`], [`normalize_message_id`]) in `message_id.rs`; the `stat:`
+//! word is a [`MessageState`] (section 5.2.28).
 //!
 //! Appendix B calls the receipt format "SMSC vendor specific" and gives only "a typical
 //! example". [`Receipt::parse`] therefore accepts what SMSCs are seen to send:

@@ -3,7 +3,7 @@
 //! module's documentation). Every slice access is checked.
 
 /// Separators between receipt fields.
-pub(super) const fn is_sep(b: u8) -> bool {
+const fn is_sep(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0)
 }
 

@@ -2,7 +2,7 @@
 # Seeds fuzz/corpus/{decode,receipt,text} from the annotated fixtures, so that fuzzing
 # starts from valid PDUs rather than from nothing.
 #
-# Annotated hex follows the rules of smpp::parse_annotated_hex: everything from `#` to the
+# Annotated hex follows the rules of smpp::fixtures::parse_annotated_hex: everything from `#` to the
 # end of a line is a comment, whitespace is ignored, what remains must be an even number
 # of hex digits. A fixture that breaks them stops the script.
 #

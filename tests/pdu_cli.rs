@@ -1,6 +1,8 @@
 //! End-to-end tests of `smsgate pdu decode` / `smsgate pdu encode`: the built binary run on
 //! PDUs made by an independent implementation (smpplib, fixtures/pdus/interop), round trips,
 //! and every kind of malformed input (exit code 2, a message naming the offset and field).
+// Test code: a failed unwrap, expect or panic is a failed test (denied outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::Value;
 use std::io::Write;
@@ -47,7 +49,7 @@ fn fixture_text(name: &str) -> String {
 }
 
 fn fixture_bytes(name: &str) -> Vec<u8> {
-    smpp::parse_annotated_hex(&fixture_text(name)).expect("fixture is hex")
+    smpp::fixtures::parse_annotated_hex(&fixture_text(name)).expect("fixture is hex")
 }
 
 /// Decodes hex given on stdin; one JSON value per PDU.
@@ -73,7 +75,7 @@ fn round_trip(bytes: &[u8]) -> Vec<u8> {
     assert_eq!(run.code, 0, "decode: {}", run.stderr);
     let back = smsgate(&["pdu", "encode", "-"], run.stdout.as_bytes());
     assert_eq!(back.code, 0, "encode: {}", back.stderr);
-    smpp::parse_annotated_hex(&back.stdout).expect("encode prints hex")
+    smpp::fixtures::parse_annotated_hex(&back.stdout).expect("encode prints hex")
 }
 
 /// Expects exit code 2 and a message with every one of `needles`.
@@ -285,6 +287,35 @@ fn udh_is_shown_apart_from_the_text() {
     assert_eq!(body["udh"]["concat"]["total"], 2);
     assert_eq!(body["udh"]["concat"]["seqnum"], 1);
     assert_eq!(body["text"], "hi");
+}
+
+/// Two concatenation elements (IE 0x00 then IE 0x08), then one whose sequence number is
+/// above its total: `pdu decode` shows every element and the concatenation the codec takes,
+/// the last valid one (3GPP TS 23.040 9.2.3.24).
+#[test]
+fn udh_with_two_concat_elements_shows_what_the_codec_takes() {
+    let sm = [
+        0x10, 0x00, 0x03, 0x09, 0x02, 0x01, 0x08, 0x04, 0x12, 0x34, 0x03, 0x02, 0x00, 0x03, 0x07,
+        0x02, 0x03, b'h', b'i',
+    ];
+    let mut pdu = submit_sm(b"819012345678", sm.len() as u8, &sm);
+    pdu[16 + 1 + 2 + 8 + 2 + 13] = 0x40;
+    let v = decode_one(&smpp::octets::to_hex(&pdu));
+    let udh = &v["body"]["udh"];
+    assert_eq!(udh["elements"].as_array().map(Vec::len), Some(3));
+    assert_eq!(udh["error"], Value::Null);
+    let (codec, body) = smpp::text::parse_udh(&sm).expect("valid UDH");
+    let codec = codec.expect("a valid concatenation element");
+    assert_eq!(
+        (codec.reference, codec.total, codec.seq),
+        (0x1234, 3, 2),
+        "the last valid element"
+    );
+    assert_eq!(udh["concat"]["reference"], codec.reference);
+    assert_eq!(udh["concat"]["total"], codec.total);
+    assert_eq!(udh["concat"]["seqnum"], codec.seq);
+    assert_eq!(body, b"hi");
+    assert_eq!(v["body"]["text"], "hi");
 }
 
 #[test]

@@ -4,6 +4,8 @@
 //! reports time per PDU (`Throughput::Elements`).
 //!
 //! `cargo bench -p smpp --all-features --bench codec`
+// Test code: a failed unwrap, expect or panic is a failed test (denied outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

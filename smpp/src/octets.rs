@@ -1,6 +1,6 @@
-//! [`Octets`]: the borrowed-or-owned byte string every string field uses, and the bounded
-//! nom parsers and writers of the field types of section 3.1 (Integer, C-Octet String,
-//! Octet String).
+//! [`Octets`]: the borrowed-or-owned byte string every string field uses, its hex form
+//! ([`to_hex`] / [`from_hex`], the workspace's one hex codec), and the bounded nom parsers
+//! and writers of the field types of section 3.1 (Integer, C-Octet String, Octet String).
 
 use crate::error::{EncodeError, FieldError, FieldErrorKind, PResult};
 use bytes::BufMut;
@@ -67,11 +67,7 @@ impl fmt::Debug for Octets<'_> {
         if self.is_printable_ascii() {
             write!(f, "{:?}", self.to_string_lossy())
         } else {
-            f.write_str("0x")?;
-            for b in self.0.iter() {
-                write!(f, "{b:02x}")?;
-            }
-            Ok(())
+            write!(f, "0x{}", to_hex(&self.0))
         }
     }
 }
@@ -181,8 +177,9 @@ pub fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 0xf) as usize] as char);
+        for digit in [b >> 4, b & 0xf] {
+            s.push(char::from(DIGITS[usize::from(digit)]));
+        }
     }
     s
 }
@@ -190,75 +187,55 @@ pub fn to_hex(bytes: &[u8]) -> String {
 /// Parses hex digits, ignoring ASCII whitespace. `Err` carries the index of the first bad
 /// character, or the length of the input when the digit count is odd.
 pub fn from_hex(s: &str) -> Result<Vec<u8>, usize> {
-    let mut out = Vec::with_capacity(s.len() / 2);
-    let mut high: Option<u8> = None;
+    let mut octets = HexOctets::with_capacity(s.len() / 2);
     for (i, c) in s.char_indices() {
-        if c.is_ascii_whitespace() {
-            continue;
-        }
-        let v = c.to_digit(16).ok_or(i)? as u8;
-        match high.take() {
-            None => high = Some(v),
-            Some(h) => out.push(h << 4 | v),
+        if !c.is_ascii_whitespace() {
+            octets.push(c).ok_or(i)?;
         }
     }
-    if high.is_some() {
-        return Err(s.len());
-    }
-    Ok(out)
+    octets.finish().map_err(|_| s.len())
 }
 
-/// Why annotated hex could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HexError {
-    /// A character that is not a hex digit, outside a comment.
-    #[error("line {line}, column {column}: '{ch}' is not a hex digit")]
-    BadDigit {
-        /// 1-based line.
-        line: usize,
-        /// 1-based column (in characters).
-        column: usize,
-        /// The character.
-        ch: char,
-    },
-    /// An odd number of hex digits in all.
-    #[error("odd number of hex digits ({digits})")]
-    OddDigits {
-        /// Digits read.
-        digits: usize,
-    },
+/// Pairs hex digits into octets, most significant digit first: the one reader behind
+/// [`from_hex`] and the fixture loader, which differ only in what they skip and how they
+/// report a bad character.
+pub(crate) struct HexOctets {
+    /// The octets completed so far.
+    out: Vec<u8>,
+    /// The first digit of an octet whose second has not come yet.
+    high: Option<u8>,
+    /// Digits taken, for the odd-count error.
+    digits: usize,
 }
 
-/// Reads annotated hex, the form of `fixtures/pdus/*.hex`: `#` starts a comment that runs
-/// to the end of its line; whitespace is ignored; an odd number of digits is an error.
-pub fn parse_annotated_hex(text: &str) -> Result<Vec<u8>, HexError> {
-    let mut out = Vec::with_capacity(text.len() / 3);
-    let mut high: Option<u8> = None;
-    let mut digits = 0usize;
-    for (n, line) in text.lines().enumerate() {
-        let data = line.split('#').next().unwrap_or("");
-        for (col, ch) in data.chars().enumerate() {
-            if ch.is_whitespace() {
-                continue;
-            }
-            let Some(v) = ch.to_digit(16) else {
-                return Err(HexError::BadDigit {
-                    line: n + 1,
-                    column: col + 1,
-                    ch,
-                });
-            };
-            digits += 1;
-            match high.take() {
-                None => high = Some(v as u8),
-                Some(h) => out.push(h << 4 | v as u8),
-            }
+impl HexOctets {
+    /// An empty reader with room for `capacity` octets.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        HexOctets {
+            out: Vec::with_capacity(capacity),
+            high: None,
+            digits: 0,
         }
     }
-    if high.is_some() {
-        return Err(HexError::OddDigits { digits });
+
+    /// Takes one hex digit; `None` when `c` is not one.
+    pub(crate) fn push(&mut self, c: char) -> Option<()> {
+        let v = u8::try_from(c.to_digit(16)?).ok()?;
+        self.digits += 1;
+        match self.high.take() {
+            None => self.high = Some(v),
+            Some(h) => self.out.push(h << 4 | v),
+        }
+        Some(())
     }
-    Ok(out)
+
+    /// The octets; `Err` with the number of digits when it is odd.
+    pub(crate) fn finish(self) -> Result<Vec<u8>, usize> {
+        match self.high {
+            None => Ok(self.out),
+            Some(_) => Err(self.digits),
+        }
+    }
 }
 
 // ---- nom field parsers (section 3.1 field types), each bounded before it takes ----
@@ -502,27 +479,6 @@ mod tests {
         assert_eq!(to_hex(&[0x00, 0x1f, 0xa0]), "001fa0");
         assert_eq!(from_hex("0g"), Err(1));
         assert_eq!(from_hex("abc"), Err(3));
-    }
-
-    #[test]
-    fn annotated_hex_strips_comments_and_rejects_odd_digits() {
-        let text = "# bind\n0000001c   # command_length = 28\n00 00 00 09 # id\n";
-        assert_eq!(
-            parse_annotated_hex(text),
-            Ok(vec![0, 0, 0, 0x1c, 0, 0, 0, 9])
-        );
-        assert_eq!(
-            parse_annotated_hex("abc # x"),
-            Err(HexError::OddDigits { digits: 3 })
-        );
-        assert_eq!(
-            parse_annotated_hex("00\n0z"),
-            Err(HexError::BadDigit {
-                line: 2,
-                column: 2,
-                ch: 'z'
-            })
-        );
     }
 
     #[test]

@@ -7,7 +7,6 @@
 
 use crate::error::{EncodeError, FieldError, FieldErrorKind, PResult};
 use crate::octets::Octets;
-pub use crate::receipt::NetworkErrorCode;
 use bytes::BufMut;
 use std::borrow::Cow;
 use std::fmt;
@@ -213,6 +212,57 @@ tlvs! {
     ItsSessionInfo = 0x1383, "its_session_info", Octets(2, 2), Octets<'a>;
 }
 
+/// The value of the `network_error_code` TLV (section 5.3.2.31): a network type octet and
+/// a 2-octet, big-endian, technology-specific error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct NetworkErrorCode {
+    /// Network type: [`NetworkErrorCode::ANSI_136`], [`NetworkErrorCode::IS_95`],
+    /// [`NetworkErrorCode::GSM`]; 4 and all others are reserved in SMPP 3.4.
+    pub network_type: u8,
+    /// The network's error code.
+    pub error_code: u16,
+}
+
+impl NetworkErrorCode {
+    /// Length of the TLV value in octets.
+    pub const LEN: usize = 3;
+    /// Network type 1: ANSI-136.
+    pub const ANSI_136: u8 = 1;
+    /// Network type 2: IS-95.
+    pub const IS_95: u8 = 2;
+    /// Network type 3: GSM.
+    pub const GSM: u8 = 3;
+
+    /// Reads the 3-octet TLV value (network type, then the error code, most significant
+    /// octet first).
+    ///
+    /// # Errors
+    ///
+    /// [`NetworkErrorCodeLength`] when `value` is not exactly 3 octets.
+    pub fn parse(value: &[u8]) -> Result<NetworkErrorCode, NetworkErrorCodeLength> {
+        match *value {
+            [network_type, hi, lo] => Ok(NetworkErrorCode {
+                network_type,
+                error_code: u16::from_be_bytes([hi, lo]),
+            }),
+            _ => Err(NetworkErrorCodeLength(value.len())),
+        }
+    }
+
+    /// The 3-octet TLV value.
+    pub fn to_bytes(&self) -> [u8; 3] {
+        let [hi, lo] = self.error_code.to_be_bytes();
+        [self.network_type, hi, lo]
+    }
+}
+
+/// A network_error_code value that is not 3 octets long (section 5.3.2.31); holds the
+/// length it had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("network_error_code value must be 3 octets (section 5.3.2.31), got {0}")]
+pub struct NetworkErrorCodeLength(pub usize);
+
 /// Builds a typed value from octets whose length the shape check already accepted.
 trait FromValue<'a> {
     fn from_value(v: &'a [u8]) -> Self;
@@ -255,16 +305,10 @@ impl<'a> FromValue<'a> for Octets<'a> {
 }
 impl FromValue<'_> for NetworkErrorCode {
     fn from_value(v: &[u8]) -> Self {
-        match v {
-            [t, a, b, ..] => NetworkErrorCode {
-                network_type: *t,
-                error_code: u16::from_be_bytes([*a, *b]),
-            },
-            _ => NetworkErrorCode {
-                network_type: 0,
-                error_code: 0,
-            },
-        }
+        NetworkErrorCode::parse(v).unwrap_or(NetworkErrorCode {
+            network_type: 0,
+            error_code: 0,
+        })
     }
 }
 impl FromValue<'_> for () {
@@ -323,9 +367,8 @@ impl ToValue for Octets<'_> {
 impl ToValue for NetworkErrorCode {
     type Owned = NetworkErrorCode;
     fn put(&self, tag: Tag, out: &mut Vec<u8>) {
-        put_header(out, tag, 3);
-        out.put_u8(self.network_type);
-        out.put_u16(self.error_code);
+        put_header(out, tag, NetworkErrorCode::LEN);
+        out.put_slice(&self.to_bytes());
     }
     fn owned(self) -> NetworkErrorCode {
         self
@@ -347,7 +390,7 @@ impl Tag {
             Some(Shape::Int(n)) => len == n as usize,
             Some(Shape::CStr(max)) => (1..=max as usize).contains(&len),
             Some(Shape::Octets(min, max)) => (min as usize..=max as usize).contains(&len),
-            Some(Shape::NetworkErrorCode) => len == 3,
+            Some(Shape::NetworkErrorCode) => len == NetworkErrorCode::LEN,
             Some(Shape::Empty) => len == 0,
         };
         if ok {
@@ -815,5 +858,38 @@ mod tests {
             assert_eq!(Tag::from_name(name), Some(tag));
         }
         assert_eq!(Tag::KNOWN.len(), 44);
+    }
+
+    #[test]
+    fn network_error_code() {
+        let n = NetworkErrorCode::parse(&[3, 0x01, 0x02]);
+        assert_eq!(
+            n,
+            Ok(NetworkErrorCode {
+                network_type: NetworkErrorCode::GSM,
+                error_code: 0x0102
+            })
+        );
+        assert_eq!(n.map(|n| n.to_bytes()), Ok([3, 1, 2]));
+        assert_eq!(
+            NetworkErrorCode::parse(&[3, 0]),
+            Err(NetworkErrorCodeLength(2))
+        );
+        assert_eq!(NetworkErrorCode::parse(&[]), Err(NetworkErrorCodeLength(0)));
+        assert_eq!(
+            NetworkErrorCode::parse(&[1, 2, 3, 4]),
+            Err(NetworkErrorCodeLength(4))
+        );
+        assert!(NetworkErrorCodeLength(2)
+            .to_string()
+            .contains("network_error_code"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn prop_network_error_code_round_trip(b in proptest::prelude::any::<[u8; 3]>()) {
+            proptest::prop_assert_eq!(NetworkErrorCode::parse(&b).map(|n| n.to_bytes()), Ok(b));
+        }
+
     }
 }

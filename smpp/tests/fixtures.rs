@@ -1,13 +1,17 @@
 //! The annotated hex fixtures of `fixtures/pdus/`: each one decodes to the fields written
 //! out below, re-encodes to the very same bytes, and the fields written out below encode to
 //! those bytes too. Every command id of the specification has at least one fixture.
+// Test code: a failed unwrap, expect or panic is a failed test (denied outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use smpp::fixtures::parse_annotated_hex;
 use smpp::pdu::{
-    AlertNotification, Bind, BindResp, CancelSm, DataSm, DeliverSm, DestAddress, Outbind, QuerySm,
-    QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp, UnsuccessSme,
+    AlertNotification, Bind, BindResp, CancelSm, DataSm, DataSmResp, DeliverSm, DeliverSmResp,
+    DestAddress, Outbind, QuerySm, QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm,
+    SubmitSmResp, UnsuccessSme,
 };
 use smpp::tlv::NetworkErrorCode;
-use smpp::{parse_annotated_hex, Body, CommandId, CommandStatus, Octets, Pdu, Tag, Tlv, Tlvs};
+use smpp::{Body, CommandId, CommandStatus, Octets, Pdu, Tag, Tlv, Tlvs};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -86,7 +90,7 @@ fn deliver_from_handset() -> DeliverSm<'static> {
         dest_addr_ton: 5,
         dest_addr_npi: 0,
         destination_addr: "SMSGATE".into(),
-        ..submit_to_handset()
+        ..DeliverSm::default()
     }
 }
 
@@ -403,7 +407,7 @@ fn submit_sm_udh_concat() {
     let Body::SubmitSm(sm) = &pdu.body else {
         panic!("not a submit_sm")
     };
-    assert_ne!(sm.esm_class & smpp::pdu::submit::esm_class::UDHI, 0);
+    assert_ne!(sm.esm_class & smpp::values::esm_class::UDHI, 0);
     let udhl = sm.short_message.as_bytes()[0] as usize;
     assert_eq!(&sm.short_message.as_bytes()[1 + udhl..], b"Hello, part one");
 }
@@ -607,7 +611,7 @@ fn deliver_sm_message_payload() {
     assert!(!dsm.is_receipt());
     assert!(dsm.short_message.is_empty());
     assert_eq!(dsm.tlvs.message_payload(), Some(&text[..]));
-    assert_eq!(dsm.payload(), &text[..]);
+    assert_eq!(dsm.message().payload(), &text[..]);
 }
 
 #[test]
@@ -616,7 +620,7 @@ fn deliver_sm_resp() {
         "deliver_sm_resp",
         ok(
             7001,
-            Body::DeliverSmResp(Some(SubmitSmResp {
+            Body::DeliverSmResp(Some(DeliverSmResp {
                 message_id: "".into(),
                 tlvs: Tlvs::new(),
             })),
@@ -669,7 +673,7 @@ fn data_sm_resp() {
         "data_sm_resp",
         ok(
             200,
-            Body::DataSmResp(Some(SubmitSmResp {
+            Body::DataSmResp(Some(DataSmResp {
                 message_id: "d-9000".into(),
                 tlvs: Tlvs::new(),
             })),
@@ -684,7 +688,7 @@ fn data_sm_resp_delivery_failure() {
         Pdu::with_status(
             201,
             CommandStatus::ESME_RDELIVERYFAILURE,
-            Body::DataSmResp(Some(SubmitSmResp {
+            Body::DataSmResp(Some(DataSmResp {
                 message_id: "".into(),
                 tlvs: tlvs(vec![
                     Tlv::DeliveryFailureReason(1),

@@ -1,6 +1,8 @@
 //! One named test per malformed input: each asserts the exact typed error, the
 //! `command_status` a session answers it with, and what the session needs to answer at all
 //! (sequence number, whether the stream is still framed). Encode-side refusals at the end.
+// Test code: a failed unwrap, expect or panic is a failed test (denied outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use smpp::pdu::{
     Bind, DataSm, DestAddress, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp,
@@ -982,8 +984,11 @@ fn submit_multi_resp_with_a_truncated_error_status_code() {
     );
 }
 
+/// no_unsuccess 255: one more than a submit_multi can address (5.2.24), so decoding refuses
+/// it -- at the no_unsuccess octet, with the status a session answers it with -- and
+/// encoding refuses the same list, so the two sides agree.
 #[test]
-fn submit_multi_resp_with_255_unsuccessful_destinations_round_trips_or_is_refused() {
+fn submit_multi_resp_with_255_unsuccessful_destinations_is_refused_both_ways() {
     let mut body = [c("m-1"), vec![255]].concat();
     for _ in 0..255 {
         body.extend_from_slice(&[1, 1]);
@@ -991,10 +996,43 @@ fn submit_multi_resp_with_255_unsuccessful_destinations_round_trips_or_is_refuse
         body.extend_from_slice(&0x0bu32.to_be_bytes());
     }
     let bytes = frame(0x8000_0021, 32, &body);
-    // Either answer is defensible; accepting on decode and refusing on encode is not.
-    if let Ok(pdu) = Pdu::decode(&bytes) {
-        assert_eq!(pdu.to_bytes().expect("what decodes must encode"), bytes);
-    }
+    let err = field_error(&bytes, CommandId::SubmitMultiResp, 32);
+    assert_eq!(
+        field_parts(&err),
+        (
+            "no_unsuccess",
+            20,
+            FieldErrorKind::Invalid("no_unsuccess must be 0 to 254")
+        )
+    );
+    assert_eq!(err.command_status(), CommandStatus::ESME_RINVCMDLEN);
+    assert_eq!(
+        err.response_header(),
+        Some((CommandId::SubmitMultiResp, CommandStatus::ESME_ROK, 32))
+    );
+
+    let resp = Pdu::new(
+        32,
+        Body::SubmitMultiResp(Some(SubmitMultiResp {
+            message_id: "m-1".into(),
+            unsuccess_sme: vec![
+                UnsuccessSme {
+                    dest_addr_ton: 1,
+                    dest_addr_npi: 1,
+                    destination_addr: "8190".into(),
+                    error_status_code: CommandStatus(0x0b),
+                };
+                255
+            ],
+        })),
+    );
+    assert_eq!(
+        refuse(&resp),
+        EncodeError::Invalid {
+            field: "no_unsuccess",
+            reason: "at most 254 unsuccessful destinations",
+        }
+    );
 }
 
 // ---- encode-side refusals ----

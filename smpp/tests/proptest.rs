@@ -2,6 +2,8 @@
 //! decode unchanged and decode → encode byte for byte; decoding never panics on arbitrary
 //! bytes, on arbitrary bodies behind a valid header, or on mutated valid PDUs, and every
 //! decode error answers with a status other than ESME_ROK.
+// Test code: a failed unwrap, expect or panic is a failed test (denied outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -9,8 +11,9 @@ use proptest::sample::{select, Index};
 use proptest::strategy::{Union, ValueTree};
 use proptest::test_runner::TestRunner;
 use smpp::pdu::{
-    AlertNotification, Bind, BindResp, CancelSm, DataSm, DestAddress, Outbind, QuerySm,
-    QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp, UnsuccessSme,
+    AlertNotification, Bind, BindResp, CancelSm, DataSm, DataSmResp, DeliverSm, DeliverSmResp,
+    DestAddress, Outbind, QuerySm, QuerySmResp, ReplaceSm, SubmitMulti, SubmitMultiResp, SubmitSm,
+    SubmitSmResp, UnsuccessSme,
 };
 use smpp::tlv::NetworkErrorCode;
 use smpp::{Body, CommandId, CommandStatus, DecodeError, EncodeError, Octets, Pdu, Tag, Tlv, Tlvs};
@@ -393,6 +396,38 @@ fn alert_notification() -> impl Strategy<Value = AlertNotification<'static>> {
         )
 }
 
+/// deliver_sm is laid out as submit_sm (4.6.1): the same fields, its own type.
+fn deliver_sm() -> impl Strategy<Value = DeliverSm<'static>> {
+    submit_sm().prop_map(|s| DeliverSm {
+        service_type: s.service_type,
+        source_addr_ton: s.source_addr_ton,
+        source_addr_npi: s.source_addr_npi,
+        source_addr: s.source_addr,
+        dest_addr_ton: s.dest_addr_ton,
+        dest_addr_npi: s.dest_addr_npi,
+        destination_addr: s.destination_addr,
+        esm_class: s.esm_class,
+        protocol_id: s.protocol_id,
+        priority_flag: s.priority_flag,
+        schedule_delivery_time: s.schedule_delivery_time,
+        validity_period: s.validity_period,
+        registered_delivery: s.registered_delivery,
+        replace_if_present_flag: s.replace_if_present_flag,
+        data_coding: s.data_coding,
+        sm_default_msg_id: s.sm_default_msg_id,
+        short_message: s.short_message,
+        tlvs: s.tlvs,
+    })
+}
+
+fn deliver_sm_resp() -> impl Strategy<Value = DeliverSmResp<'static>> {
+    (cstr(65), tlvs()).prop_map(|(message_id, tlvs)| DeliverSmResp { message_id, tlvs })
+}
+
+fn data_sm_resp() -> impl Strategy<Value = DataSmResp<'static>> {
+    (cstr(65), tlvs()).prop_map(|(message_id, tlvs)| DataSmResp { message_id, tlvs })
+}
+
 /// A response body: present, or absent as SMSCs send error responses.
 fn resp<T: std::fmt::Debug + Clone + 'static>(
     s: impl Strategy<Value = T> + 'static,
@@ -417,7 +452,7 @@ fn body() -> impl Strategy<Value = Body<'static>> {
         outbind().prop_map(Body::Outbind).boxed(),
         submit_sm().prop_map(Body::SubmitSm).boxed(),
         submit_multi().prop_map(Body::SubmitMulti).boxed(),
-        submit_sm().prop_map(Body::DeliverSm).boxed(),
+        deliver_sm().prop_map(Body::DeliverSm).boxed(),
         data_sm().prop_map(Body::DataSm).boxed(),
         query_sm().prop_map(Body::QuerySm).boxed(),
         cancel_sm().prop_map(Body::CancelSm).boxed(),
@@ -430,8 +465,8 @@ fn body() -> impl Strategy<Value = Body<'static>> {
         resp(bind_resp(), Body::BindTransceiverResp),
         resp(submit_sm_resp(), Body::SubmitSmResp),
         resp(submit_multi_resp(), Body::SubmitMultiResp),
-        resp(submit_sm_resp(), Body::DeliverSmResp),
-        resp(submit_sm_resp(), Body::DataSmResp),
+        resp(deliver_sm_resp(), Body::DeliverSmResp),
+        resp(data_sm_resp(), Body::DataSmResp),
         resp(query_sm_resp(), Body::QuerySmResp),
     ])
 }

@@ -62,7 +62,7 @@ pub enum CliError {
         /// Where the hex came from ("stdin", "the argument").
         input: String,
         /// The loader's error, with line and column.
-        source: smpp::HexError,
+        source: smpp::fixtures::HexError,
     },
     /// Input with no PDU in it.
     #[error("no PDU in the input")]

@@ -1,12 +1,12 @@
 //! A readable preview of a message's octets for `smsgate pdu decode`: the UDH split off
 //! when esm_class has UDHI, and the text when data_coding names an alphabet we can read.
-//! The alphabets are `smpp::text`'s; this module adds the labels and the UDH breakdown.
+//! The alphabets and the UDH walk are `smpp::text`'s; this module adds the labels and the
+//! JSON breakdown.
 
 use serde::Serialize;
+use smpp::octets::to_hex;
 use smpp::text::Encoding;
-
-/// esm_class bit 6, UDHI (section 5.2.12): the message begins with a User Data Header.
-pub const ESM_CLASS_UDHI: u8 = 0x40;
+use smpp::values::{data_coding, esm_class};
 
 /// What a message's octets say, as far as the preview can tell.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -58,7 +58,7 @@ pub struct Concat {
 pub fn preview(esm_class: u8, data_coding: u8, bytes: &[u8]) -> Preview {
     let mut out = Preview::default();
     let mut rest = bytes;
-    if esm_class & ESM_CLASS_UDHI != 0 {
+    if esm_class::has_udhi(esm_class) {
         let (udh, after) = split_udh(bytes);
         let broken = udh.error.is_some();
         out.udh = Some(udh);
@@ -79,7 +79,7 @@ pub fn preview(esm_class: u8, data_coding: u8, bytes: &[u8]) -> Preview {
 fn alphabet(data_coding: u8) -> Option<(&'static str, Encoding)> {
     let encoding = Encoding::from_data_coding(data_coding)?;
     let label = match (data_coding, encoding) {
-        (0x01, _) => "ia5",
+        (data_coding::IA5, _) => "ia5",
         (_, Encoding::Gsm7) => "gsm7",
         (_, Encoding::Latin1) => "latin1",
         (_, Encoding::Ucs2) => "ucs2",
@@ -88,58 +88,53 @@ fn alphabet(data_coding: u8) -> Option<(&'static str, Encoding)> {
     Some((label, encoding))
 }
 
-/// Splits a UDH off the front of `bytes` (UDHL, then IEs of iei, length, data).
+/// Splits a UDH off the front of `bytes` with the codec's walker (`smpp::text::Udh`), so
+/// the preview shows what the codec and the simulator read: the elements up to the first
+/// broken one, and the concatenation element that counts (the last valid one).
 fn split_udh(bytes: &[u8]) -> (Udh, &[u8]) {
+    let (header, body) = match smpp::text::Udh::split(bytes) {
+        Ok(split) => split,
+        Err(e) => {
+            let udh = Udh {
+                hex: to_hex(bytes),
+                elements: Vec::new(),
+                concat: None,
+                error: Some(e.to_string()),
+            };
+            return (udh, bytes);
+        }
+    };
     let mut udh = Udh {
-        hex: String::new(),
+        hex: to_hex(header.as_bytes()),
         elements: Vec::new(),
         concat: None,
         error: None,
     };
-    let Some((&udhl, tail)) = bytes.split_first() else {
-        udh.error = Some("UDHI is set but the message is empty".to_owned());
-        return (udh, bytes);
-    };
-    let Some(mut ies) = tail.get(..udhl as usize) else {
-        udh.hex = smpp::octets::to_hex(bytes);
-        udh.error = Some(format!(
-            "UDHL {udhl} runs past the {} octet(s) that follow it",
-            tail.len()
-        ));
-        return (udh, bytes);
-    };
-    udh.hex = smpp::octets::to_hex(&bytes[..=udhl as usize]);
-    while let [iei, len, more @ ..] = ies {
-        let Some(data) = more.get(..*len as usize) else {
-            udh.error = Some(format!(
-                "information element 0x{iei:02x} has length {len} but only {} octet(s) remain",
-                more.len()
-            ));
-            break;
-        };
-        udh.concat = udh.concat.or(match (iei, data) {
-            (0x00, [r, t, s]) => Some(Concat {
-                reference: u16::from(*r),
-                total: *t,
-                seqnum: *s,
+    for element in header.elements() {
+        match element {
+            Ok(ie) => udh.elements.push(UdhElement {
+                iei: ie.iei,
+                data: to_hex(ie.data),
             }),
-            (0x08, [r0, r1, t, s]) => Some(Concat {
-                reference: u16::from_be_bytes([*r0, *r1]),
-                total: *t,
-                seqnum: *s,
-            }),
-            _ => None,
-        });
-        udh.elements.push(UdhElement {
-            iei: *iei,
-            data: smpp::octets::to_hex(data),
-        });
-        ies = &more[data.len()..];
+            Err(e) => {
+                udh.error = Some(e.to_string());
+                break;
+            }
+        }
     }
-    if udh.error.is_none() && ies.len() == 1 {
-        udh.error = Some("a lone octet after the last information element".to_owned());
+    match header.concat() {
+        Ok(concat) => {
+            udh.concat = concat.map(|c| Concat {
+                reference: c.reference,
+                total: c.total,
+                seqnum: c.seq,
+            })
+        }
+        Err(e) => {
+            udh.error.get_or_insert_with(|| e.to_string());
+        }
     }
-    (udh, &tail[udhl as usize..])
+    (udh, body)
 }
 
 #[cfg(test)]
@@ -205,5 +200,65 @@ mod tests {
         let p = preview(0x40, 0, &[3, 0, 5, 1]);
         assert!(p.udh.and_then(|u| u.error).is_some());
         assert!(preview(0x40, 0, &[]).udh.and_then(|u| u.error).is_some());
+    }
+
+    /// Two concatenation elements, an 8-bit one then a 16-bit one: the preview shows both
+    /// elements and takes the concatenation the codec takes, the last (TS 23.040 9.2.3.24).
+    #[test]
+    fn two_concat_elements_the_preview_and_the_codec_agree() {
+        let sm = [
+            0x0B, 0x00, 0x03, 0x0a, 0x02, 0x01, 0x08, 0x04, 0x12, 0x34, 0x03, 0x02, b'h', b'i',
+        ];
+        let p = preview(0x40, 0, &sm);
+        let udh = p.udh.expect("udh");
+        assert_eq!(udh.error, None);
+        assert_eq!(udh.elements.len(), 2);
+        assert_eq!(
+            udh.concat,
+            Some(Concat {
+                reference: 0x1234,
+                total: 3,
+                seqnum: 2
+            })
+        );
+        let (codec, body) = smpp::text::parse_udh(&sm).expect("valid");
+        assert_eq!(
+            codec.map(|c| (c.reference, c.total, c.seq)),
+            udh.concat.map(|c| (c.reference, c.total, c.seqnum))
+        );
+        assert_eq!(body, b"hi");
+        assert_eq!(p.text.as_deref(), Some("hi"));
+        // The first element valid, the last one to ignore (seq above total): both keep the
+        // first.
+        let sm = [
+            0x0A, 0x00, 0x03, 0x0a, 0x02, 0x01, 0x00, 0x03, 0x0b, 0x02, 0x03,
+        ];
+        let udh = preview(0x40, 0, &sm).udh.expect("udh");
+        let (codec, _) = smpp::text::parse_udh(&sm).expect("valid");
+        assert_eq!(udh.concat.map(|c| c.reference), Some(10));
+        assert_eq!(codec.map(|c| c.reference), Some(10));
+    }
+
+    #[test]
+    fn a_concat_element_to_ignore_is_listed_but_not_taken() {
+        for (total, seq) in [(2, 3), (2, 0), (0, 0)] {
+            let p = preview(0x40, 0, &[5, 0, 3, 9, total, seq, b'x']);
+            let udh = p.udh.expect("udh");
+            assert_eq!(udh.elements.len(), 1);
+            assert_eq!(udh.concat, None, "total {total}, seq {seq}");
+            assert_eq!(udh.error, None);
+            assert_eq!(p.text.as_deref(), Some("x"));
+        }
+    }
+
+    #[test]
+    fn a_concat_element_of_the_wrong_length_breaks_the_header_as_in_the_codec() {
+        let sm = [4, 0, 2, 9, 1, b'x'];
+        assert!(smpp::text::parse_udh(&sm).is_err());
+        let p = preview(0x40, 0, &sm);
+        let udh = p.udh.expect("udh");
+        assert_eq!(udh.elements.len(), 1);
+        assert!(udh.error.is_some());
+        assert_eq!(p.text, None);
     }
 }

@@ -1,9 +1,11 @@
 //! The sample PDUs the codec benches measure and the no-allocation test decodes: what a
 //! verification gateway sends and receives most, with realistic field values.
+// Test code: a failed unwrap, expect or panic is a failed test (denied outside tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use smpp::pdu::submit::{esm_class, registered_delivery};
 use smpp::pdu::{DeliverSm, SubmitSm};
 use smpp::tlv::{NetworkErrorCode, Tlv, Tlvs};
+use smpp::values::{esm_class, registered_delivery};
 use smpp::{Body, Octets, Pdu};
 
 /// A 40-character Japanese verification text: 80 octets of UCS-2, one segment.

@@ -1,7 +1,10 @@
-//! data_sm (section 4.7): the message travels in TLVs (message_payload), either way.
+//! data_sm (section 4.7): the message travels in TLVs (message_payload), either way; and
+//! data_sm_resp.
 
+use crate::pdu::deliver::{delivery_report, DeliveryReport};
 use crate::pdu::pdu_struct;
-use crate::pdu::submit::SubmitSmResp;
+use crate::receipt::ReceiptError;
+use crate::values::esm_class;
 
 pdu_struct! {
     /// data_sm (4.7.1).
@@ -31,9 +34,29 @@ pdu_struct! {
     }
 }
 
-/// data_sm_resp (4.7.2): message_id and optional parameters (delivery_failure_reason,
-/// network_error_code, additional_status_info_text, dpf_result).
-pub type DataSmResp<'a> = SubmitSmResp<'a>;
+pdu_struct! {
+    /// data_sm_resp (4.7.2).
+    pub struct DataSmResp<'a> {
+        /// message_id (5.2.23): the SMSC's id of the message, at most 65 octets with the NUL.
+        message_id: cstr(65),
+        /// Optional parameters: delivery_failure_reason, network_error_code,
+        /// additional_status_info_text, dpf_result.
+        tlvs: tlvs,
+    }
+}
+
+impl DataSm<'_> {
+    /// True when esm_class marks a delivery receipt or an intermediate notification.
+    pub fn is_receipt(&self) -> bool {
+        esm_class::is_receipt(self.esm_class)
+    }
+
+    /// The delivery report this data_sm carries: its TLVs, and its message_payload read as
+    /// receipt text when there is one.
+    pub fn delivery_report(&self) -> Result<DeliveryReport, ReceiptError> {
+        delivery_report(self.message().payload(), &self.tlvs)
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,34 +1,94 @@
 //! deliver_sm (section 4.6): the SMSC delivers a mobile-originated message or a delivery
-//! receipt. Its body is laid out as submit_sm's; this file adds what is particular to it.
+//! receipt, and the ESME answers deliver_sm_resp. Also what a receipt PDU (deliver_sm or
+//! data_sm) says about the message it reports on: [`DeliveryReport`].
+//!
+//! [`DeliverSm`] is laid out as submit_sm but is a type of its own, so a deliver_sm cannot
+//! be sent as a submit_sm:
+//!
+//! ```compile_fail
+//! let deliver = smpp::pdu::DeliverSm::default();
+//! let _ = smpp::Body::SubmitSm(deliver);
+//! ```
+//!
+//! and a submit_sm has no receipt to read:
+//!
+//! ```compile_fail
+//! let _ = smpp::pdu::SubmitSm::default().delivery_report();
+//! ```
 
-use crate::pdu::data::DataSm;
-use crate::pdu::submit::{esm_class, SubmitSm, SubmitSmResp};
-use crate::receipt::{MessageState, NetworkErrorCode, Receipt, ReceiptError};
-use crate::tlv::Tlvs;
+use crate::pdu::pdu_struct;
+use crate::receipt::{Receipt, ReceiptError};
+use crate::tlv::{NetworkErrorCode, Tlvs};
+use crate::values::{esm_class, MessageState};
 
-/// deliver_sm (4.6.1): the same fields as submit_sm; schedule_delivery_time,
-/// validity_period, replace_if_present_flag and sm_default_msg_id are unused (NULL).
-pub type DeliverSm<'a> = SubmitSm<'a>;
+pdu_struct! {
+    /// deliver_sm (4.6.1): laid out as submit_sm (4.4.1), but its own type, so a deliver_sm
+    /// cannot be sent as a submit_sm. schedule_delivery_time, validity_period,
+    /// replace_if_present_flag and sm_default_msg_id are unused (NULL) in it.
+    pub struct DeliverSm<'a> {
+        /// service_type (5.2.11), at most 6 octets with the NUL.
+        service_type: cstr(6),
+        /// source_addr_ton (5.2.5).
+        source_addr_ton: u8,
+        /// source_addr_npi (5.2.6).
+        source_addr_npi: u8,
+        /// source_addr (5.2.8), at most 21 octets with the NUL: the handset, or the
+        /// receipted message's destination.
+        source_addr: cstr(21),
+        /// dest_addr_ton (5.2.5).
+        dest_addr_ton: u8,
+        /// dest_addr_npi (5.2.6).
+        dest_addr_npi: u8,
+        /// destination_addr (5.2.9), at most 21 octets with the NUL.
+        destination_addr: cstr(21),
+        /// esm_class (5.2.12): whether this is a receipt, whether there is a UDH; see
+        /// [`esm_class`].
+        esm_class: u8,
+        /// protocol_id (5.2.13).
+        protocol_id: u8,
+        /// priority_flag (5.2.14).
+        priority_flag: u8,
+        /// schedule_delivery_time (5.2.15): unused, NULL.
+        schedule_delivery_time: cstr(17),
+        /// validity_period (5.2.16): unused, NULL.
+        validity_period: cstr(17),
+        /// registered_delivery (5.2.17).
+        registered_delivery: u8,
+        /// replace_if_present_flag (5.2.18): unused, NULL.
+        replace_if_present_flag: u8,
+        /// data_coding (5.2.19).
+        data_coding: u8,
+        /// sm_default_msg_id (5.2.20): unused, NULL.
+        sm_default_msg_id: u8,
+        /// short_message (5.2.22), 0 to 254 octets; sm_length is its length.
+        short_message: sm,
+        /// Optional parameters (4.6.1, 5.3): the receipt TLVs, message_payload, ...
+        tlvs: tlvs,
+    }
+}
 
-/// deliver_sm_resp (4.6.2): message_id is unused and set to NULL.
-pub type DeliverSmResp<'a> = SubmitSmResp<'a>;
+pdu_struct! {
+    /// deliver_sm_resp (4.6.2). The optional part is empty in 3.4 but is kept when an ESME
+    /// sends one.
+    pub struct DeliverSmResp<'a> {
+        /// message_id (5.2.23): unused, NULL; at most 65 octets with the NUL.
+        message_id: cstr(65),
+        /// Optional parameters.
+        tlvs: tlvs,
+    }
+}
 
-impl SubmitSm<'_> {
+impl DeliverSm<'_> {
     /// True when this deliver_sm carries an SMSC delivery receipt (esm_class xx0001xx) or an
     /// intermediate notification (xx1000xx).
     pub fn is_receipt(&self) -> bool {
-        esm_class::is_delivery_receipt(self.esm_class)
-            || esm_class::is_intermediate_notification(self.esm_class)
+        esm_class::is_receipt(self.esm_class)
     }
 
-    /// The message text octets: short_message, or message_payload when short_message is
-    /// empty (section 5.3.2.32: the two must not both be used).
-    pub fn payload(&self) -> &[u8] {
-        if self.short_message.is_empty() {
-            self.tlvs.message_payload().unwrap_or(&[])
-        } else {
-            self.short_message.as_bytes()
-        }
+    /// The delivery report this deliver_sm carries (see [`delivery_report`]): its TLVs,
+    /// and its message octets (short_message, else message_payload) as receipt text.
+    pub fn delivery_report(&self) -> Result<DeliveryReport, ReceiptError> {
+        delivery_report(self.message().payload(), &self.tlvs)
     }
 }
 
@@ -67,7 +127,7 @@ pub fn delivery_report(text: &[u8], tlvs: &Tlvs<'_>) -> Result<DeliveryReport, R
     let tlv_state = tlvs.message_state();
     let state = match tlv_state {
         Some(raw) => MessageState::from_u8(raw),
-        None => text.as_ref().and_then(Receipt::message_state),
+        None => text.as_ref().and_then(|r| r.stat),
     };
     Ok(DeliveryReport {
         message_id,
@@ -76,27 +136,6 @@ pub fn delivery_report(text: &[u8], tlvs: &Tlvs<'_>) -> Result<DeliveryReport, R
         network_error: tlvs.network_error_code(),
         text,
     })
-}
-
-impl SubmitSm<'_> {
-    /// The delivery report this deliver_sm carries (see [`delivery_report`]).
-    pub fn delivery_report(&self) -> Result<DeliveryReport, ReceiptError> {
-        delivery_report(self.payload(), &self.tlvs)
-    }
-}
-
-impl DataSm<'_> {
-    /// The delivery report this data_sm carries: its TLVs, and its message_payload read as
-    /// receipt text when there is one.
-    pub fn delivery_report(&self) -> Result<DeliveryReport, ReceiptError> {
-        delivery_report(self.tlvs.message_payload().unwrap_or(&[]), &self.tlvs)
-    }
-
-    /// True when esm_class marks a delivery receipt or an intermediate notification.
-    pub fn is_receipt(&self) -> bool {
-        esm_class::is_delivery_receipt(self.esm_class)
-            || esm_class::is_intermediate_notification(self.esm_class)
-    }
 }
 
 #[cfg(test)]
@@ -180,7 +219,23 @@ mod tests {
                 .expect("valid"),
             ..Default::default()
         };
-        assert_eq!(dsm.payload(), b"long text");
+        assert_eq!(dsm.message().payload(), b"long text");
         assert!(!dsm.is_receipt());
+    }
+
+    #[test]
+    fn a_receipt_in_message_payload_is_read() {
+        let dsm = DeliverSm {
+            esm_class: esm_class::DELIVERY_RECEIPT,
+            tlvs: Tlvs::new()
+                .with(Tlv::MessagePayload(Octets::from(
+                    "id:7 stat:EXPIRED err:000",
+                )))
+                .expect("valid"),
+            ..Default::default()
+        };
+        let report = dsm.delivery_report().expect("a receipt");
+        assert_eq!(report.message_id, "7");
+        assert_eq!(report.state, Some(MessageState::Expired));
     }
 }

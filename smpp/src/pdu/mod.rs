@@ -1,6 +1,7 @@
 //! PDUs: [`Pdu`] (header fields and a typed [`Body`]), decode from one frame and encode.
 //!
-//! One file per PDU family, each with its structs, parse, encode and tests. The structs are
+//! One file per PDU family, each with its structs, parse, encode and tests; `message.rs` is
+//! the [`Message`] view the message-carrying bodies share. The structs are
 //! declared with [`pdu_struct!`], which writes the bounded nom parser, the length, the
 //! encode-time checks and the writer from one list of fields in the order of the spec's
 //! table, so the four can never disagree.
@@ -17,6 +18,7 @@ use bytes::BufMut;
 pub mod bind;
 pub mod data;
 pub mod deliver;
+pub mod message;
 pub mod query;
 pub mod session;
 pub mod submit;
@@ -24,6 +26,7 @@ pub mod submit;
 pub use bind::{Bind, BindResp, Outbind};
 pub use data::{DataSm, DataSmResp};
 pub use deliver::{delivery_report, DeliverSm, DeliverSmResp, DeliveryReport};
+pub use message::Message;
 pub use query::{CancelSm, QuerySm, QuerySmResp, ReplaceSm};
 pub use session::AlertNotification;
 pub use submit::{DestAddress, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp, UnsuccessSme};

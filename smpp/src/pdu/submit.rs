@@ -1,5 +1,4 @@
-//! The submit family (sections 4.4, 4.5): submit_sm, submit_multi and their responses,
-//! and the esm_class / registered_delivery bits they carry.
+//! The submit family (sections 4.4, 4.5): submit_sm, submit_multi and their responses.
 
 use crate::command::CommandStatus;
 use crate::error::{EncodeError, FieldError, FieldErrorKind, PResult};
@@ -9,8 +8,7 @@ use crate::time::{SmppTime, TimeError};
 use bytes::BufMut;
 
 pdu_struct! {
-    /// submit_sm (4.4.1). deliver_sm (4.6.1) has the same body, so
-    /// [`crate::pdu::DeliverSm`] is this struct too.
+    /// submit_sm (4.4.1).
     pub struct SubmitSm<'a> {
         /// service_type (5.2.11), at most 6 octets with the NUL.
         service_type: cstr(6),
@@ -26,7 +24,7 @@ pdu_struct! {
         dest_addr_npi: u8,
         /// destination_addr (5.2.9), at most 21 octets with the NUL.
         destination_addr: cstr(21),
-        /// esm_class (5.2.12): see [`esm_class`].
+        /// esm_class (5.2.12): see [`crate::values::esm_class`].
         esm_class: u8,
         /// protocol_id (5.2.13).
         protocol_id: u8,
@@ -36,7 +34,7 @@ pdu_struct! {
         schedule_delivery_time: cstr(17),
         /// validity_period (5.2.16): empty or 16 characters of section 7.1.1.
         validity_period: cstr(17),
-        /// registered_delivery (5.2.17): see [`registered_delivery`].
+        /// registered_delivery (5.2.17): see [`crate::values::registered_delivery`].
         registered_delivery: u8,
         /// replace_if_present_flag (5.2.18).
         replace_if_present_flag: u8,
@@ -52,9 +50,8 @@ pdu_struct! {
 }
 
 pdu_struct! {
-    /// submit_sm_resp (4.4.2); deliver_sm_resp (4.6.2) and data_sm_resp (4.7.2) share it.
-    /// The optional part is empty in 3.4's submit_sm_resp and deliver_sm_resp but is kept
-    /// when an SMSC sends one.
+    /// submit_sm_resp (4.4.2). The optional part is empty in 3.4's submit_sm_resp but is
+    /// kept when an SMSC sends one.
     pub struct SubmitSmResp<'a> {
         /// message_id (5.2.23): the SMSC's id of the message, at most 65 octets with the NUL.
         message_id: cstr(65),
@@ -358,61 +355,6 @@ pub(crate) fn put_unsuccess<B: BufMut>(buf: &mut B, list: &[UnsuccessSme<'_>]) {
     }
 }
 
-/// esm_class bits (section 5.2.12).
-pub mod esm_class {
-    /// Bits 1-0: messaging mode mask.
-    pub const MODE_MASK: u8 = 0x03;
-    /// Bits 5-2: message type mask.
-    pub const TYPE_MASK: u8 = 0x3c;
-    /// Message type: SMSC delivery receipt (xx0001xx), on deliver_sm and data_sm.
-    pub const DELIVERY_RECEIPT: u8 = 0x04;
-    /// Message type: SME delivery acknowledgement (xx0010xx).
-    pub const DELIVERY_ACK: u8 = 0x08;
-    /// Message type: SME manual/user acknowledgement (xx0100xx).
-    pub const MANUAL_ACK: u8 = 0x10;
-    /// Message type: conversation abort (xx0110xx).
-    pub const CONVERSATION_ABORT: u8 = 0x18;
-    /// Message type: intermediate delivery notification (xx1000xx).
-    pub const INTERMEDIATE_NOTIFICATION: u8 = 0x20;
-    /// Bit 6: UDHI, short_message begins with a User Data Header.
-    pub const UDHI: u8 = 0x40;
-    /// Bit 7: reply path.
-    pub const REPLY_PATH: u8 = 0x80;
-
-    /// True when esm_class marks a delivery receipt.
-    pub const fn is_delivery_receipt(esm_class: u8) -> bool {
-        esm_class & TYPE_MASK == DELIVERY_RECEIPT
-    }
-
-    /// True when esm_class marks an intermediate delivery notification.
-    pub const fn is_intermediate_notification(esm_class: u8) -> bool {
-        esm_class & TYPE_MASK == INTERMEDIATE_NOTIFICATION
-    }
-}
-
-/// registered_delivery bits (section 5.2.17).
-pub mod registered_delivery {
-    /// Bits 1-0: SMSC delivery receipt mask.
-    pub const RECEIPT_MASK: u8 = 0x03;
-    /// No SMSC delivery receipt.
-    pub const NO_RECEIPT: u8 = 0x00;
-    /// A receipt on final outcome, success or failure.
-    pub const RECEIPT_FINAL: u8 = 0x01;
-    /// A receipt only on failure.
-    pub const RECEIPT_ON_FAILURE: u8 = 0x02;
-    /// Bits 3-2: SME originated acknowledgement mask.
-    pub const SME_ACK_MASK: u8 = 0x0c;
-    /// SME delivery acknowledgement requested.
-    pub const SME_DELIVERY_ACK: u8 = 0x04;
-    /// SME manual/user acknowledgement requested.
-    pub const SME_MANUAL_ACK: u8 = 0x08;
-    /// Both SME delivery and manual/user acknowledgement requested.
-    pub const SME_BOTH_ACKS: u8 = 0x0c;
-    /// Bit 4: intermediate notification requested (the spec's table heads it "bit 5",
-    /// counting from 1; the value is `xxx1xxxx`).
-    pub const INTERMEDIATE_NOTIFICATION: u8 = 0x10;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,6 +362,7 @@ mod tests {
     use crate::error::DecodeError;
     use crate::pdu::{Body, Pdu};
     use crate::tlv::{Tlv, Tlvs};
+    use crate::values::registered_delivery;
 
     fn submit() -> SubmitSm<'static> {
         SubmitSm {

@@ -1,10 +1,11 @@
-//! Text of short messages: GSM 7-bit, Latin-1 and UCS-2 encodings, `data_coding` mapping, segmentation and UDH parsing.
+//! Text of short messages: GSM 7-bit, Latin-1 and UCS-2 encodings, segmentation and UDH
+//! parsing (the `data_coding` mapping is [`crate::values::data_coding`]).
 //!
 //! Sending side: pick an [`Encoding`] with [`choose`] (or [`choose_among`]), then
 //! [`split`] the text into [`Segment`]s that each fit one `short_message`, or into
 //! one `message_payload` part with [`Concat::Payload`]. Set `data_coding` to
 //! [`Encoding::data_coding`] and, for segments with a UDH, the UDHI bit
-//! ([`ESM_CLASS_UDHI`]) in `esm_class`.
+//! ([`crate::values::esm_class::UDHI`]) in `esm_class`.
 //!
 //! Receiving side: when `esm_class` has UDHI set, [`parse_udh`] the `short_message`
 //! to get the [`ConcatInfo`] and the text octets, then [`decode`] them with the
@@ -22,94 +23,13 @@ mod error;
 mod segment;
 mod udh;
 
+pub use crate::values::data_coding::Encoding;
 pub use error::TextError;
 pub use segment::{
-    segment_count, segment_count_for, split, split_bytes, Concat, Segment, Split, ESM_CLASS_UDHI,
-    MAX_PAYLOAD_LEN, MAX_SEGMENTS,
+    segment_count, segment_count_for, split, split_bytes, Concat, Segment, Split, MAX_PAYLOAD_LEN,
+    MAX_SEGMENTS,
 };
-pub use udh::{parse_udh, ConcatInfo};
-
-/// A text encoding of short message user data, as named by `data_coding`
-/// (SMPP 3.4 §5.2.19, 3GPP TS 23.038 §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Encoding {
-    /// GSM 7-bit default alphabet with its extension table (TS 23.038 §6.2.1),
-    /// carried unpacked, one septet per octet. `data_coding` 0x00.
-    Gsm7,
-    /// ISO-8859-1. `data_coding` 0x03.
-    Latin1,
-    /// UCS-2, carried as UTF-16BE so characters beyond the BMP survive. `data_coding` 0x08.
-    Ucs2,
-    /// 8-bit binary data, not text (`data_coding` 0x04). Text functions reject it
-    /// with [`TextError::Binary`]; [`split_bytes`] segments it.
-    Octet,
-}
-
-impl Encoding {
-    /// The `data_coding` value to send for this encoding (SMPP 3.4 §5.2.19):
-    /// 0x00 (SMSC default alphabet, taken as GSM 03.38), 0x03, 0x08, or 0x04 for
-    /// 8-bit binary.
-    pub const fn data_coding(self) -> u8 {
-        match self {
-            Encoding::Gsm7 => 0x00,
-            Encoding::Latin1 => 0x03,
-            Encoding::Ucs2 => 0x08,
-            Encoding::Octet => 0x04,
-        }
-    }
-
-    /// The encoding a received `data_coding` value names, or `None` for one this
-    /// module cannot decode.
-    ///
-    /// - 0x00 SMSC default alphabet → [`Encoding::Gsm7`]: this crate assumes the SMSC
-    ///   default alphabet is GSM 03.38 (SMSC-specific in SMPP 3.4 §5.2.19).
-    /// - 0x01 IA5/ASCII → [`Encoding::Latin1`]: ASCII is the byte-identical lower
-    ///   half of ISO-8859-1, so decoding IA5 as Latin-1 is exact for ASCII and
-    ///   tolerant of stray high octets. Reading it as GSM would garble '@', '$', '_'.
-    /// - 0x02, 0x04 octet unspecified → [`Encoding::Octet`]; 0x03 → Latin-1;
-    ///   0x08 → UCS-2. Other values 0x05..=0x0F (JIS, Cyrillic, Hebrew, KS C 5601,
-    ///   reserved, …) → `None`.
-    /// - 0x10..=0x7F, TS 23.038 §4 general data coding groups `00xx xxxx` and
-    ///   `01xx xxxx` (automatic deletion): compressed (bit 5) → `None`; otherwise
-    ///   bits 3-2: `00` GSM 7-bit, `01` 8-bit, `10` UCS-2, `11` reserved → `None`.
-    /// - 0x80..=0xBF reserved → `None`.
-    /// - 0xC0..=0xDF message waiting indication groups (discard / store) → GSM 7-bit;
-    ///   0xE0..=0xEF MWI store with UCS-2 → UCS-2 (TS 23.038 §4; SMPP 3.4 lists
-    ///   `1110xxxx` as reserved but SMSCs relay the 23.038 meaning).
-    /// - 0xF0..=0xFF data coding / message class group: bit 2 `0` GSM 7-bit, `1`
-    ///   8-bit data; the reserved bit 3 is ignored.
-    pub const fn from_data_coding(data_coding: u8) -> Option<Encoding> {
-        match data_coding {
-            0x00 => Some(Encoding::Gsm7),
-            0x01 | 0x03 => Some(Encoding::Latin1),
-            0x02 | 0x04 => Some(Encoding::Octet),
-            0x08 => Some(Encoding::Ucs2),
-            0x05..=0x07 | 0x09..=0x0F => None,
-            0x10..=0x7F => {
-                if data_coding & 0x20 != 0 {
-                    None
-                } else {
-                    match (data_coding >> 2) & 0x03 {
-                        0 => Some(Encoding::Gsm7),
-                        1 => Some(Encoding::Octet),
-                        2 => Some(Encoding::Ucs2),
-                        _ => None,
-                    }
-                }
-            }
-            0x80..=0xBF => None,
-            0xC0..=0xDF => Some(Encoding::Gsm7),
-            0xE0..=0xEF => Some(Encoding::Ucs2),
-            0xF0..=0xFF => {
-                if data_coding & 0x04 == 0 {
-                    Some(Encoding::Gsm7)
-                } else {
-                    Some(Encoding::Octet)
-                }
-            }
-        }
-    }
-}
+pub use udh::{parse_udh, ConcatInfo, Elements, InformationElement, Udh};
 
 /// The smallest encoding that reaches a handset intact: GSM 7-bit if every character is
 /// representable (160 per message), else UCS-2 (70 per message). Never
@@ -189,46 +109,6 @@ pub fn decode_as(encoding: Encoding, bytes: &[u8]) -> Result<String, TextError> 
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    #[test]
-    fn data_coding_values() {
-        for enc in [
-            Encoding::Gsm7,
-            Encoding::Latin1,
-            Encoding::Ucs2,
-            Encoding::Octet,
-        ] {
-            assert_eq!(Encoding::from_data_coding(enc.data_coding()), Some(enc));
-        }
-        let cases: &[(u8, Option<Encoding>)] = &[
-            (0x00, Some(Encoding::Gsm7)),
-            (0x01, Some(Encoding::Latin1)),
-            (0x02, Some(Encoding::Octet)),
-            (0x05, None),
-            (0x0E, None),
-            (0x10, Some(Encoding::Gsm7)),
-            (0x11, Some(Encoding::Gsm7)),
-            (0x14, Some(Encoding::Octet)),
-            (0x18, Some(Encoding::Ucs2)),
-            (0x1C, None),
-            (0x20, None),
-            (0x38, None),
-            (0x48, Some(Encoding::Ucs2)),
-            (0x80, None),
-            (0xBF, None),
-            (0xC0, Some(Encoding::Gsm7)),
-            (0xD8, Some(Encoding::Gsm7)),
-            (0xE8, Some(Encoding::Ucs2)),
-            (0xF0, Some(Encoding::Gsm7)),
-            (0xF3, Some(Encoding::Gsm7)),
-            (0xF4, Some(Encoding::Octet)),
-            (0xF6, Some(Encoding::Octet)),
-            (0xFF, Some(Encoding::Octet)),
-        ];
-        for &(dc, expected) in cases {
-            assert_eq!(Encoding::from_data_coding(dc), expected, "0x{dc:02X}");
-        }
-    }
 
     #[test]
     fn choose_smallest() {

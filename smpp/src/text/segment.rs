@@ -25,10 +25,6 @@
 
 use crate::text::{encode, gsm7, ucs2, ConcatInfo, Encoding, TextError};
 
-/// The UDHI bit of `esm_class` (SMPP 3.4 §5.2.12, `x1xxxxxx`), to set when the
-/// `short_message` begins with a User Data Header.
-pub const ESM_CLASS_UDHI: u8 = 0x40;
-
 /// Most parts a concatenated message can have: the total is one octet
 /// (TS 23.040 §9.2.3.24.1; SMPP 3.4 §5.3.2.23).
 pub const MAX_SEGMENTS: usize = 255;
@@ -125,7 +121,7 @@ impl Segment {
         out
     }
 
-    /// Whether `esm_class` must have the UDHI bit ([`ESM_CLASS_UDHI`]) set for this
+    /// Whether `esm_class` must have the UDHI bit ([`crate::values::esm_class::UDHI`]) set for this
     /// part, i.e. whether it carries a UDH.
     pub fn esm_class_udhi(&self) -> bool {
         self.udh.is_some()

@@ -3,3 +3,4 @@
 //! service through this crate in process.
 
 pub mod cli;
+pub mod config;

@@ -252,6 +252,16 @@ pub enum BindMode {
     Pair,
 }
 
+impl BindMode {
+    /// Its name in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            BindMode::Transceiver => "transceiver",
+            BindMode::Pair => "pair",
+        }
+    }
+}
+
 /// `enquire_link = { interval = "30s", timeout = "10s" }`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

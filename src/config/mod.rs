@@ -247,13 +247,6 @@ pub enum ConfigSource {
     File(PathBuf),
     /// Standard input, read to its end.
     Stdin,
-    /// Text already in hand, with the name errors are reported under.
-    Text {
-        /// Shown before the line number in errors.
-        name: String,
-        /// The TOML.
-        text: String,
-    },
 }
 
 impl ConfigSource {
@@ -277,7 +270,6 @@ impl ConfigSource {
                         source,
                     })
             }
-            ConfigSource::Text { name, text } => Ok((name, text)),
         }
     }
 }

@@ -78,11 +78,7 @@ fn load_error(e: LoadError) -> CliError {
 
 fn check(args: &CheckArgs) -> Result<(), CliError> {
     let source = args.source.source();
-    let name = match &source {
-        ConfigSource::Embedded => crate::config::EMBEDDED_NAME.to_owned(),
-        ConfigSource::File(path) => path.display().to_string(),
-        ConfigSource::Stdin => "stdin".to_owned(),
-    };
+    let name = source.name();
     let result = Config::load(source, process_env());
     if !args.json {
         let config = result.map_err(load_error)?;

@@ -122,7 +122,8 @@ fn set_in(
 
 /// The existing key of `table` that `step` names, or `step` in lower case for a new one.
 fn table_key(table: &Table, step: &str) -> Result<String, String> {
-    let mut matches = table.keys().filter(|k| env_form(k) == step);
+    let wanted = env_form(step);
+    let mut matches = table.keys().filter(|k| env_form(k) == wanted);
     match (matches.next(), matches.next()) {
         (Some(one), None) => Ok(one.clone()),
         (Some(a), Some(b)) => Err(format!("{step} could mean {a:?} or {b:?}")),

@@ -250,27 +250,28 @@ pub enum ConfigSource {
 }
 
 impl ConfigSource {
-    /// The name errors are reported under, and the text.
-    fn read(self) -> Result<(String, String), LoadError> {
+    /// The name errors are reported under: the path, "stdin" or the embedded default's.
+    pub fn name(&self) -> String {
         match self {
-            ConfigSource::Embedded => Ok((EMBEDDED_NAME.to_owned(), EMBEDDED_DEFAULT.to_owned())),
-            ConfigSource::File(path) => {
-                let name = path.display().to_string();
-                std::fs::read_to_string(&path)
-                    .map(|text| (name.clone(), text))
-                    .map_err(|source| LoadError::Read { what: name, source })
-            }
+            ConfigSource::Embedded => EMBEDDED_NAME.to_owned(),
+            ConfigSource::File(path) => path.display().to_string(),
+            ConfigSource::Stdin => "stdin".to_owned(),
+        }
+    }
+
+    /// The name and the text.
+    fn read(self) -> Result<(String, String), LoadError> {
+        let name = self.name();
+        let text = match self {
+            ConfigSource::Embedded => Ok(EMBEDDED_DEFAULT.to_owned()),
+            ConfigSource::File(path) => std::fs::read_to_string(path),
             ConfigSource::Stdin => {
                 let mut text = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut text)
-                    .map(|_| ("stdin".to_owned(), text))
-                    .map_err(|source| LoadError::Read {
-                        what: "stdin".to_owned(),
-                        source,
-                    })
+                std::io::stdin().read_to_string(&mut text).map(|_| text)
             }
-        }
+        };
+        text.map(|text| (name.clone(), text))
+            .map_err(|source| LoadError::Read { what: name, source })
     }
 }
 

@@ -936,6 +936,14 @@ fn japan_sender_not_a_national_number_is_refused() {
 }
 
 #[test]
+fn unknown_sender_form_is_refused() {
+    assert_has(
+        &refused(&carrier_key("japan", "{ sender_form = \"alphanumeric\" }")),
+        "carriers.docomo.japan.sender_form: unknown variant `alphanumeric`, expected `short_code` or `national`",
+    );
+}
+
+#[test]
 fn unknown_route_kind_is_refused() {
     assert_has(
         &refused(&carrier_key("japan", "{ route_kind = \"direct\" }")),
@@ -1116,6 +1124,17 @@ fn commit_batch_max_zero_is_refused() {
     assert_has(
         &refused(&section("outbox", "commit_batch_max = 0")),
         "outbox.commit_batch_max: 0 is not allowed (1..=65536)",
+    );
+}
+
+#[test]
+fn outbox_retry_initial_above_an_hour_is_refused() {
+    assert_has(
+        &refused(&section(
+            "outbox",
+            "retry = { initial = \"2h\", max = \"3h\" }",
+        )),
+        "outbox.retry.initial: 2h is not allowed (1ms..=1h)",
     );
 }
 

@@ -122,13 +122,19 @@ pub struct ConfigError {
 
 impl ConfigError {
     /// A problem with a key, its origin to be filled in by the loader.
-    pub fn at(key: KeyPath, message: impl Into<String>) -> ConfigError {
+    pub fn at(key: KeyPath, message: impl AsRef<str>) -> ConfigError {
         ConfigError {
             key: Some(key),
-            message: message.into(),
+            message: one_line(message.as_ref()),
             origin: Origin::Unknown,
         }
     }
+}
+
+/// A message on one line: a multi-line one (a TOML error with its snippet, from a scenario
+/// file) has its lines joined with single spaces.
+pub(crate) fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl fmt::Display for ConfigError {
@@ -207,6 +213,12 @@ mod tests {
         );
         assert!(p.starts_with(&KeyPath::root().key("carriers").key("docomo")));
         assert!(!p.starts_with(&KeyPath::root().key("carriers").key("au")));
+    }
+
+    #[test]
+    fn a_multi_line_message_is_put_on_one_line() {
+        let e = ConfigError::at(KeyPath::root().key("a"), "first\n  |\n1 | x\n  second ");
+        assert_eq!(e.to_string(), "a: first | 1 | x second");
     }
 
     #[test]

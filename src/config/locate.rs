@@ -2,7 +2,7 @@
 //! line of the TOML text that holds it (found by walking the text's spanned parse tree).
 
 use super::env::Applied;
-use super::error::{ConfigError, KeyPath, Origin, Segment};
+use super::error::{one_line, ConfigError, KeyPath, Origin, Segment};
 use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
@@ -11,7 +11,7 @@ use toml::Spanned;
 pub fn syntax_error(e: &toml::de::Error, name: &str, text: &str) -> ConfigError {
     ConfigError {
         key: None,
-        message: e.message().trim().to_owned(),
+        message: one_line(e.message()),
         origin: match e.span() {
             Some(span) => Origin::Line {
                 source: name.to_owned(),

@@ -314,7 +314,7 @@ impl Config {
             Ok(c) => c,
             Err(e) => {
                 let key = KeyPath::from_serde(e.path());
-                errors.push(ConfigError::at(key, e.into_inner().message().to_owned()));
+                errors.push(ConfigError::at(key, e.into_inner().message()));
                 return Err(located(errors, &applied));
             }
         };

@@ -94,7 +94,7 @@ struct Checker {
 }
 
 impl Checker {
-    fn fail(&mut self, key: KeyPath, message: impl Into<String>) {
+    fn fail(&mut self, key: KeyPath, message: impl AsRef<str>) {
         self.errors.push(ConfigError::at(key, message));
     }
 

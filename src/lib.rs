@@ -3,4 +3,5 @@
 //! service through this crate in process.
 
 pub mod cli;
+pub mod config;
 pub mod telemetry;

@@ -1,10 +1,12 @@
 //! The command line of `smsgate` (clap, derive): `smsgate <subcommand>`, the typed errors
 //! of the subcommands, and their exit codes.
 //!
-//! Subcommands today: `run` (the default: the service on its embedded default) and
-//! `pdu decode` / `pdu encode` (the operator's PDU tool, see docs/pdu-tool.md). `demo`,
-//! `send`, `verify` and `status` join them here.
+//! Subcommands today: `run` (the default: the service on its embedded default),
+//! `config check` / `config show` (see docs/configuration.md) and `pdu decode` /
+//! `pdu encode` (the operator's PDU tool, see docs/pdu-tool.md). `demo`, `send`, `verify`
+//! and `status` join them here.
 
+pub mod config;
 pub mod pdu;
 pub mod run;
 pub mod text_preview;
@@ -28,12 +30,16 @@ pub struct Cli {
 pub enum Command {
     /// Run the service on its embedded default (the built-in simulated SMSC for now).
     Run(run::RunArgs),
+    /// Check a configuration file, or print the effective configuration.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
     /// Decode SMPP PDUs to JSON and encode them back (a debugging tool).
     #[command(subcommand)]
     Pdu(pdu::PduCommand),
 }
 
-/// Exit code for input that cannot be decoded or encoded (clap uses 2 for usage errors too).
+/// Exit code for input that cannot be decoded or encoded, and for an invalid configuration
+/// (clap uses 2 for usage errors too).
 pub const EXIT_BAD_INPUT: u8 = 2;
 /// Exit code for a failure to read or write (a missing file, a closed terminal).
 pub const EXIT_IO: u8 = 1;
@@ -125,6 +131,16 @@ pub enum CliError {
     /// A value that could not be turned into JSON (not expected to happen).
     #[error("cannot build the JSON: {0}")]
     ToJson(serde_json::Error),
+    /// A smsgate configuration that is not valid: every problem, one per line.
+    #[error("{0}")]
+    InvalidConfig(crate::config::ConfigErrors),
+    /// A configuration that could not be written as TOML (not expected to happen).
+    #[error("cannot write the configuration as TOML: {0}")]
+    ShowConfig(toml::ser::Error),
+    /// The subcommand has written its outcome already (`config check --json`); only the
+    /// exit code is left to give.
+    #[error("exit code {0}")]
+    Reported(u8),
 }
 
 impl CliError {
@@ -134,7 +150,9 @@ impl CliError {
             CliError::Read { .. }
             | CliError::Write(_)
             | CliError::ToJson(_)
+            | CliError::ShowConfig(_)
             | CliError::Runtime(_) => EXIT_IO,
+            CliError::Reported(code) => *code,
             _ => EXIT_BAD_INPUT,
         }
     }
@@ -146,14 +164,20 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         None => run::run(run::RunArgs::default()),
         Some(Command::Run(args)) => run::run(args),
+        Some(Command::Config(cmd)) => config::run(cmd),
         Some(Command::Pdu(cmd)) => pdu::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(CliError::Reported(code)) => ExitCode::from(code),
         Err(e) => {
-            // Nothing more can be done if stderr is gone too.
-            let _ = writeln!(std::io::stderr(), "error: {e}");
+            // One "error: " line per problem (an invalid configuration has several). Nothing
+            // more can be done if stderr is gone too.
+            let mut err = std::io::stderr().lock();
+            for line in e.to_string().lines() {
+                let _ = writeln!(err, "error: {line}");
+            }
             ExitCode::from(e.exit_code())
         }
     }

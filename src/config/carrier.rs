@@ -1,0 +1,582 @@
+//! One carrier's section, `[carriers.NAME]`: its binds (where, as whom, how many, TLS), the
+//! pace it allows, timers, address forms, the long-message method, the form of its message
+//! ids, its retry policy and its Japan profile.
+
+use super::duration;
+use super::japan::JapanProfile;
+use super::retry::RetryPolicy;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use secrecy::SecretString;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smpp::text::Concat;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+
+/// `[carriers.NAME]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarrierConfig {
+    /// The SMPP sessions to hold open to this carrier; at least one entry.
+    pub binds: Vec<BindConfig>,
+    /// submit_sm per second over all binds of the carrier together (what its contract
+    /// allows); `None`: only the per-bind limits apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tps: Option<u32>,
+    /// Keep-alive: how often an idle bind sends enquire_link and how long it waits for the
+    /// answer before it gives the connection up.
+    #[serde(default)]
+    pub enquire_link: EnquireLink,
+    /// How long a request (submit_sm, unbind, …) may stay unanswered before it counts as
+    /// lost (the response_timer of section 7.2).
+    #[serde(default = "default_response_timeout", with = "duration")]
+    pub response_timeout: Duration,
+    /// Wait between attempts to connect and bind again after a bind is lost or refused.
+    #[serde(default)]
+    pub reconnect: Backoff,
+    /// TON/NPI and number form of source_addr (the sender).
+    #[serde(default = "AddressFormat::default_source")]
+    pub source: AddressFormat,
+    /// TON/NPI and number form of destination_addr (the handset).
+    #[serde(default = "AddressFormat::default_destination")]
+    pub destination: AddressFormat,
+    /// Country calling code, without `+`, that `national` numbers drop and replace by the
+    /// trunk prefix 0 (81 for Japan).
+    #[serde(default = "default_country_code")]
+    pub country_code: String,
+    /// How a text longer than one short message is carried.
+    #[serde(default)]
+    pub long_message: LongMessageMethod,
+    /// How the carrier writes its message ids in receipts compared with submit_sm_resp.
+    #[serde(default)]
+    pub message_id: MessageIdForm,
+    /// Which command_status values are retried, failed over or final.
+    #[serde(default)]
+    pub retry: RetryPolicy,
+    /// validity_period sent with a message that sets none (5.2.16), and how long the
+    /// gateway keeps trying to submit it.
+    #[serde(default = "default_validity", with = "duration")]
+    pub default_validity: Duration,
+    /// Which delivery receipts to ask for (5.2.17).
+    #[serde(default)]
+    pub registered_delivery: RegisteredDelivery,
+    /// With no bound bind for this long, the router sends this carrier's traffic to the
+    /// next carrier of each route.
+    #[serde(default = "default_failover_after", with = "duration")]
+    pub failover_after: Duration,
+    /// The Japanese rules of this carrier; `None`: none apply. A route may set its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub japan: Option<JapanProfile>,
+}
+
+fn default_response_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+fn default_country_code() -> String {
+    "81".to_owned()
+}
+
+fn default_validity() -> Duration {
+    Duration::from_secs(24 * 3600)
+}
+
+fn default_failover_after() -> Duration {
+    Duration::from_secs(60)
+}
+
+impl CarrierConfig {
+    /// TCP connections the carrier's binds open together (a pair counts two).
+    pub fn connections(&self) -> u32 {
+        self.binds.iter().map(BindConfig::connections).sum()
+    }
+}
+
+/// One entry of `binds`: `count` identical sessions (or transmitter + receiver pairs) to one
+/// SMSC address with one account.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindConfig {
+    /// The SMSC's host name or IP address.
+    pub host: String,
+    /// The SMSC's SMPP port.
+    pub port: u16,
+    /// system_id of the bind (5.2.1), the account name the carrier issued.
+    pub system_id: String,
+    /// The password written inline: for the simulator and tests; deployments use
+    /// `password_env` or `password_file` so the secret stays out of the file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "secret::deserialize",
+        serialize_with = "secret::serialize"
+    )]
+    pub password: Option<SecretString>,
+    /// The name of the environment variable that holds the password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_env: Option<String>,
+    /// A file whose content (trailing newline dropped) is the password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
+    /// system_type of the bind (5.2.3); empty for most carriers.
+    #[serde(default)]
+    pub system_type: String,
+    /// One transceiver session, or a transmitter and a receiver session.
+    #[serde(default)]
+    pub mode: BindMode,
+    /// How many of them (sessions, or pairs).
+    #[serde(default = "one")]
+    pub count: u32,
+    /// Requests each session may have unanswered at once (the carrier's window).
+    #[serde(default = "default_window")]
+    pub window: u32,
+    /// submit_sm per second per session; `None`: only the carrier's limit applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tps: Option<u32>,
+    /// SMPP over TLS, for carriers that require it; `None`: plain TCP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsConfig>,
+    /// The password read from `password_env` or `password_file` when the configuration was
+    /// loaded (an inline one stays in `password`).
+    #[serde(skip)]
+    pub(crate) loaded_password: Option<SecretString>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn default_window() -> u32 {
+    10
+}
+
+impl BindConfig {
+    /// The password to bind with, wherever it was configured. `None` only for a
+    /// `BindConfig` built by hand, never for one from [`crate::config::Config::load`].
+    pub fn password(&self) -> Option<&SecretString> {
+        self.password.as_ref().or(self.loaded_password.as_ref())
+    }
+
+    /// TCP connections this entry opens: `count`, twice that for pairs.
+    pub fn connections(&self) -> u32 {
+        match self.mode {
+            BindMode::Transceiver => self.count,
+            BindMode::Pair => self.count.saturating_mul(2),
+        }
+    }
+}
+
+impl fmt::Debug for BindConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Written out so that no secret can reach a Debug print, even through a field
+        // added later: the password fields show only whether they are set.
+        f.debug_struct("BindConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("system_id", &self.system_id)
+            .field("password", &self.password().map(|_| "<redacted>"))
+            .field("password_env", &self.password_env)
+            .field("password_file", &self.password_file)
+            .field("system_type", &self.system_type)
+            .field("mode", &self.mode)
+            .field("count", &self.count)
+            .field("window", &self.window)
+            .field("tps", &self.tps)
+            .field("tls", &self.tls)
+            .finish()
+    }
+}
+
+/// serde for the inline password: never echoes a value in an error, and writes only
+/// `"<redacted>"`.
+mod secret {
+    use super::*;
+    use serde::de::{Error, Visitor};
+
+    /// What `config show` writes for an inline password.
+    pub const REDACTED: &str = "<redacted>";
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+        struct SecretVisitor;
+        impl Visitor<'_> for SecretVisitor {
+            type Value = SecretString;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: Error>(self, v: &str) -> Result<SecretString, E> {
+                Ok(SecretString::from(v))
+            }
+            // serde's default messages quote the value; a password is never quoted.
+            fn visit_i64<E: Error>(self, _: i64) -> Result<SecretString, E> {
+                Err(E::custom(
+                    "a password must be a string (write it in quotes)",
+                ))
+            }
+            fn visit_u64<E: Error>(self, _: u64) -> Result<SecretString, E> {
+                Err(E::custom(
+                    "a password must be a string (write it in quotes)",
+                ))
+            }
+            fn visit_f64<E: Error>(self, _: f64) -> Result<SecretString, E> {
+                Err(E::custom(
+                    "a password must be a string (write it in quotes)",
+                ))
+            }
+            fn visit_bool<E: Error>(self, _: bool) -> Result<SecretString, E> {
+                Err(E::custom(
+                    "a password must be a string (write it in quotes)",
+                ))
+            }
+        }
+        d.deserialize_any(SecretVisitor).map(Some)
+    }
+
+    pub fn serialize<S: Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(REDACTED)
+    }
+}
+
+pub use secret::REDACTED;
+
+/// The sessions of one `binds` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BindMode {
+    /// One bind_transceiver session (4.1.5) that submits and receives.
+    #[default]
+    Transceiver,
+    /// A bind_transmitter session (4.1.1) for submits plus a bind_receiver session (4.1.3)
+    /// for receipts and MOs, with the same account.
+    Pair,
+}
+
+impl BindMode {
+    /// Its name in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            BindMode::Transceiver => "transceiver",
+            BindMode::Pair => "pair",
+        }
+    }
+}
+
+/// `enquire_link = { interval = "30s", timeout = "10s" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EnquireLink {
+    /// Idle time after which the bind sends enquire_link (the enquire_link_timer, 7.2).
+    #[serde(with = "duration")]
+    pub interval: Duration,
+    /// How long the answer may take before the connection is given up.
+    #[serde(with = "duration")]
+    pub timeout: Duration,
+}
+
+impl Default for EnquireLink {
+    fn default() -> Self {
+        EnquireLink {
+            interval: Duration::from_secs(30),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Exponential backoff: waits start at `initial`, double up to `max`, and each is spread by
+/// up to `jitter` × the wait either way so that many binds do not retry in step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Backoff {
+    /// The first wait.
+    #[serde(with = "duration")]
+    pub initial: Duration,
+    /// The longest wait.
+    #[serde(with = "duration")]
+    pub max: Duration,
+    /// Spread of each wait, a fraction 0..=1 of it.
+    pub jitter: f64,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+            jitter: 0.2,
+        }
+    }
+}
+
+/// TON, NPI and number form of one address field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressFormat {
+    /// Type of number (5.2.5, Table 5-3): 0 unknown, 1 international, 2 national, 3 network
+    /// specific, 4 subscriber number, 5 alphanumeric, 6 abbreviated.
+    pub ton: u8,
+    /// Numbering plan (5.2.6, Table 5-4): 0 unknown, 1 ISDN E.164, 3 data, 4 telex, 6 land
+    /// mobile, 8 national, 9 private, 10 ERMES, 14 internet, 18 WAP client id.
+    pub npi: u8,
+    /// How the digits are written.
+    pub format: NumberFormat,
+}
+
+impl AddressFormat {
+    /// Senders are national numbers or 0005 short codes: TON 2 national, NPI 1.
+    pub fn default_source() -> AddressFormat {
+        AddressFormat {
+            ton: 2,
+            npi: 1,
+            format: NumberFormat::National,
+        }
+    }
+
+    /// Handsets in international form: TON 1, NPI 1, digits with the country code.
+    pub fn default_destination() -> AddressFormat {
+        AddressFormat {
+            ton: 1,
+            npi: 1,
+            format: NumberFormat::E164,
+        }
+    }
+}
+
+/// How a number's digits are written in an address field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NumberFormat {
+    /// Country code and number, no `+`: `819012345678`.
+    E164,
+    /// Trunk prefix 0 and the national number: `09012345678`.
+    National,
+}
+
+/// How a long text is carried (maps to [`smpp::text::Concat`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LongMessageMethod {
+    /// Segments with an 8-bit-reference concatenation UDH.
+    #[default]
+    Udh8,
+    /// Segments with a 16-bit-reference concatenation UDH.
+    Udh16,
+    /// Segments with the sar_* optional parameters (5.3.2.22-24).
+    Sar,
+    /// One submit_sm with the whole text in message_payload (5.3.2.32).
+    Payload,
+}
+
+impl LongMessageMethod {
+    /// Its name in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            LongMessageMethod::Udh8 => "udh8",
+            LongMessageMethod::Udh16 => "udh16",
+            LongMessageMethod::Sar => "sar",
+            LongMessageMethod::Payload => "payload",
+        }
+    }
+
+    /// The codec's name for it.
+    pub fn concat(self) -> Concat {
+        match self {
+            LongMessageMethod::Udh8 => Concat::Udh8,
+            LongMessageMethod::Udh16 => Concat::Udh16,
+            LongMessageMethod::Sar => Concat::Sar,
+            LongMessageMethod::Payload => Concat::Payload,
+        }
+    }
+}
+
+/// How the message id in a carrier's receipts relates to the one in its submit_sm_resp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageIdForm {
+    /// The same string.
+    AsIs,
+    /// submit_sm_resp gives hex, the receipt the same number in decimal.
+    HexToDec,
+    /// submit_sm_resp gives decimal, the receipt the same number in hex.
+    DecToHex,
+    /// Learnt from the first receipts that match.
+    #[default]
+    Auto,
+}
+
+/// Which delivery receipts to request (5.2.17, bits 1-0 of registered_delivery).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegisteredDelivery {
+    /// None (00).
+    None,
+    /// On final delivery, success or failure (01).
+    #[default]
+    Final,
+    /// On final failure only (10).
+    Failure,
+}
+
+impl RegisteredDelivery {
+    /// The registered_delivery octet.
+    pub fn value(self) -> u8 {
+        match self {
+            RegisteredDelivery::None => 0x00,
+            RegisteredDelivery::Final => 0x01,
+            RegisteredDelivery::Failure => 0x02,
+        }
+    }
+}
+
+/// `tls = { ca_file = "...", server_name = "...", client_cert = "...", client_key = "..." }`:
+/// SMPP over TLS (rustls). Its presence turns TLS on; there is no switch to skip checking
+/// the carrier's certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM file of the CA certificates the carrier's certificate must chain to.
+    pub ca_file: PathBuf,
+    /// Name the certificate must be issued to; by default the bind's `host`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    /// PEM certificate chain to present, for carriers that authenticate the client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<PathBuf>,
+    /// PEM private key of `client_cert`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_key: Option<PathBuf>,
+}
+
+/// Why a TLS setting cannot be used. [`TlsError::key`] names the key below `tls`.
+#[derive(Debug, Error)]
+pub enum TlsError {
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The key that names the file.
+        key: &'static str,
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A certificate file with no PEM certificate in it.
+    #[error("{path} holds no PEM certificate")]
+    NoCertificate {
+        /// The key that names the file.
+        key: &'static str,
+        /// The file.
+        path: String,
+    },
+    /// A key file with no PEM private key in it.
+    #[error("{path} holds no PEM private key")]
+    NoKey {
+        /// The file.
+        path: String,
+    },
+    /// Only one of client_cert and client_key is set.
+    #[error("client_cert and client_key go together: set both or neither")]
+    HalfClientAuth,
+    /// A server name that is neither a DNS name nor an IP address.
+    #[error("{0:?} is not a DNS name or an IP address")]
+    ServerName(String),
+    /// rustls refused the certificates or the key.
+    #[error("{message}")]
+    Rustls {
+        /// The key whose content was refused.
+        key: &'static str,
+        /// rustls's reason.
+        message: String,
+    },
+}
+
+impl TlsError {
+    /// The key below `tls` the error is about.
+    pub fn key(&self) -> &'static str {
+        match self {
+            TlsError::Read { key, .. }
+            | TlsError::NoCertificate { key, .. }
+            | TlsError::Rustls { key, .. } => key,
+            TlsError::NoKey { .. } | TlsError::HalfClientAuth => "client_key",
+            TlsError::ServerName(_) => "server_name",
+        }
+    }
+}
+
+impl TlsConfig {
+    /// The name to check the carrier's certificate against: `server_name`, else `host`.
+    pub fn server_name(&self, host: &str) -> Result<ServerName<'static>, TlsError> {
+        let name = self.server_name.as_deref().unwrap_or(host);
+        ServerName::try_from(name.to_owned()).map_err(|_| TlsError::ServerName(name.to_owned()))
+    }
+
+    /// A rustls client configuration from the files (read now, so a renewed certificate is
+    /// picked up at the next connect).
+    pub fn client_config(&self) -> Result<Arc<rustls::ClientConfig>, TlsError> {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in read_certs("ca_file", &self.ca_file)? {
+            roots.add(cert).map_err(|e| TlsError::Rustls {
+                key: "ca_file",
+                message: e.to_string(),
+            })?;
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| TlsError::Rustls {
+                key: "ca_file",
+                message: e.to_string(),
+            })?
+            .with_root_certificates(roots);
+        let config = match (&self.client_cert, &self.client_key) {
+            (None, None) => builder.with_no_client_auth(),
+            (Some(cert), Some(key)) => builder
+                .with_client_auth_cert(read_certs("client_cert", cert)?, read_key(key)?)
+                .map_err(|e| TlsError::Rustls {
+                    key: "client_key",
+                    message: e.to_string(),
+                })?,
+            _ => return Err(TlsError::HalfClientAuth),
+        };
+        Ok(Arc::new(config))
+    }
+}
+
+fn read_file(key: &'static str, path: &Path) -> Result<Vec<u8>, TlsError> {
+    std::fs::read(path).map_err(|source| TlsError::Read {
+        key,
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn read_certs(key: &'static str, path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let pem = read_file(key, path)?;
+    let certs = rustls_pemfile::certs(&mut pem.as_slice())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|source| TlsError::Read {
+            key,
+            path: path.display().to_string(),
+            source,
+        })?;
+    if certs.is_empty() {
+        return Err(TlsError::NoCertificate {
+            key,
+            path: path.display().to_string(),
+        });
+    }
+    Ok(certs)
+}
+
+fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    let pem = read_file("client_key", path)?;
+    rustls_pemfile::private_key(&mut pem.as_slice())
+        .map_err(|source| TlsError::Read {
+            key: "client_key",
+            path: path.display().to_string(),
+            source,
+        })?
+        .ok_or_else(|| TlsError::NoKey {
+            path: path.display().to_string(),
+        })
+}

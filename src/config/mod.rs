@@ -1,0 +1,339 @@
+//! The service's configuration: typed sections read from TOML (a file, stdin, or the
+//! embedded `config/smsgate.toml`), `SMSGATE_…` environment overrides over it, and a
+//! validation at start whose errors name the key, the value and where it came from.
+//!
+//! The environment is always handed in ([`Config::load`] takes `(name, value)` pairs), so
+//! tests never touch the process environment; only the binary passes [`process_env`].
+//! Keys, defaults and ranges are documented in docs/configuration.md.
+
+mod carrier;
+pub mod duration;
+mod env;
+mod error;
+mod japan;
+mod locate;
+pub mod portability;
+mod retry;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+pub use carrier::{
+    AddressFormat, Backoff, BindConfig, BindMode, CarrierConfig, EnquireLink, LongMessageMethod,
+    MessageIdForm, NumberFormat, RegisteredDelivery, TlsConfig, TlsError, REDACTED,
+};
+pub use env::PREFIX as ENV_PREFIX;
+pub use error::{ConfigError, ConfigErrors, KeyPath, LoadError, Origin, Segment};
+pub use japan::{JapanProfile, RouteKind, SenderForm};
+pub use portability::{PortabilityError, PortabilityLoadError, PortabilityTable};
+pub use retry::{parse_status, RetryPolicy, StatusClass};
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The embedded default configuration (`config/smsgate.toml`): the built-in simulator and a
+/// carrier bound to it.
+pub const EMBEDDED_DEFAULT: &str = include_str!("../../config/smsgate.toml");
+
+/// The name errors in the embedded default are reported under.
+pub const EMBEDDED_NAME: &str = "embedded default (config/smsgate.toml)";
+
+/// The whole configuration. Relative paths are taken from the working directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Directory of the sled database (message state, events); created if missing.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// The simulated SMSC started in the same process.
+    #[serde(default)]
+    pub simulator: SimulatorConfig,
+    /// The Prometheus endpoint.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+    /// Log filter and format.
+    #[serde(default)]
+    pub log: LogConfig,
+    /// Durability, retry and limits of the outbox.
+    #[serde(default)]
+    pub outbox: OutboxConfig,
+    /// The shutdown protocol's deadline.
+    #[serde(default)]
+    pub shutdown: ShutdownConfig,
+    /// The number-portability table; `None`: routing by prefix only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portability: Option<PortabilityConfig>,
+    /// The carriers by name (`[carriers.docomo]`).
+    #[serde(default)]
+    pub carriers: BTreeMap<String, CarrierConfig>,
+    /// Longest-prefix routing rules (`[[routes]]`).
+    #[serde(default)]
+    pub routes: Vec<RouteRule>,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}
+
+/// `[simulator]`: the simulated SMSC (fixtures/smsc-sim) served in process, for a service
+/// that runs on a fresh machine with no carrier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimulatorConfig {
+    /// Start it.
+    pub enabled: bool,
+    /// Where its SMPP listener binds (port 0 picks a free one); wins over the scenario's.
+    pub smpp_address: SocketAddr,
+    /// Where its HTTP control interface binds; wins over the scenario's.
+    pub control_address: SocketAddr,
+    /// A scenario file (fixtures/scenarios/NAME.toml); `None`: the simulator's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<PathBuf>,
+}
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        SimulatorConfig {
+            enabled: false,
+            smpp_address: SocketAddr::from(([127, 0, 0, 1], 2775)),
+            control_address: SocketAddr::from(([127, 0, 0, 1], 8775)),
+            scenario: None,
+        }
+    }
+}
+
+impl SimulatorConfig {
+    /// The simulator's own configuration: the scenario (or its default), then the two
+    /// addresses from here.
+    pub fn sim_config(&self) -> Result<smsc_sim::Config, smsc_sim::SimError> {
+        let mut config = match &self.scenario {
+            Some(path) => smsc_sim::Config::from_file(path)?,
+            None => smsc_sim::Config::default(),
+        };
+        config.smpp_addr = self.smpp_address;
+        config.control_addr = self.control_address;
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// `[metrics]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Where `/metrics` is served (Prometheus text format).
+    pub address: SocketAddr,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            address: SocketAddr::from(([127, 0, 0, 1], 9775)),
+        }
+    }
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// Which events are written, in `RUST_LOG` syntax (`info`, `smsgate=debug,sled=warn`).
+    pub filter: String,
+    /// One line of text per event, or one JSON object.
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            filter: "info".to_owned(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+/// The form of log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// `[outbox]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// Most writes one group commit covers with its flush; more wait for the next.
+    pub commit_batch_max: u32,
+    /// Backoff before a message that met a transient failure is tried again.
+    pub retry: Backoff,
+    /// How long a client reference is remembered: a second submit with it within this
+    /// time returns the first message and sends nothing.
+    #[serde(with = "duration")]
+    pub idempotency_window: Duration,
+    /// How long a submitted message waits for its delivery receipt before it ends as
+    /// expired (no receipt).
+    #[serde(with = "duration")]
+    pub receipt_wait: Duration,
+    /// Messages not yet final the outbox holds at most; a submit beyond is refused.
+    pub max_queued: u64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig {
+            commit_batch_max: 1024,
+            retry: Backoff::default(),
+            idempotency_window: Duration::from_secs(24 * 3600),
+            receipt_wait: Duration::from_secs(72 * 3600),
+            max_queued: 1_000_000,
+        }
+    }
+}
+
+/// `[shutdown]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShutdownConfig {
+    /// How long the binds are given to answer unbind before they are closed anyway.
+    #[serde(with = "duration")]
+    pub unbind_deadline: Duration,
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        ShutdownConfig {
+            unbind_deadline: Duration::from_secs(5),
+        }
+    }
+}
+
+/// `[portability]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortabilityConfig {
+    /// The CSV file (`number,carrier` per line), read at start and on reload.
+    pub file: PathBuf,
+}
+
+/// One `[[routes]]` rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteRule {
+    /// Leading digits of the E.164 number (no `+`) this rule serves; the longest matching
+    /// prefix wins; `""` matches every number.
+    pub prefix: String,
+    /// The carriers to use, the first first, the next on failover.
+    pub carriers: Vec<String>,
+    /// A Japan profile for this route, in place of the carriers' own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub japan: Option<JapanProfile>,
+}
+
+/// Where the configuration text comes from.
+#[derive(Debug, Clone)]
+pub enum ConfigSource {
+    /// The embedded `config/smsgate.toml`.
+    Embedded,
+    /// A file.
+    File(PathBuf),
+    /// Standard input, read to its end.
+    Stdin,
+}
+
+impl ConfigSource {
+    /// The name errors are reported under: the path, "stdin" or the embedded default's.
+    pub fn name(&self) -> String {
+        match self {
+            ConfigSource::Embedded => EMBEDDED_NAME.to_owned(),
+            ConfigSource::File(path) => path.display().to_string(),
+            ConfigSource::Stdin => "stdin".to_owned(),
+        }
+    }
+
+    /// The name and the text.
+    fn read(self) -> Result<(String, String), LoadError> {
+        let name = self.name();
+        let text = match self {
+            ConfigSource::Embedded => Ok(EMBEDDED_DEFAULT.to_owned()),
+            ConfigSource::File(path) => std::fs::read_to_string(path),
+            ConfigSource::Stdin => {
+                let mut text = String::new();
+                std::io::stdin().read_to_string(&mut text).map(|_| text)
+            }
+        };
+        text.map(|text| (name.clone(), text))
+            .map_err(|source| LoadError::Read { what: name, source })
+    }
+}
+
+/// The process environment as `(name, value)` pairs for [`Config::load`], for the binary.
+/// Variables whose name or value is not UTF-8 are left out.
+pub fn process_env() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
+
+impl Config {
+    /// Reads the configuration from `source`, applies the `SMSGATE_…` overrides found in
+    /// `env`, loads the secrets (`password_env` from `env`, `password_file` from disk) and
+    /// validates it all.
+    pub fn load(
+        source: ConfigSource,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, LoadError> {
+        let (name, text) = source.read()?;
+        Config::from_toml(&name, &text, env).map_err(LoadError::Invalid)
+    }
+
+    /// [`Config::load`] on text in hand; `name` is what errors call it.
+    pub fn from_toml(
+        name: &str,
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigErrors> {
+        let env: BTreeMap<String, String> = env.into_iter().collect();
+        let located = |errors: Vec<ConfigError>, applied: &[env::Applied]| {
+            ConfigErrors(locate::locate(errors, name, text, applied))
+        };
+        let mut table: toml::Table = match toml::from_str(text) {
+            Ok(t) => t,
+            Err(e) => return Err(ConfigErrors(vec![locate::syntax_error(&e, name, text)])),
+        };
+        let (applied, mut errors) = env::apply(&mut table, &env);
+        let mut config: Config = match serde_path_to_error::deserialize(toml::Value::Table(table)) {
+            Ok(c) => c,
+            Err(e) => {
+                let key = KeyPath::from_serde(e.path());
+                errors.push(ConfigError::at(key, e.into_inner().message()));
+                return Err(located(errors, &applied));
+            }
+        };
+        errors.extend(validate::validate(&mut config, &env));
+        if errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(located(errors, &applied))
+        }
+    }
+
+    /// The embedded default, with no environment overrides.
+    pub fn embedded_default() -> Result<Config, ConfigErrors> {
+        Config::from_toml(EMBEDDED_NAME, EMBEDDED_DEFAULT, std::iter::empty())
+    }
+
+    /// The configuration as TOML, every secret written as `"<redacted>"` (`password_env`
+    /// and `password_file` show where a password comes from, not the password).
+    pub fn to_redacted_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
+    }
+}

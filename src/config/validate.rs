@@ -1,0 +1,540 @@
+//! The checks serde cannot make: ranges, cross-references (routes → carriers, the
+//! portability table), combinations, and the secrets, which are loaded here. Every problem is
+//! collected, not just the first, each naming its key and its value (never a secret's).
+
+use super::carrier::{
+    AddressFormat, Backoff, BindConfig, CarrierConfig, LongMessageMethod, NumberFormat, TlsConfig,
+};
+use super::duration::Show;
+use super::env::PREFIX;
+use super::error::{ConfigError, KeyPath};
+use super::japan::JapanProfile;
+use super::portability::{PortabilityLoadError, PortabilityTable};
+use super::{Config, RouteRule};
+use secrecy::{ExposeSecret, SecretString};
+use smpp::text::{Encoding, MAX_PAYLOAD_LEN, MAX_SEGMENTS};
+use std::collections::BTreeMap;
+use std::fmt::Display;
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+/// Most bad lines of a portability file reported one by one.
+const PORTABILITY_ERRORS_SHOWN: usize = 10;
+
+const MS: Duration = Duration::from_millis(1);
+const SECOND: Duration = Duration::from_secs(1);
+const MINUTE: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(86_400);
+
+/// NPI values of 5.2.6, Table 5-4.
+const NPIS: [u8; 10] = [0, 1, 3, 4, 6, 8, 9, 10, 14, 18];
+
+/// Checks `config`, loading each bind's password from `env` or its file into it.
+pub fn validate(config: &mut Config, env: &BTreeMap<String, String>) -> Vec<ConfigError> {
+    let mut c = Checker::default();
+    let root = KeyPath::root();
+    if config.data_dir.as_os_str().is_empty() {
+        c.fail(
+            root.key("data_dir"),
+            "\"\" is not allowed (a directory path)",
+        );
+    }
+    simulator(&mut c, config);
+    if let Err(e) = tracing_subscriber::EnvFilter::try_new(&config.log.filter) {
+        c.fail(
+            root.key("log").key("filter"),
+            format!("{:?} is not a log filter: {e}", config.log.filter),
+        );
+    }
+    outbox(&mut c, config);
+    c.duration(
+        root.key("shutdown").key("unbind_deadline"),
+        config.shutdown.unbind_deadline,
+        100 * MS..=5 * MINUTE,
+    );
+    if config.carriers.is_empty() {
+        c.fail(root.key("carriers"), "at least one carrier is needed");
+    }
+    for (name, carrier) in &mut config.carriers {
+        let path = root.key("carriers").key(name);
+        let name_ok = (1..=32).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !name_ok {
+            c.fail(
+                path.clone(),
+                format!("the name {name:?} is not allowed (1 to 32 of a-z, 0-9, - and _)"),
+            );
+        }
+        check_carrier(&mut c, &path, carrier, env);
+    }
+    if config.routes.is_empty() {
+        c.fail(root.key("routes"), "at least one route is needed");
+    }
+    for (i, route) in config.routes.iter().enumerate() {
+        check_route(&mut c, &root.key("routes").index(i), route, i, config);
+    }
+    if let Some(p) = &config.portability {
+        portability(
+            &mut c,
+            &root.key("portability").key("file"),
+            &p.file,
+            config,
+        );
+    }
+    c.errors
+}
+
+/// Collects the errors.
+#[derive(Default)]
+struct Checker {
+    errors: Vec<ConfigError>,
+}
+
+impl Checker {
+    fn fail(&mut self, key: KeyPath, message: impl AsRef<str>) {
+        self.errors.push(ConfigError::at(key, message));
+    }
+
+    fn range<T: PartialOrd + Display>(
+        &mut self,
+        key: KeyPath,
+        value: T,
+        allowed: RangeInclusive<T>,
+    ) {
+        if !allowed.contains(&value) {
+            let (lo, hi) = allowed.into_inner();
+            self.fail(key, format!("{value} is not allowed ({lo}..={hi})"));
+        }
+    }
+
+    fn duration(&mut self, key: KeyPath, value: Duration, allowed: RangeInclusive<Duration>) {
+        if !allowed.contains(&value) {
+            let (lo, hi) = allowed.into_inner();
+            self.fail(
+                key,
+                format!(
+                    "{} is not allowed ({}..={})",
+                    Show(value),
+                    Show(lo),
+                    Show(hi)
+                ),
+            );
+        }
+    }
+
+    fn backoff(&mut self, path: &KeyPath, b: &Backoff) {
+        self.duration(path.key("initial"), b.initial, MS..=HOUR);
+        if b.max < b.initial {
+            self.fail(
+                path.key("max"),
+                format!(
+                    "{} is shorter than initial ({})",
+                    Show(b.max),
+                    Show(b.initial)
+                ),
+            );
+        } else {
+            self.duration(path.key("max"), b.max, b.initial..=DAY);
+        }
+        // NaN is not contained in any range, so it is refused here too.
+        if !(0.0..=1.0).contains(&b.jitter) {
+            self.fail(
+                path.key("jitter"),
+                format!("{} is not allowed (0..=1)", b.jitter),
+            );
+        }
+    }
+}
+
+fn simulator(c: &mut Checker, config: &Config) {
+    let sim = &config.simulator;
+    if !sim.enabled {
+        return;
+    }
+    let path = KeyPath::root().key("simulator");
+    if let Err(e) = sim.sim_config() {
+        let key = if sim.scenario.is_some() {
+            path.key("scenario")
+        } else {
+            path.clone()
+        };
+        c.fail(key, e.to_string());
+    }
+    let metrics = config.metrics.address;
+    for (key, addr) in [
+        ("smpp_address", sim.smpp_address),
+        ("control_address", sim.control_address),
+    ] {
+        if addr.port() != 0 && addr == metrics {
+            c.fail(
+                KeyPath::root().key("metrics").key("address"),
+                format!("{metrics} is also simulator.{key}"),
+            );
+        }
+    }
+    if sim.smpp_address.port() != 0 && sim.smpp_address == sim.control_address {
+        c.fail(
+            path.key("control_address"),
+            format!("{} is also simulator.smpp_address", sim.control_address),
+        );
+    }
+}
+
+fn outbox(c: &mut Checker, config: &Config) {
+    let o = &config.outbox;
+    let path = KeyPath::root().key("outbox");
+    c.range(path.key("commit_batch_max"), o.commit_batch_max, 1..=65_536);
+    c.backoff(&path.key("retry"), &o.retry);
+    c.duration(
+        path.key("idempotency_window"),
+        o.idempotency_window,
+        SECOND..=30 * DAY,
+    );
+    c.duration(path.key("receipt_wait"), o.receipt_wait, SECOND..=30 * DAY);
+    c.range(path.key("max_queued"), o.max_queued, 1..=100_000_000);
+    // A receipt may come as late as the message's validity allows.
+    for (name, carrier) in &config.carriers {
+        if o.receipt_wait < carrier.default_validity {
+            c.fail(
+                path.key("receipt_wait"),
+                format!(
+                    "{} is shorter than carriers.{name}.default_validity ({}): receipts \
+                     could come after the gateway stopped waiting",
+                    Show(o.receipt_wait),
+                    Show(carrier.default_validity)
+                ),
+            );
+        }
+    }
+}
+
+fn check_carrier(
+    c: &mut Checker,
+    path: &KeyPath,
+    carrier: &mut CarrierConfig,
+    env: &BTreeMap<String, String>,
+) {
+    if carrier.binds.is_empty() {
+        c.fail(path.key("binds"), "at least one bind is needed");
+    }
+    for (i, bind) in carrier.binds.iter_mut().enumerate() {
+        check_bind(c, &path.key("binds").index(i), bind, env);
+    }
+    if let Some(tps) = carrier.tps {
+        c.range(path.key("tps"), tps, 1..=100_000);
+    }
+    let el = path.key("enquire_link");
+    c.duration(
+        el.key("interval"),
+        carrier.enquire_link.interval,
+        SECOND..=HOUR,
+    );
+    c.duration(
+        el.key("timeout"),
+        carrier.enquire_link.timeout,
+        100 * MS..=10 * MINUTE,
+    );
+    c.duration(
+        path.key("response_timeout"),
+        carrier.response_timeout,
+        100 * MS..=10 * MINUTE,
+    );
+    c.backoff(&path.key("reconnect"), &carrier.reconnect);
+    address(c, &path.key("source"), &carrier.source);
+    address(c, &path.key("destination"), &carrier.destination);
+    let cc = &carrier.country_code;
+    if !(1..=3).contains(&cc.len())
+        || cc.starts_with('0')
+        || !cc.bytes().all(|b| b.is_ascii_digit())
+    {
+        c.fail(
+            path.key("country_code"),
+            format!("{cc:?} is not allowed (1 to 3 digits, no leading 0 or +)"),
+        );
+    }
+    c.duration(
+        path.key("default_validity"),
+        carrier.default_validity,
+        SECOND..=30 * DAY,
+    );
+    c.duration(
+        path.key("failover_after"),
+        carrier.failover_after,
+        SECOND..=DAY,
+    );
+    if let Some(japan) = &carrier.japan {
+        check_japan(c, &path.key("japan"), japan, &[("", carrier)]);
+    }
+}
+
+fn check_bind(
+    c: &mut Checker,
+    path: &KeyPath,
+    bind: &mut BindConfig,
+    env: &BTreeMap<String, String>,
+) {
+    if bind.host.trim().is_empty() {
+        c.fail(
+            path.key("host"),
+            format!("{:?} is not allowed (a host name or IP address)", bind.host),
+        );
+    }
+    if bind.port == 0 {
+        c.fail(path.key("port"), "0 is not allowed (1..=65535)");
+    }
+    // 4.1.1 Table 4-1: system_id is a C-Octet String of at most 16 octets with its NUL,
+    // password 9, system_type 13.
+    if !(1..=15).contains(&bind.system_id.len()) {
+        c.fail(
+            path.key("system_id"),
+            format!(
+                "{:?} is not allowed (1 to 15 characters, SMPP 4.1.1)",
+                bind.system_id
+            ),
+        );
+    }
+    if bind.system_type.len() > 12 {
+        c.fail(
+            path.key("system_type"),
+            format!(
+                "{:?} is not allowed (at most 12 characters, SMPP 4.1.1)",
+                bind.system_type
+            ),
+        );
+    }
+    password(c, path, bind, env);
+    c.range(path.key("count"), bind.count, 1..=64);
+    c.range(path.key("window"), bind.window, 1..=1000);
+    if let Some(tps) = bind.tps {
+        c.range(path.key("tps"), tps, 1..=100_000);
+    }
+    if let Some(tls) = &bind.tls {
+        check_tls(c, &path.key("tls"), tls, &bind.host);
+    }
+}
+
+/// Exactly one source; the password it gives is loaded and its length checked.
+fn password(
+    c: &mut Checker,
+    path: &KeyPath,
+    bind: &mut BindConfig,
+    env: &BTreeMap<String, String>,
+) {
+    let given: Vec<&str> = [
+        ("password", bind.password.is_some()),
+        ("password_env", bind.password_env.is_some()),
+        ("password_file", bind.password_file.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+    .collect();
+    if given.is_empty() {
+        c.fail(
+            path.clone(),
+            "a password is needed: set password_env, password_file or password",
+        );
+        return;
+    }
+    if given.len() > 1 {
+        c.fail(
+            path.clone(),
+            format!("{} are set: set only one", given.join(" and ")),
+        );
+        return;
+    }
+    // The secret read from the environment or the file; an inline one is already in place.
+    let (key, loaded) = if let Some(var) = &bind.password_env {
+        let key = path.key("password_env");
+        if var.starts_with(PREFIX) {
+            c.fail(
+                key,
+                format!("{var:?} is not allowed: {PREFIX} variables are read as configuration overrides"),
+            );
+            return;
+        }
+        let Some(value) = env.get(var) else {
+            c.fail(key, format!("the variable {var} is not set"));
+            return;
+        };
+        (key, Some(SecretString::from(value.as_str())))
+    } else if let Some(file) = &bind.password_file {
+        let key = path.key("password_file");
+        match std::fs::read_to_string(file) {
+            Ok(text) => {
+                let line = text.strip_suffix('\n').unwrap_or(&text);
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                (key, Some(SecretString::from(line)))
+            }
+            Err(e) => {
+                c.fail(key, format!("cannot read {}: {e}", file.display()));
+                return;
+            }
+        }
+    } else {
+        (path.key("password"), None)
+    };
+    let len = bind
+        .password
+        .as_ref()
+        .or(loaded.as_ref())
+        .map_or(0, |s| s.expose_secret().len());
+    if len > 8 {
+        c.fail(
+            key,
+            format!("the password has {len} characters: at most 8 are allowed (SMPP 4.1.1)"),
+        );
+    }
+    bind.loaded_password = loaded;
+}
+
+fn check_tls(c: &mut Checker, path: &KeyPath, tls: &TlsConfig, host: &str) {
+    if let Err(e) = tls.server_name(host) {
+        c.fail(path.key(e.key()), e.to_string());
+    }
+    if let Err(e) = tls.client_config() {
+        c.fail(path.key(e.key()), e.to_string());
+    }
+}
+
+fn address(c: &mut Checker, path: &KeyPath, a: &AddressFormat) {
+    if a.ton > 6 {
+        c.fail(
+            path.key("ton"),
+            format!("{} is not allowed (0..=6, SMPP 5.2.5 Table 5-3)", a.ton),
+        );
+    }
+    if !NPIS.contains(&a.npi) {
+        c.fail(
+            path.key("npi"),
+            format!(
+                "{} is not allowed (one of 0, 1, 3, 4, 6, 8, 9, 10, 14, 18; SMPP 5.2.6 Table 5-4)",
+                a.npi
+            ),
+        );
+    }
+    let clash = match a.format {
+        NumberFormat::E164 => !matches!(a.ton, 0 | 1),
+        NumberFormat::National => a.ton == 1,
+    };
+    if clash {
+        let (name, fix) = match a.format {
+            NumberFormat::E164 => ("e164", "ton 1 (international) or 0 (unknown)"),
+            NumberFormat::National => ("national", "a ton other than 1 (international)"),
+        };
+        c.fail(
+            path.key("format"),
+            format!("{name:?} does not fit ton {}: use {fix}", a.ton),
+        );
+    }
+}
+
+/// `carriers` are the carriers whose long-message method bounds max_length, each with the
+/// name to quote (empty for the profile's own carrier).
+fn check_japan(
+    c: &mut Checker,
+    path: &KeyPath,
+    japan: &JapanProfile,
+    carriers: &[(&str, &CarrierConfig)],
+) {
+    for (name, carrier) in carriers {
+        let method = carrier.long_message;
+        let concat = method.concat();
+        let limit = match method {
+            LongMessageMethod::Payload => MAX_PAYLOAD_LEN / 2,
+            _ => MAX_SEGMENTS * concat.part_capacity(Encoding::Ucs2),
+        };
+        let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+        if !(1..=limit).contains(&japan.max_length) {
+            let whose = if name.is_empty() {
+                String::new()
+            } else {
+                format!("carriers.{name}.")
+            };
+            c.fail(
+                path.key("max_length"),
+                format!(
+                    "{} is not allowed (1..={limit}: UCS-2 text with {whose}long_message {})",
+                    japan.max_length,
+                    method.name()
+                ),
+            );
+        }
+    }
+    if let Some(sender) = &japan.sender {
+        if !japan.sender_form.accepts(sender) {
+            c.fail(
+                path.key("sender"),
+                format!(
+                    "{sender:?} is not allowed ({})",
+                    japan.sender_form.describe()
+                ),
+            );
+        }
+    }
+}
+
+fn check_route(c: &mut Checker, path: &KeyPath, route: &RouteRule, i: usize, config: &Config) {
+    let prefix = &route.prefix;
+    if prefix.len() > 15 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+        c.fail(
+            path.key("prefix"),
+            format!("{prefix:?} is not allowed (0 to 15 digits of an E.164 number, no +)"),
+        );
+    }
+    if let Some(first) = config.routes[..i].iter().position(|r| r.prefix == *prefix) {
+        c.fail(
+            path.key("prefix"),
+            format!("{prefix:?} is also routes[{first}].prefix"),
+        );
+    }
+    if route.carriers.is_empty() {
+        c.fail(path.key("carriers"), "at least one carrier is needed");
+    }
+    let mut known = Vec::new();
+    for (j, name) in route.carriers.iter().enumerate() {
+        let key = path.key("carriers").index(j);
+        match config.carriers.get_key_value(name) {
+            None => {
+                let names: Vec<&str> = config.carriers.keys().map(String::as_str).collect();
+                c.fail(
+                    key,
+                    format!(
+                        "{name:?} is not a configured carrier (configured: {})",
+                        names.join(", ")
+                    ),
+                );
+            }
+            Some(_) if route.carriers[..j].contains(name) => {
+                c.fail(key, format!("{name:?} is listed twice"));
+            }
+            Some((name, carrier)) => known.push((name.as_str(), carrier)),
+        }
+    }
+    if let Some(japan) = &route.japan {
+        check_japan(c, &path.key("japan"), japan, &known);
+    }
+}
+
+fn portability(c: &mut Checker, key: &KeyPath, file: &std::path::Path, config: &Config) {
+    match PortabilityTable::load(file, |name| config.carriers.contains_key(name)) {
+        Ok(_) => {}
+        Err(e @ PortabilityLoadError::Read { .. }) => c.fail(key.clone(), e.to_string()),
+        Err(PortabilityLoadError::Invalid { path, errors }) => {
+            for e in errors.iter().take(PORTABILITY_ERRORS_SHOWN) {
+                c.fail(key.clone(), format!("{path} {e}"));
+            }
+            if errors.len() > PORTABILITY_ERRORS_SHOWN {
+                c.fail(
+                    key.clone(),
+                    format!(
+                        "{path}: {} more bad lines",
+                        errors.len() - PORTABILITY_ERRORS_SHOWN
+                    ),
+                );
+            }
+        }
+    }
+}

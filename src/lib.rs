@@ -2,4 +2,5 @@
 //! land, the carrier connector, the outbox and the verification service. Tests drive the
 //! service through this crate in process.
 
+pub mod carrier;
 pub mod cli;

@@ -2,4 +2,5 @@
 //! backoff, the token buckets and the throttling reaction, the carrier's message-id forms
 //! and the router. The `Bind` and `Pool` actors own sockets and timers and call into these.
 
+pub mod backoff;
 pub mod window;

@@ -3,4 +3,5 @@
 //! and the router. The `Bind` and `Pool` actors own sockets and timers and call into these.
 
 pub mod backoff;
+pub mod throttle;
 pub mod window;

@@ -3,5 +3,6 @@
 //! and the router. The `Bind` and `Pool` actors own sockets and timers and call into these.
 
 pub mod backoff;
+pub mod msgid;
 pub mod throttle;
 pub mod window;

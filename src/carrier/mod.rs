@@ -4,5 +4,6 @@
 
 pub mod backoff;
 pub mod msgid;
+pub mod number;
 pub mod throttle;
 pub mod window;

@@ -5,5 +5,6 @@
 pub mod backoff;
 pub mod msgid;
 pub mod number;
+pub mod router;
 pub mod throttle;
 pub mod window;

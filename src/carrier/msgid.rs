@@ -16,9 +16,10 @@
 //! decimal→hex its hex `1A2B` becomes `"6699"`. Both sides of a match therefore meet on one
 //! key, whatever the form, so the index never depends on a form still being learnt.
 //!
-//! **Overflow.** A conversion needs the id's value, which `smpp` reads as a `u64` (16 hex,
-//! 19 decimal digits). A longer id cannot be converted: it has a key as is (a long hex id
-//! still lowercased and without leading zeros), but no converted key.
+//! **Overflow.** A conversion needs the id's value, which `smpp` reads as a `u64` (up to
+//! `FFFFFFFFFFFFFFFF`, `18446744073709551615`). A larger id cannot be converted: it has a
+//! key as is (a long hex id still lowercased and without leading zeros), but no converted
+//! key.
 
 use core::fmt;
 

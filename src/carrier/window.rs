@@ -5,7 +5,7 @@
 //! back in any order (2.5.2); the window is what bounds that and what finds a response's
 //! request. The entries sit in a fixed slab threaded by a doubly linked list in the order
 //! they were sent, and a map finds an entry by sequence number, so every operation is O(1)
-//! and, once the window has been full once, nothing allocates.
+//! and, all storage being reserved when the window is made, none allocates.
 //!
 //! Every entry gets the same response timeout (7.2, `response_timer`), so send order is
 //! deadline order: the oldest entry is the next to expire and the one the caller arms its

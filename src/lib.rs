@@ -2,6 +2,7 @@
 //! land, the carrier connector, the outbox and the verification service. Tests drive the
 //! service through this crate in process.
 
+pub mod carrier;
 pub mod cli;
 pub mod config;
 pub mod telemetry;

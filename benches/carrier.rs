@@ -3,6 +3,8 @@
 //! bind's pacer and its carrier's bucket.
 //!
 //! `cargo bench --bench carrier`
+// Bench code: a failed expect is a broken bench, not a runtime path.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use smsgate::carrier::throttle::{Admit, Pacer, PacerConfig, TokenBucket};

@@ -6,6 +6,7 @@
 //!
 //! | module | one job |
 //! |---|---|
+//! | [`link`] | one bind's protocol logic (ESME side of [`smpp::session`]): the bind, submits in flight, deliveries, enquire_link and the deadlines of 7.2 |
 //! | [`window`] | sequence number → in-flight payload and deadline, one bind's window (5.1.4, 7.2 `response_timer`) |
 //! | [`backoff`] | exponential backoff with jitter: reconnects, bind refusals (backed off harder), message retries |
 //! | [`throttle`] | token buckets (carrier and bind) and the [`throttle::Pacer`]: ESME_RTHROTTLED and ESME_RMSGQFUL slow a bind down, success recovers it |
@@ -22,6 +23,7 @@
 //! reconnects after [`backoff::Backoff::failed`].
 
 pub mod backoff;
+pub mod link;
 pub mod msgid;
 pub mod number;
 pub mod router;

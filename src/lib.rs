@@ -1,5 +1,8 @@
-//! smsgate, the library behind the `smsgate` binary: the command line ([`cli`]) and, as they
-//! land, the carrier connector, the outbox and the verification service. Tests drive the
-//! service through this crate in process.
+//! smsgate, the library behind the `smsgate` binary: the command line ([`cli`]), the
+//! storage seam ([`store`]), the outbox ([`outbox`]) and, as they land, the carrier
+//! connector and the verification service. Tests drive the service through this crate in
+//! process.
 
 pub mod cli;
+pub mod outbox;
+pub mod store;

@@ -549,12 +549,15 @@ pub enum Op {
         /// The receipt.
         receipt: UnmatchedReceipt,
     },
-    /// Drop a kept receipt and its index entries.
+    /// Drop a kept receipt and the index entries of it that are named.
     ForgetUnmatched {
         /// Its sequence number.
         seq: u64,
-        /// The receipt as kept (its candidates name the index entries).
-        receipt: UnmatchedReceipt,
+        /// Its carrier.
+        carrier: String,
+        /// The candidate forms whose index entries still point to it (a later receipt
+        /// sharing a form may have taken that entry over).
+        forms: Vec<String>,
     },
     /// Append an event at `seq`.
     Event {
@@ -984,9 +987,13 @@ impl SledStore {
                         Some(encode("unmatched_receipt", &receipt)?),
                     );
                 }
-                Op::ForgetUnmatched { seq, receipt } => {
-                    for form in &receipt.candidates {
-                        put(UNMATCHED_IDS, carrier_key(&receipt.carrier, form)?, None);
+                Op::ForgetUnmatched {
+                    seq,
+                    carrier,
+                    forms,
+                } => {
+                    for form in &forms {
+                        put(UNMATCHED_IDS, carrier_key(&carrier, form)?, None);
                     }
                     put(UNMATCHED, seq.to_be_bytes().to_vec(), None);
                 }
@@ -1381,7 +1388,8 @@ mod tests {
         store
             .apply(vec![Op::ForgetUnmatched {
                 seq: 3,
-                receipt: receipt(100),
+                carrier: "docomo".into(),
+                forms: vec!["1A".into(), "26".into()],
             }])
             .unwrap();
         assert_eq!(store.unmatched_by_carrier_id("docomo", "1A").unwrap(), None);

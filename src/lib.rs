@@ -1,8 +1,10 @@
-//! smsgate, the library behind the `smsgate` binary: the command line ([`cli`]) and, as they
-//! land, the carrier connector, the outbox and the verification service. Tests drive the
-//! service through this crate in process.
-
+//! smsgate, the library behind the `smsgate` binary: the command line ([`cli`]), the
+//! storage seam ([`store`]), the outbox ([`outbox`]) and, as they land, the carrier
+//! connector and the verification service. Tests drive the service through this crate in
+//! process.
 pub mod carrier;
 pub mod cli;
 pub mod config;
+pub mod outbox;
+pub mod store;
 pub mod telemetry;

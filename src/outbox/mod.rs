@@ -1,0 +1,1644 @@
+//! The outbox: the one owner of message state. [`Outbox`] is a pure core over a
+//! [`Storage`]: no sockets, no actors, no clock (every method takes `now`, unix ms); the
+//! Outbox actor drives it and the Binds feed it results and receipts.
+//!
+//! A message walks `queued → in_flight → submitted → delivered | undeliverable | expired |
+//! rejected | failed`. What must be durable before anyone is told is written in the same
+//! call and made durable by [`Outbox::commit`]: an accept before its ack, a receipt (or a
+//! mobile-originated message) before its deliver_sm_resp. `in_flight` is never written: a
+//! message in flight at a crash is queued again at start. Submitted and final states are
+//! written without waiting for a flush.
+//!
+//! After a [`StoreError`] from a method that changes state, the memory of the core may be
+//! ahead of the disk: stop the core and [`Outbox::recover`] from the disk.
+
+pub mod address;
+pub mod profile;
+mod queue;
+#[cfg(test)]
+mod tests;
+pub mod text;
+
+pub use crate::store::{Class, MessageId, Route, RouteKind, SegmentState, State};
+pub use address::{AddressError, Addressing, NumberFormat, NumberPlan, TonNpi};
+pub use profile::{default_classify, CarrierProfile, ClassifyStatus, StatusClass, Unfit};
+pub use text::{ShiftJisRule, TextProfile, TextRefusal};
+
+use crate::store::{
+    ClientRefRecord, CommitWait, Event, EventKind, MessageRecord, Op, SegmentRecord, SegmentRef,
+    Storage, StoreError, UnmatchedReceipt,
+};
+use profile::{relative_validity, Outgoing};
+use queue::{Line, Queues};
+use smpp::pdu::SubmitSm;
+use smpp::receipt::MessageState;
+use smpp::tlv::NetworkErrorCode;
+use smpp::CommandStatus;
+use std::collections::{BTreeSet, HashMap};
+
+/// The outbox's own settings (the per-carrier ones are in [`CarrierProfile`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The longest validity a message may ask for; longer requests are cut to it (ms).
+    pub max_validity_ms: u64,
+    /// How long a client reference returns its first message (ms; 24 h).
+    pub client_ref_ttl_ms: u64,
+    /// How long a receipt that matched nothing is kept for late matching (ms).
+    pub unmatched_ttl_ms: u64,
+    /// How long after its validity (or its last submission) a submitted message waits for
+    /// its receipts before it is `failed` (ms).
+    pub receipt_wait_ms: u64,
+    /// First backoff after a transient failure (ms); doubles per attempt.
+    pub retry_initial_ms: u64,
+    /// Longest backoff (ms).
+    pub retry_max_ms: u64,
+    /// Most client references and most unmatched receipts one [`Outbox::tick`] sweeps.
+    pub sweep_max: usize,
+}
+
+impl Default for Settings {
+    /// Validity at most 48 h; client references 24 h; unmatched receipts kept 24 h;
+    /// receipts awaited 24 h after validity; backoff 1 s doubling to 60 s; 1,000 swept per
+    /// tick.
+    fn default() -> Self {
+        const HOUR: u64 = 3_600_000;
+        Settings {
+            max_validity_ms: 48 * HOUR,
+            client_ref_ttl_ms: 24 * HOUR,
+            unmatched_ttl_ms: 24 * HOUR,
+            receipt_wait_ms: 24 * HOUR,
+            retry_initial_ms: 1_000,
+            retry_max_ms: 60_000,
+            sweep_max: 1_000,
+        }
+    }
+}
+
+/// Most octets of a client reference.
+pub const CLIENT_REF_MAX: usize = 128;
+
+/// A message a backend hands in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    /// Destination, E.164 digits without `+`.
+    pub to: String,
+    /// Sender; `None` for the carrier's default.
+    pub from: Option<String>,
+    /// The text.
+    pub text: String,
+    /// Priority class.
+    pub class: Class,
+    /// Idempotency reference: the same one within 24 h returns the first message.
+    pub client_ref: Option<String>,
+    /// Validity asked for (ms), cut to [`Settings::max_validity_ms`]; `None` for the
+    /// first carrier's default.
+    pub validity_ms: Option<u64>,
+    /// Whether to ask for delivery receipts.
+    pub registered_delivery: bool,
+}
+
+/// What [`Outbox::accept`] answers. Await [`Outbox::commit`] before passing it on, also
+/// for a duplicate (the first message may not be flushed yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Accepted {
+    /// The message's id (the first message's, for a duplicate).
+    pub id: MessageId,
+    /// Its state now.
+    pub state: State,
+    /// Whether the client reference was seen within 24 h, so nothing new was queued.
+    pub duplicate: bool,
+}
+
+/// Why a message was refused at submit. Nothing was queued.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// The route names no carrier.
+    #[error("no route: the route names no carrier")]
+    NoRoute,
+    /// The route's first carrier is not configured.
+    #[error("carrier {0:?} is not configured")]
+    UnknownCarrier(String),
+    /// The first carrier cannot take the message (text or address).
+    #[error("carrier {carrier}: {reason}")]
+    Unfit {
+        /// The carrier.
+        carrier: String,
+        /// Why, naming the character, the length or the address.
+        reason: Unfit,
+    },
+    /// The client reference is empty or longer than [`CLIENT_REF_MAX`] octets.
+    #[error("client_ref must be 1 to {CLIENT_REF_MAX} octets, got {len}")]
+    ClientRef {
+        /// Its length.
+        len: usize,
+    },
+    /// A validity of zero.
+    #[error("validity_ms: 0 is not allowed")]
+    ZeroValidity,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Names one submit_sm of one segment, to hand back with its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DispatchKey {
+    /// The message.
+    pub message: MessageId,
+    /// The segment, 1-based.
+    pub segment: u8,
+    /// Which dispatch of the message this is; a result for an older one is stale.
+    pub serial: u32,
+}
+
+/// One segment to send: the Bind gives it a sequence number and sends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dispatch {
+    /// Hand this back with the result.
+    pub key: DispatchKey,
+    /// The message's class (for the Pool's metrics).
+    pub class: Class,
+    /// Attempt number of this segment, from 1.
+    pub attempt: u32,
+    /// The submit_sm body.
+    pub submit: SubmitSm<'static>,
+}
+
+/// The result of one submit_sm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubmitResult {
+    /// submit_sm_resp with ESME_ROK; `carrier_id` is its message_id in the normalised
+    /// form receipts are looked up by.
+    Submitted {
+        /// The carrier's message id, normalised.
+        carrier_id: String,
+    },
+    /// submit_sm_resp with an error status, classified by the carrier's retry policy.
+    Status(CommandStatus),
+    /// No answer came.
+    NoAnswer(NoAnswer),
+}
+
+/// Why a submit_sm got no answer; both are transient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoAnswer {
+    /// The response timeout passed.
+    Timeout,
+    /// The bind was lost with the PDU unanswered.
+    BindLost,
+}
+
+/// What a submit result did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubmitEffect {
+    /// The segment is submitted; `state` is the message's state after (queued while other
+    /// segments wait, submitted, or final if a held receipt ended it).
+    Submitted {
+        /// The message's state.
+        state: State,
+    },
+    /// Transient: the segment is back at the head of its line, due again at `at`.
+    Retry {
+        /// When it may go again (unix ms).
+        at: u64,
+    },
+    /// Failover: the message is queued on `carrier`.
+    FailedOver {
+        /// The carrier it moved to.
+        carrier: String,
+    },
+    /// The segment ended without being submitted: rejected, or expired on a transient
+    /// failure after the validity. `state` is the message's state after: final, unless
+    /// other segments of it are still in flight (their results end it).
+    Ended {
+        /// The message's state.
+        state: State,
+    },
+    /// The result is for a dispatch that no longer counts (the message moved on or ended).
+    Stale,
+}
+
+/// A delivery receipt from a carrier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingReceipt {
+    /// The carrier it came from.
+    pub carrier: String,
+    /// The forms its id may take, normalised by the carrier's id rules, most likely first
+    /// (e.g. as received, then hex→decimal); tried in order.
+    pub candidates: Vec<String>,
+    /// The state it reports (message_state TLV, or the receipt text's `stat`).
+    pub state: MessageState,
+    /// network_error_code, when sent.
+    pub network_error: Option<NetworkErrorCode>,
+}
+
+/// What a receipt did. Await [`Outbox::commit`] before answering the deliver_sm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiptOutcome {
+    /// It matched a segment and set its final state.
+    Matched {
+        /// The message.
+        message: MessageId,
+        /// The segment, 1-based.
+        segment: u8,
+        /// Which candidate form matched (teaches the carrier's id form).
+        candidate: usize,
+        /// The message's state after.
+        state: State,
+    },
+    /// It matched a segment but reports an intermediate state (ENROUTE): nothing changes.
+    Intermediate {
+        /// The message.
+        message: MessageId,
+        /// The segment.
+        segment: u8,
+        /// Which candidate form matched.
+        candidate: usize,
+    },
+    /// It matched a segment that already has its final state (a resent receipt).
+    Duplicate {
+        /// The message.
+        message: MessageId,
+        /// The segment.
+        segment: u8,
+        /// Which candidate form matched.
+        candidate: usize,
+    },
+    /// It matched a segment that has since been sent again on another carrier.
+    Stale {
+        /// The message.
+        message: MessageId,
+        /// The segment.
+        segment: u8,
+    },
+    /// It matched nothing. `kept` is false when the same receipt was already kept.
+    Unmatched {
+        /// Whether it was newly kept for late matching.
+        kept: bool,
+    },
+}
+
+/// What a [`Outbox::tick`] did, for logs and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TickReport {
+    /// Messages that reached a final state (expired, or failed without receipt).
+    pub ended: usize,
+    /// Client references forgotten.
+    pub client_refs_swept: usize,
+    /// Unmatched receipts dropped for age.
+    pub unmatched_swept: usize,
+}
+
+/// A message's status as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageStatus {
+    /// Its id.
+    pub id: MessageId,
+    /// Its state (`in_flight` while a segment awaits its submit_sm_resp).
+    pub state: State,
+    /// Its class.
+    pub class: Class,
+    /// Its destination.
+    pub to: String,
+    /// Its client reference.
+    pub client_ref: Option<String>,
+    /// Domestic or international route.
+    pub route_kind: RouteKind,
+    /// The carrier it is on.
+    pub carrier: String,
+    /// submit_sm attempts over all segments and carriers so far.
+    pub attempts: u32,
+    /// Its segments.
+    pub segments: Vec<SegmentStatus>,
+    /// Why it ended as it did.
+    pub detail: Option<String>,
+    /// When it was accepted (unix ms).
+    pub accepted_at: u64,
+    /// When its validity ends (unix ms).
+    pub expires_at: u64,
+    /// When it last changed (unix ms).
+    pub updated_at: u64,
+}
+
+/// One segment's status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentStatus {
+    /// Its number, 1-based.
+    pub number: u8,
+    /// Its state.
+    pub state: SegmentState,
+    /// The carrier's id for it, once submitted.
+    pub carrier_id: Option<String>,
+    /// Its submit_sm attempts.
+    pub attempts: u32,
+    /// Why it ended other than delivered.
+    pub error: Option<String>,
+}
+
+/// Where a pending segment stands in memory (not stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// May be sent now.
+    Ready,
+    /// Sent as dispatch `serial`, no result yet.
+    InFlight { serial: u32 },
+    /// Backing off until then (unix ms).
+    Waiting { until: u64 },
+    /// Not pending (submitted or final).
+    Settled,
+}
+
+/// An open message in memory: its record, its PDUs and where each segment stands.
+#[derive(Debug)]
+struct Entry {
+    record: MessageRecord,
+    /// One submit_sm per segment, for the carrier it is on.
+    submits: Vec<SubmitSm<'static>>,
+    /// One per segment.
+    slots: Vec<Slot>,
+    /// Dispatches made, so that a result names the dispatch it answers.
+    serial: u32,
+}
+
+impl Entry {
+    /// Builds the entry of a record whose segments match `submits`; pending segments are
+    /// ready.
+    fn new(record: MessageRecord, submits: Vec<SubmitSm<'static>>) -> Entry {
+        let slots = record
+            .segments
+            .iter()
+            .map(|s| {
+                if s.state == SegmentState::Pending {
+                    Slot::Ready
+                } else {
+                    Slot::Settled
+                }
+            })
+            .collect();
+        Entry {
+            record,
+            submits,
+            slots,
+            serial: 0,
+        }
+    }
+
+    fn line(&self) -> Line<'_> {
+        Line {
+            carrier: self.record.carrier_name(),
+            class: self.record.class,
+            dest: &self.record.to,
+        }
+    }
+
+    fn has_ready(&self) -> bool {
+        self.slots.contains(&Slot::Ready)
+    }
+
+    fn in_flight(&self) -> bool {
+        self.slots
+            .iter()
+            .any(|s| matches!(s, Slot::InFlight { .. }))
+    }
+
+    fn has_pending(&self) -> bool {
+        self.record
+            .segments
+            .iter()
+            .any(|s| s.state == SegmentState::Pending)
+    }
+
+    /// Nothing of it has been sent or is being sent: it may move to another carrier.
+    fn unsent(&self) -> bool {
+        !self.in_flight()
+            && self
+                .record
+                .segments
+                .iter()
+                .all(|s| s.state == SegmentState::Pending)
+    }
+
+    /// When [`Outbox::tick`] must look at it: the end of its validity while segments are
+    /// pending, else the end of the wait for receipts.
+    fn deadline(&self, receipt_wait_ms: u64) -> u64 {
+        if self.has_pending() {
+            return self.record.expires_at;
+        }
+        let last_submit = self
+            .record
+            .segments
+            .iter()
+            .filter_map(|s| s.submitted_at)
+            .max()
+            .unwrap_or(0);
+        self.record
+            .expires_at
+            .max(last_submit)
+            .saturating_add(receipt_wait_ms)
+    }
+
+    /// The state as a status read shows it.
+    fn state(&self) -> State {
+        if self.record.state == State::Queued && self.in_flight() {
+            State::InFlight
+        } else {
+            self.record.state
+        }
+    }
+
+    fn outgoing(&self) -> Outgoing<'_> {
+        outgoing(&self.record)
+    }
+}
+
+fn outgoing(record: &MessageRecord) -> Outgoing<'_> {
+    Outgoing {
+        to: &record.to,
+        from: record.from.as_deref(),
+        text: &record.text,
+        registered_delivery: record.registered_delivery,
+    }
+}
+
+/// Segment number of position `i`.
+fn number(i: usize) -> u8 {
+    u8::try_from(i.saturating_add(1)).unwrap_or(u8::MAX)
+}
+
+/// The final state a message's segments decide, with the segment that decided it: the
+/// first failed segment, else delivered when all are.
+fn outcome(record: &MessageRecord) -> Option<(State, Option<usize>)> {
+    for (i, s) in record.segments.iter().enumerate() {
+        let state = match s.state {
+            SegmentState::Undeliverable => State::Undeliverable,
+            SegmentState::Expired => State::Expired,
+            SegmentState::Rejected => State::Rejected,
+            SegmentState::Failed => State::Failed,
+            _ => continue,
+        };
+        return Some((state, Some(i)));
+    }
+    record
+        .segments
+        .iter()
+        .all(|s| s.state == SegmentState::Delivered)
+        .then_some((State::Delivered, None))
+}
+
+/// The segment state a receipt's message_state sets (5.2.28); `None` for ENROUTE.
+fn receipt_segment_state(state: MessageState) -> Option<SegmentState> {
+    match state {
+        MessageState::Enroute => None,
+        MessageState::Delivered => Some(SegmentState::Delivered),
+        MessageState::Expired => Some(SegmentState::Expired),
+        MessageState::Undeliverable => Some(SegmentState::Undeliverable),
+        MessageState::Rejected => Some(SegmentState::Rejected),
+        MessageState::Deleted | MessageState::Unknown | MessageState::Accepted => {
+            Some(SegmentState::Failed)
+        }
+    }
+}
+
+fn receipt_detail(state: u8, network_error: Option<NetworkErrorCode>) -> String {
+    let name = MessageState::from_u8(state).map_or("message_state ?", MessageState::name);
+    match network_error {
+        Some(e) => format!(
+            "receipt {name}, network error type {} code 0x{:04x}",
+            e.network_type, e.error_code
+        ),
+        None => format!("receipt {name}"),
+    }
+}
+
+/// Re-lists a line's head as ready or not.
+fn refresh(queues: &mut Queues, entries: &HashMap<MessageId, Entry>, line: Line<'_>) {
+    queues.refresh(line, |id| entries.get(&id).is_some_and(Entry::has_ready));
+}
+
+/// What one step changed, for its event.
+struct Change {
+    segment: Option<(u8, SegmentState)>,
+    detail: Option<String>,
+}
+
+/// The outbox core. See the module documentation.
+pub struct Outbox<S: Storage> {
+    store: S,
+    settings: Settings,
+    carriers: HashMap<String, CarrierProfile>,
+    /// Every open message.
+    entries: HashMap<MessageId, Entry>,
+    /// The lines of work per carrier, class and destination.
+    queues: Queues,
+    /// Segments backing off: (due, message, segment number).
+    waiting: BTreeSet<(u64, MessageId, u8)>,
+    /// When to look at a message again (validity end, receipt wait); stale ones skipped.
+    deadlines: BTreeSet<(u64, MessageId)>,
+    /// Sequence number of the last event appended.
+    last_event: u64,
+    /// Receipts kept unmatched (counted at start, then kept up to date).
+    unmatched_held: usize,
+}
+
+impl<S: Storage> Outbox<S> {
+    /// Opens the core over `store` and reads back everything not final: queued and
+    /// in-flight messages are queued again in their lines (by id, so in their first order),
+    /// submitted ones wait for their receipts (their carrier ids are indexed on disk).
+    /// A message whose carrier can no longer take it moves to the next carrier of its
+    /// route, or fails.
+    ///
+    /// # Errors
+    /// A [`StoreError`] reading or writing the store.
+    pub fn recover(
+        store: S,
+        settings: Settings,
+        carriers: HashMap<String, CarrierProfile>,
+        now: u64,
+    ) -> Result<Self, StoreError> {
+        let mut outbox = Outbox {
+            last_event: store.last_event_seq()?,
+            unmatched_held: store.unmatched_count()?,
+            store,
+            settings,
+            carriers,
+            entries: HashMap::new(),
+            queues: Queues::default(),
+            waiting: BTreeSet::new(),
+            deadlines: BTreeSet::new(),
+        };
+        let mut ops = Vec::new();
+        for record in outbox.store.open_messages()? {
+            let submits = outbox.carriers.get(record.carrier_name()).map(|profile| {
+                profile
+                    .submits(&outgoing(&record), &record.plan)
+                    .map_err(|e| e.to_string())
+            });
+            match submits {
+                Some(Ok(submits)) if submits.len() == record.segments.len() => {
+                    let entry = Entry::new(record, submits);
+                    let decided =
+                        outcome(&entry.record).is_some_and(|(s, _)| s != State::Delivered);
+                    if decided {
+                        // A segment failed while others were in flight, then the crash:
+                        // what was in flight no longer counts, the message ends now.
+                        let change = Change {
+                            segment: None,
+                            detail: Some("ended at start".into()),
+                        };
+                        outbox.finish_step(entry, now, &mut ops, change);
+                    } else {
+                        outbox.restore(entry);
+                    }
+                }
+                other => {
+                    let reason = match other {
+                        None => format!("carrier {} is not configured", record.carrier_name()),
+                        Some(Err(e)) => format!("carrier {}: {e}", record.carrier_name()),
+                        Some(Ok(_)) => "its segments no longer split as when first sent".into(),
+                    };
+                    outbox.reroute_at_start(record, reason, now, &mut ops);
+                }
+            }
+        }
+        if !ops.is_empty() {
+            outbox.store.apply(ops)?;
+        }
+        Ok(outbox)
+    }
+
+    /// Puts a recovered entry in memory, its line and the deadlines.
+    fn restore(&mut self, entry: Entry) {
+        let id = entry.record.id;
+        self.deadlines
+            .insert((entry.deadline(self.settings.receipt_wait_ms), id));
+        if entry.has_pending() {
+            self.queues.add(entry.line(), id);
+        }
+        self.entries.insert(id, entry);
+        if let Some(entry) = self.entries.get(&id) {
+            refresh(&mut self.queues, &self.entries, entry.line());
+        }
+    }
+
+    /// A recovered message its carrier cannot take any more: the next carrier if nothing
+    /// was sent yet, else `failed`.
+    fn reroute_at_start(
+        &mut self,
+        record: MessageRecord,
+        reason: String,
+        now: u64,
+        ops: &mut Vec<Op>,
+    ) {
+        let mut entry = Entry::new(record, Vec::new());
+        let from = entry.record.carrier_name().to_owned();
+        if entry.unsent() {
+            if let Some(to) = self.move_on(&mut entry) {
+                let detail = format!("{reason}; moved from {from} to {to}");
+                self.write_entry(&mut entry, now, ops, None, Some(detail));
+                self.restore(entry);
+                return;
+            }
+        }
+        for (segment, slot) in entry.record.segments.iter_mut().zip(&mut entry.slots) {
+            if segment.state == SegmentState::Pending {
+                segment.state = SegmentState::Cancelled;
+                *slot = Slot::Settled;
+            }
+        }
+        entry.record.state = State::Failed;
+        entry.record.detail = Some(reason.clone());
+        self.write_entry(&mut entry, now, ops, None, Some(reason));
+    }
+
+    /// Registers for the next group-commit flush: every write made so far (this accept,
+    /// this receipt) is on disk when it completes.
+    pub fn commit(&self) -> CommitWait {
+        self.store.commit()
+    }
+
+    /// The store, for reads the core does not wrap.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    fn push_event(&mut self, ops: &mut Vec<Op>, at: u64, kind: EventKind) {
+        self.last_event = self.last_event.saturating_add(1);
+        ops.push(Op::Event {
+            seq: self.last_event,
+            event: Event { at, kind },
+        });
+    }
+
+    /// Stores the entry's record and appends the event of the change.
+    fn write_entry(
+        &mut self,
+        entry: &mut Entry,
+        now: u64,
+        ops: &mut Vec<Op>,
+        segment: Option<(u8, SegmentState)>,
+        detail: Option<String>,
+    ) {
+        entry.record.updated_at = now;
+        ops.push(Op::Message(entry.record.clone()));
+        let kind = EventKind::Message {
+            id: entry.record.id,
+            state: entry.record.state,
+            carrier: entry.record.carrier_name().to_owned(),
+            route_kind: entry.record.route.kind,
+            segment,
+            detail,
+        };
+        self.push_event(ops, now, kind);
+    }
+
+    /// Accepts a message for `route` (carriers in failover order, from the router): checks
+    /// it against the first carrier, writes it as queued and queues it. Then await
+    /// [`Outbox::commit`] before acknowledging. A client reference seen within 24 h
+    /// returns the first message and queues nothing.
+    ///
+    /// # Errors
+    /// A [`SubmitError`] naming what is refused; nothing is queued then.
+    pub fn accept(
+        &mut self,
+        message: NewMessage,
+        route: Route,
+        now: u64,
+    ) -> Result<Accepted, SubmitError> {
+        let first = route.carriers.first().ok_or(SubmitError::NoRoute)?;
+        let profile = self
+            .carriers
+            .get(first)
+            .ok_or_else(|| SubmitError::UnknownCarrier(first.clone()))?;
+        if let Some(r) = &message.client_ref {
+            if r.is_empty() || r.len() > CLIENT_REF_MAX {
+                return Err(SubmitError::ClientRef { len: r.len() });
+            }
+        }
+        if message.validity_ms == Some(0) {
+            return Err(SubmitError::ZeroValidity);
+        }
+        let mut ops = Vec::new();
+        if let Some(r) = &message.client_ref {
+            if let Some(prev) = self.store.client_ref(r)? {
+                let fresh = now
+                    < prev
+                        .accepted_at
+                        .saturating_add(self.settings.client_ref_ttl_ms);
+                if fresh {
+                    if let Some(state) = self.state_of(prev.message)? {
+                        return Ok(Accepted {
+                            id: prev.message,
+                            state,
+                            duplicate: true,
+                        });
+                    }
+                }
+                ops.push(Op::ForgetClientRef {
+                    client_ref: r.clone(),
+                    accepted_at: prev.accepted_at,
+                });
+            }
+        }
+        let id = MessageId(self.store.generate_id()?);
+        let out = Outgoing {
+            to: &message.to,
+            from: message.from.as_deref(),
+            text: &message.text,
+            registered_delivery: message.registered_delivery,
+        };
+        // The concatenation reference: the id's low 16 bits, stored in the plan.
+        let reference = (id.0 % 65_536) as u16;
+        let (plan, submits) =
+            profile
+                .prepare(&out, reference)
+                .map_err(|reason| SubmitError::Unfit {
+                    carrier: first.clone(),
+                    reason,
+                })?;
+        let validity = message
+            .validity_ms
+            .unwrap_or(profile.default_validity_ms)
+            .min(self.settings.max_validity_ms);
+        let record = MessageRecord {
+            id,
+            to: message.to,
+            from: message.from,
+            text: message.text,
+            class: message.class,
+            client_ref: message.client_ref,
+            registered_delivery: message.registered_delivery,
+            route,
+            carrier: 0,
+            plan,
+            segments: vec![SegmentRecord::pending(); submits.len()],
+            state: State::Queued,
+            detail: None,
+            accepted_at: now,
+            expires_at: now.saturating_add(validity),
+            updated_at: now,
+        };
+        if let Some(r) = &record.client_ref {
+            ops.push(Op::ClientRef {
+                client_ref: r.clone(),
+                record: ClientRefRecord {
+                    message: id,
+                    accepted_at: now,
+                },
+            });
+        }
+        let mut entry = Entry::new(record, submits);
+        let detail = format!("accepted, {} segment(s)", entry.submits.len());
+        self.write_entry(&mut entry, now, &mut ops, None, Some(detail));
+        self.store.apply(ops)?;
+        self.restore(entry);
+        Ok(Accepted {
+            id,
+            state: State::Queued,
+            duplicate: false,
+        })
+    }
+
+    fn state_of(&self, id: MessageId) -> Result<Option<State>, StoreError> {
+        match self.entries.get(&id) {
+            Some(entry) => Ok(Some(entry.state())),
+            None => Ok(self.store.message(id)?.map(|r| r.state)),
+        }
+    }
+
+    /// Takes up to `max_pdus` segments ready for `carrier`, highest class first, oldest
+    /// first within a class, at most the head message of each destination's line (all of
+    /// its ready segments may go together), and marks them in flight. Backoffs and
+    /// validities that are due are handled first (as in [`Outbox::tick`]).
+    ///
+    /// # Errors
+    /// A [`StoreError`] writing messages that expired.
+    pub fn take_work(
+        &mut self,
+        carrier: &str,
+        max_pdus: usize,
+        now: u64,
+    ) -> Result<Vec<Dispatch>, StoreError> {
+        self.run_due(now)?;
+        let mut out = Vec::new();
+        for class in Class::BY_PRIORITY {
+            while out.len() < max_pdus {
+                let Some(id) = self.queues.first_ready(carrier, class) else {
+                    break;
+                };
+                let taken_before = out.len();
+                if let Some(entry) = self.entries.get_mut(&id) {
+                    let remaining = entry.record.expires_at.saturating_sub(now);
+                    let parts = entry
+                        .slots
+                        .iter_mut()
+                        .zip(&mut entry.record.segments)
+                        .zip(&entry.submits)
+                        .enumerate();
+                    for (i, ((slot, segment), submit)) in parts {
+                        if out.len() >= max_pdus {
+                            break;
+                        }
+                        if *slot != Slot::Ready {
+                            continue;
+                        }
+                        entry.serial = entry.serial.wrapping_add(1);
+                        *slot = Slot::InFlight {
+                            serial: entry.serial,
+                        };
+                        segment.attempts = segment.attempts.saturating_add(1);
+                        let mut submit = submit.clone();
+                        submit.validity_period = relative_validity(remaining);
+                        out.push(Dispatch {
+                            key: DispatchKey {
+                                message: id,
+                                segment: number(i),
+                                serial: entry.serial,
+                            },
+                            class,
+                            attempt: segment.attempts,
+                            submit,
+                        });
+                    }
+                }
+                match self.entries.get(&id) {
+                    Some(entry) if out.len() > taken_before => {
+                        refresh(&mut self.queues, &self.entries, entry.line());
+                    }
+                    // Nothing could be taken from it: never list it again as ready.
+                    _ => self.queues.drop_ready(carrier, class, id),
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Applies the result of a dispatch: submitted (its id indexed, and a receipt held for
+    /// that id applied now), transient (back to the head of its line after a backoff),
+    /// failover (the next carrier of its route) or permanent (`rejected`).
+    ///
+    /// # Errors
+    /// A [`StoreError`] writing the change.
+    pub fn on_submit_resp(
+        &mut self,
+        key: DispatchKey,
+        result: SubmitResult,
+        now: u64,
+    ) -> Result<SubmitEffect, StoreError> {
+        let Some(entry) = self.entries.remove(&key.message) else {
+            return Ok(SubmitEffect::Stale);
+        };
+        let i = usize::from(key.segment).saturating_sub(1);
+        let answered =
+            entry.slots.get(i) == Some(&Slot::InFlight { serial: key.serial }) && key.segment > 0;
+        if !answered {
+            self.entries.insert(key.message, entry);
+            return Ok(SubmitEffect::Stale);
+        }
+        match result {
+            SubmitResult::Submitted { carrier_id } => self.submitted(entry, i, carrier_id, now),
+            SubmitResult::NoAnswer(reason) => {
+                let reason = match reason {
+                    NoAnswer::Timeout => "no submit_sm_resp in time",
+                    NoAnswer::BindLost => "bind lost before submit_sm_resp",
+                };
+                self.retry(entry, i, reason.into(), now)
+            }
+            SubmitResult::Status(status) => {
+                let class = match self.carriers.get(entry.record.carrier_name()) {
+                    Some(profile) => profile.classify.classify(status),
+                    None => default_classify(status),
+                };
+                let detail = format!("{} answered {status}", entry.record.carrier_name());
+                match class {
+                    StatusClass::Transient => self.retry(entry, i, detail, now),
+                    StatusClass::Failover => self.fail_over(entry, i, detail, now),
+                    StatusClass::Permanent => self.reject(entry, i, detail, now),
+                }
+            }
+        }
+    }
+
+    fn submitted(
+        &mut self,
+        mut entry: Entry,
+        i: usize,
+        carrier_id: String,
+        now: u64,
+    ) -> Result<SubmitEffect, StoreError> {
+        let mut ops = Vec::new();
+        let carrier = entry.record.carrier_name().to_owned();
+        let held = self.store.unmatched_by_carrier_id(&carrier, &carrier_id)?;
+        if let Some(slot) = entry.slots.get_mut(i) {
+            *slot = Slot::Settled;
+        }
+        if let Some(segment) = entry.record.segments.get_mut(i) {
+            segment.state = SegmentState::Submitted;
+            segment.carrier_id = Some(carrier_id.clone());
+            segment.submitted_at = Some(now);
+        }
+        ops.push(Op::CarrierId {
+            carrier: carrier.clone(),
+            carrier_id: carrier_id.clone(),
+            segment: SegmentRef {
+                message: entry.record.id,
+                segment: number(i),
+            },
+        });
+        let submitted = Change {
+            segment: Some((number(i), SegmentState::Submitted)),
+            detail: Some(format!("carrier id {carrier_id}")),
+        };
+        let mut change = submitted;
+        if let Some((seq, receipt)) = held {
+            // Its receipt came first: matched now, no longer held.
+            self.forget_unmatched(seq, &receipt, &mut ops)?;
+            if let Some(state) =
+                MessageState::from_u8(receipt.state).and_then(receipt_segment_state)
+            {
+                // The submit is one event, the receipt the next.
+                let kind = EventKind::Message {
+                    id: entry.record.id,
+                    state: entry.record.state,
+                    carrier: carrier.clone(),
+                    route_kind: entry.record.route.kind,
+                    segment: change.segment,
+                    detail: change.detail,
+                };
+                self.push_event(&mut ops, now, kind);
+                let detail = receipt_detail(receipt.state, receipt.network_error);
+                if let Some(segment) = entry.record.segments.get_mut(i) {
+                    segment.state = state;
+                    segment.done_at = Some(now);
+                    segment.error = (state != SegmentState::Delivered).then(|| detail.clone());
+                }
+                change = Change {
+                    segment: Some((number(i), state)),
+                    detail: Some(format!("{detail} (held since {})", receipt.received_at)),
+                };
+            }
+        }
+        let state = self.finish_step(entry, now, &mut ops, change);
+        self.store.apply(ops)?;
+        Ok(SubmitEffect::Submitted { state })
+    }
+
+    /// Transient: back off, or expire if the validity has ended.
+    fn retry(
+        &mut self,
+        mut entry: Entry,
+        i: usize,
+        reason: String,
+        now: u64,
+    ) -> Result<SubmitEffect, StoreError> {
+        if now >= entry.record.expires_at {
+            if let (Some(segment), Some(slot)) =
+                (entry.record.segments.get_mut(i), entry.slots.get_mut(i))
+            {
+                segment.state = SegmentState::Expired;
+                segment.error = Some(format!("validity ended while retrying: {reason}"));
+                segment.done_at = Some(now);
+                *slot = Slot::Settled;
+            }
+            let change = Change {
+                segment: Some((number(i), SegmentState::Expired)),
+                detail: Some(reason),
+            };
+            let mut ops = Vec::new();
+            let state = self.finish_step(entry, now, &mut ops, change);
+            self.store.apply(ops)?;
+            return Ok(SubmitEffect::Ended { state });
+        }
+        let attempts = entry
+            .record
+            .segments
+            .get(i)
+            .map_or(1, |s| s.attempts.max(1));
+        let factor = 1u64.checked_shl(attempts - 1).unwrap_or(u64::MAX);
+        let delay = self
+            .settings
+            .retry_initial_ms
+            .saturating_mul(factor)
+            .min(self.settings.retry_max_ms);
+        let until = now.saturating_add(delay);
+        if let Some(slot) = entry.slots.get_mut(i) {
+            *slot = Slot::Waiting { until };
+        }
+        let id = entry.record.id;
+        self.waiting.insert((until, id, number(i)));
+        self.entries.insert(id, entry);
+        if let Some(entry) = self.entries.get(&id) {
+            refresh(&mut self.queues, &self.entries, entry.line());
+        }
+        Ok(SubmitEffect::Retry { at: until })
+    }
+
+    /// A permanent status for one segment: the message is rejected.
+    fn reject(
+        &mut self,
+        mut entry: Entry,
+        i: usize,
+        detail: String,
+        now: u64,
+    ) -> Result<SubmitEffect, StoreError> {
+        if let (Some(segment), Some(slot)) =
+            (entry.record.segments.get_mut(i), entry.slots.get_mut(i))
+        {
+            segment.state = SegmentState::Rejected;
+            segment.error = Some(detail.clone());
+            segment.done_at = Some(now);
+            *slot = Slot::Settled;
+        }
+        let change = Change {
+            segment: Some((number(i), SegmentState::Rejected)),
+            detail: Some(detail),
+        };
+        let mut ops = Vec::new();
+        let state = self.finish_step(entry, now, &mut ops, change);
+        self.store.apply(ops)?;
+        Ok(SubmitEffect::Ended { state })
+    }
+
+    /// A per-destination status: the whole message goes to the next carrier of its route
+    /// that can take it, or is rejected when none is left.
+    fn fail_over(
+        &mut self,
+        mut entry: Entry,
+        i: usize,
+        detail: String,
+        now: u64,
+    ) -> Result<SubmitEffect, StoreError> {
+        let old_line = (entry.record.carrier_name().to_owned(), entry.record.class);
+        match self.move_on(&mut entry) {
+            Some(to) => {
+                let mut ops = Vec::new();
+                let detail = format!("failover from {}: {detail}", old_line.0);
+                self.write_entry(&mut entry, now, &mut ops, None, Some(detail));
+                self.store.apply(ops)?;
+                let id = entry.record.id;
+                let dest = entry.record.to.clone();
+                self.entries.insert(id, entry);
+                let old = Line {
+                    carrier: &old_line.0,
+                    class: old_line.1,
+                    dest: &dest,
+                };
+                refresh(&mut self.queues, &self.entries, old);
+                if let Some(entry) = self.entries.get(&id) {
+                    refresh(&mut self.queues, &self.entries, entry.line());
+                }
+                Ok(SubmitEffect::FailedOver { carrier: to })
+            }
+            None => self.reject(entry, i, format!("{detail}; no carrier left"), now),
+        }
+    }
+
+    /// Moves an entry to the next carrier of its route that can take it: a new plan and
+    /// PDUs for that carrier (the concatenation reference kept), every segment pending
+    /// again, in that carrier's line. Returns the carrier, or `None` (nothing changed).
+    fn move_on(&mut self, entry: &mut Entry) -> Option<String> {
+        let reference = entry.record.plan.reference;
+        let start = entry.record.carrier.saturating_add(1);
+        let (position, plan, submits) = entry
+            .record
+            .route
+            .carriers
+            .iter()
+            .enumerate()
+            .skip(start)
+            .find_map(|(position, name)| {
+                let profile = self.carriers.get(name)?;
+                let (plan, submits) = profile.prepare(&entry.outgoing(), reference).ok()?;
+                Some((position, plan, submits))
+            })?;
+        let id = entry.record.id;
+        self.queues.remove(entry.line(), id);
+        entry.record.carrier = position;
+        entry.record.plan = plan;
+        entry.record.state = State::Queued;
+        entry.record.segments = vec![SegmentRecord::pending(); submits.len()];
+        entry.slots = vec![Slot::Ready; submits.len()];
+        entry.submits = submits;
+        self.queues.add(entry.line(), id);
+        Some(entry.record.carrier_name().to_owned())
+    }
+
+    /// Ends a step on an entry: cancels what is left once a segment failed, derives the
+    /// message's state (final once decided and nothing is in flight; submitted when every
+    /// segment is), writes the record and the event, and puts the entry back (or drops it
+    /// once closed) with its line up to date. Returns the message's state.
+    fn finish_step(
+        &mut self,
+        mut entry: Entry,
+        now: u64,
+        ops: &mut Vec<Op>,
+        change: Change,
+    ) -> State {
+        if let Some((state, decider)) = outcome(&entry.record) {
+            if state != State::Delivered {
+                let left = if state == State::Expired {
+                    SegmentState::Expired
+                } else {
+                    SegmentState::Cancelled
+                };
+                for (segment, slot) in entry.record.segments.iter_mut().zip(&mut entry.slots) {
+                    if segment.state == SegmentState::Pending
+                        && !matches!(slot, Slot::InFlight { .. })
+                    {
+                        segment.state = left;
+                        segment.done_at = Some(now);
+                        *slot = Slot::Settled;
+                    }
+                }
+            }
+            if !entry.in_flight() && !entry.record.state.is_final() {
+                let total = entry.record.segments.len();
+                entry.record.state = state;
+                entry.record.detail = decider.map(|i| {
+                    let error = entry
+                        .record
+                        .segments
+                        .get(i)
+                        .and_then(|s| s.error.clone())
+                        .unwrap_or_else(|| state.as_str().to_owned());
+                    if total > 1 {
+                        format!("segment {} of {total}: {error}", number(i))
+                    } else {
+                        error
+                    }
+                });
+            }
+        }
+        if entry.record.state == State::Queued && !entry.has_pending() && !entry.in_flight() {
+            entry.record.state = State::Submitted;
+            self.deadlines.insert((
+                entry.deadline(self.settings.receipt_wait_ms),
+                entry.record.id,
+            ));
+        }
+        self.write_entry(&mut entry, now, ops, change.segment, change.detail);
+        let state = entry.state();
+        let id = entry.record.id;
+        if !entry.has_pending() {
+            self.queues.remove(entry.line(), id);
+        }
+        let carrier = entry.record.carrier_name().to_owned();
+        let (class, dest) = (entry.record.class, entry.record.to.clone());
+        if entry.record.is_open() {
+            self.entries.insert(id, entry);
+        }
+        let line = Line {
+            carrier: &carrier,
+            class,
+            dest: &dest,
+        };
+        refresh(&mut self.queues, &self.entries, line);
+        state
+    }
+
+    /// Applies a delivery receipt: matched by the first candidate form indexed for the
+    /// carrier; a matched final state ends its segment and may end the message; a receipt
+    /// that matches nothing is kept for late matching (its submit_sm_resp may not have been
+    /// processed yet) and counted. Await [`Outbox::commit`] before answering the deliver_sm.
+    ///
+    /// # Errors
+    /// A [`StoreError`] reading or writing.
+    pub fn on_receipt(
+        &mut self,
+        receipt: IncomingReceipt,
+        now: u64,
+    ) -> Result<ReceiptOutcome, StoreError> {
+        for (candidate, form) in receipt.candidates.iter().enumerate() {
+            if let Some(target) = self.store.segment_by_carrier_id(&receipt.carrier, form)? {
+                return self.apply_receipt(target, candidate, form, &receipt, now);
+            }
+        }
+        let state = receipt.state.as_u8();
+        let mut ops = Vec::new();
+        for form in &receipt.candidates {
+            if let Some((seq, kept)) = self.store.unmatched_by_carrier_id(&receipt.carrier, form)? {
+                if kept.candidates == receipt.candidates {
+                    if kept.state == state {
+                        // Resent (its deliver_sm went unanswered): kept once.
+                        return Ok(ReceiptOutcome::Unmatched { kept: false });
+                    }
+                    // A newer state of the same receipt id takes its place.
+                    self.forget_unmatched(seq, &kept, &mut ops)?;
+                    break;
+                }
+            }
+        }
+        let seq = self.store.generate_id()?;
+        let kind = EventKind::UnmatchedReceipt {
+            carrier: receipt.carrier.clone(),
+            carrier_id: receipt.candidates.first().cloned().unwrap_or_default(),
+            state,
+        };
+        self.push_event(&mut ops, now, kind);
+        ops.push(Op::Unmatched {
+            seq,
+            receipt: UnmatchedReceipt {
+                carrier: receipt.carrier,
+                candidates: receipt.candidates,
+                state,
+                network_error: receipt.network_error,
+                received_at: now,
+            },
+        });
+        self.store.apply(ops)?;
+        self.unmatched_held = self.unmatched_held.saturating_add(1);
+        Ok(ReceiptOutcome::Unmatched { kept: true })
+    }
+
+    fn apply_receipt(
+        &mut self,
+        target: SegmentRef,
+        candidate: usize,
+        form: &str,
+        receipt: &IncomingReceipt,
+        now: u64,
+    ) -> Result<ReceiptOutcome, StoreError> {
+        let (message, segment) = (target.message, target.segment);
+        let i = usize::from(segment).saturating_sub(1);
+        let open = self.entries.remove(&message);
+        let loaded = match open {
+            Some(_) => None,
+            None => self.store.message(message)?,
+        };
+        let Some(record) = open.as_ref().map(|e| &e.record).or(loaded.as_ref()) else {
+            return Ok(ReceiptOutcome::Stale { message, segment });
+        };
+        let current = record.carrier_name() == receipt.carrier
+            && record.segments.get(i).and_then(|s| s.carrier_id.as_deref()) == Some(form);
+        let already_final = record.segments.get(i).is_some_and(|s| s.state.is_final());
+        let new_state = receipt_segment_state(receipt.state);
+        let verdict = match (current, new_state, already_final) {
+            (false, _, _) => Some(ReceiptOutcome::Stale { message, segment }),
+            (true, None, _) => Some(ReceiptOutcome::Intermediate {
+                message,
+                segment,
+                candidate,
+            }),
+            (true, Some(_), true) => Some(ReceiptOutcome::Duplicate {
+                message,
+                segment,
+                candidate,
+            }),
+            (true, Some(_), false) => None,
+        };
+        if let Some(verdict) = verdict {
+            if let Some(entry) = open {
+                self.entries.insert(message, entry);
+            }
+            return Ok(verdict);
+        }
+        let state = new_state.unwrap_or(SegmentState::Failed);
+        let detail = receipt_detail(receipt.state.as_u8(), receipt.network_error);
+        let set = |s: &mut SegmentRecord| {
+            s.state = state;
+            s.done_at = Some(now);
+            s.error = (state != SegmentState::Delivered).then(|| detail.clone());
+        };
+        let change = Change {
+            segment: Some((segment, state)),
+            detail: Some(detail.clone()),
+        };
+        let mut ops = Vec::new();
+        let message_state = match open {
+            Some(mut entry) => {
+                if let Some(s) = entry.record.segments.get_mut(i) {
+                    set(s);
+                }
+                self.finish_step(entry, now, &mut ops, change)
+            }
+            None => {
+                // Already closed (ended while this segment awaited its receipt): the
+                // segment still takes its state; the message keeps its final one.
+                let Some(record) = loaded else {
+                    return Ok(ReceiptOutcome::Stale { message, segment });
+                };
+                let mut entry = Entry::new(record, Vec::new());
+                if let Some(s) = entry.record.segments.get_mut(i) {
+                    set(s);
+                }
+                if !entry.record.state.is_final() {
+                    if let Some((state, _)) = outcome(&entry.record) {
+                        entry.record.state = state;
+                    }
+                }
+                self.write_entry(&mut entry, now, &mut ops, change.segment, change.detail);
+                entry.record.state
+            }
+        };
+        self.store.apply(ops)?;
+        Ok(ReceiptOutcome::Matched {
+            message,
+            segment,
+            candidate,
+            state: message_state,
+        })
+    }
+
+    /// Drops a kept receipt, with the index entries that still point to it.
+    fn forget_unmatched(
+        &mut self,
+        seq: u64,
+        receipt: &UnmatchedReceipt,
+        ops: &mut Vec<Op>,
+    ) -> Result<(), StoreError> {
+        let mut forms = Vec::new();
+        for form in &receipt.candidates {
+            if let Some((s, _)) = self.store.unmatched_by_carrier_id(&receipt.carrier, form)? {
+                if s == seq {
+                    forms.push(form.clone());
+                }
+            }
+        }
+        ops.push(Op::ForgetUnmatched {
+            seq,
+            carrier: receipt.carrier.clone(),
+            forms,
+        });
+        self.unmatched_held = self.unmatched_held.saturating_sub(1);
+        Ok(())
+    }
+
+    /// Moves the queued work of `carrier` that has nothing in flight or submitted to the
+    /// next carrier of each message's route (call it when the carrier has had no bound bind
+    /// for its failover time). A destination's line moves from its head on and stops at
+    /// the first message that cannot move, so no message overtakes an earlier one to the
+    /// same destination. Returns how many messages moved.
+    ///
+    /// # Errors
+    /// A [`StoreError`] writing the moves.
+    pub fn carrier_unavailable(&mut self, carrier: &str, now: u64) -> Result<usize, StoreError> {
+        let mut ops = Vec::new();
+        let mut moved = 0;
+        for (class, dest, ids) in self.queues.lines(carrier) {
+            for id in ids {
+                let Some(mut entry) = self.entries.remove(&id) else {
+                    break;
+                };
+                let to = if entry.unsent() {
+                    self.move_on(&mut entry)
+                } else {
+                    None
+                };
+                let Some(to) = to else {
+                    self.entries.insert(id, entry);
+                    break;
+                };
+                let detail = format!("carrier {carrier} unavailable; moved to {to}");
+                self.write_entry(&mut entry, now, &mut ops, None, Some(detail));
+                self.entries.insert(id, entry);
+                if let Some(entry) = self.entries.get(&id) {
+                    refresh(&mut self.queues, &self.entries, entry.line());
+                }
+                moved += 1;
+            }
+            let line = Line {
+                carrier,
+                class,
+                dest: &dest,
+            };
+            refresh(&mut self.queues, &self.entries, line);
+        }
+        if !ops.is_empty() {
+            self.store.apply(ops)?;
+        }
+        Ok(moved)
+    }
+
+    /// Housekeeping, to call every second or so: backoffs that are due become ready;
+    /// messages whose validity ended before submission expire; submitted messages whose
+    /// receipts did not come in time fail; old client references and unmatched receipts
+    /// are swept (at most [`Settings::sweep_max`] of each).
+    ///
+    /// # Errors
+    /// A [`StoreError`] reading or writing.
+    pub fn tick(&mut self, now: u64) -> Result<TickReport, StoreError> {
+        let ended = self.run_due(now)?;
+        let mut ops = Vec::new();
+        // A reference is free from `accepted_at + ttl` on, as `accept` sees it.
+        let cutoff = now
+            .saturating_sub(self.settings.client_ref_ttl_ms)
+            .saturating_add(1);
+        let refs = self
+            .store
+            .client_refs_before(cutoff, self.settings.sweep_max)?;
+        let client_refs_swept = refs.len();
+        for (client_ref, accepted_at) in refs {
+            ops.push(Op::ForgetClientRef {
+                client_ref,
+                accepted_at,
+            });
+        }
+        let cutoff = now.saturating_sub(self.settings.unmatched_ttl_ms);
+        let old = self
+            .store
+            .unmatched_before(cutoff, self.settings.sweep_max)?;
+        let unmatched_swept = old.len();
+        for (seq, receipt) in old {
+            self.forget_unmatched(seq, &receipt, &mut ops)?;
+        }
+        if !ops.is_empty() {
+            self.store.apply(ops)?;
+        }
+        Ok(TickReport {
+            ended,
+            client_refs_swept,
+            unmatched_swept,
+        })
+    }
+
+    /// Makes due backoffs ready and handles due deadlines; returns the messages ended.
+    fn run_due(&mut self, now: u64) -> Result<usize, StoreError> {
+        while let Some(&(until, id, segment)) = self.waiting.first() {
+            if until > now {
+                break;
+            }
+            self.waiting.pop_first();
+            let i = usize::from(segment).saturating_sub(1);
+            if let Some(entry) = self.entries.get_mut(&id) {
+                if let Some(slot) = entry.slots.get_mut(i) {
+                    if *slot == (Slot::Waiting { until }) {
+                        *slot = Slot::Ready;
+                    }
+                }
+            }
+            if let Some(entry) = self.entries.get(&id) {
+                refresh(&mut self.queues, &self.entries, entry.line());
+            }
+        }
+        let mut ops = Vec::new();
+        let mut ended = 0;
+        while let Some(&(at, id)) = self.deadlines.first() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop_first();
+            let Some(mut entry) = self.entries.remove(&id) else {
+                continue;
+            };
+            let due = entry.deadline(self.settings.receipt_wait_ms);
+            if due > now {
+                self.deadlines.insert((due, id));
+                self.entries.insert(id, entry);
+                continue;
+            }
+            let pending = entry.has_pending();
+            let (ending, error) = if pending {
+                (SegmentState::Expired, "validity ended before submission")
+            } else {
+                (SegmentState::Failed, "no delivery receipt in time")
+            };
+            let waiting_for = if pending {
+                SegmentState::Pending
+            } else {
+                SegmentState::Submitted
+            };
+            let mut first = None;
+            for (i, (segment, slot)) in entry
+                .record
+                .segments
+                .iter_mut()
+                .zip(&mut entry.slots)
+                .enumerate()
+            {
+                if segment.state == waiting_for && !matches!(slot, Slot::InFlight { .. }) {
+                    segment.state = ending;
+                    segment.error = Some(error.into());
+                    segment.done_at = Some(now);
+                    *slot = Slot::Settled;
+                    first = first.or(Some(i));
+                }
+            }
+            let Some(first) = first else {
+                // Everything pending is in flight: its results decide.
+                self.entries.insert(id, entry);
+                continue;
+            };
+            let change = Change {
+                segment: Some((number(first), ending)),
+                detail: Some(error.into()),
+            };
+            if self.finish_step(entry, now, &mut ops, change).is_final() {
+                ended += 1;
+            }
+        }
+        if !ops.is_empty() {
+            self.store.apply(ops)?;
+        }
+        Ok(ended)
+    }
+
+    /// Records a mobile-originated message as an event. Await [`Outbox::commit`] before
+    /// answering the deliver_sm. Returns the event's sequence number.
+    ///
+    /// # Errors
+    /// A [`StoreError`] writing it.
+    pub fn record_mo(
+        &mut self,
+        carrier: &str,
+        from: &str,
+        to: &str,
+        text: &str,
+        now: u64,
+    ) -> Result<u64, StoreError> {
+        let mut ops = Vec::new();
+        let kind = EventKind::MobileOriginated {
+            carrier: carrier.into(),
+            from: from.into(),
+            to: to.into(),
+            text: text.into(),
+        };
+        self.push_event(&mut ops, now, kind);
+        self.store.apply(ops)?;
+        Ok(self.last_event)
+    }
+
+    /// A message's status, or `None` for an id never accepted.
+    ///
+    /// # Errors
+    /// A [`StoreError`] reading a closed message.
+    pub fn status(&self, id: MessageId) -> Result<Option<MessageStatus>, StoreError> {
+        let (record, slots, state) = match self.entries.get(&id) {
+            Some(entry) => (entry.record.clone(), entry.slots.clone(), entry.state()),
+            None => match self.store.message(id)? {
+                Some(record) => {
+                    let state = record.state;
+                    (record, Vec::new(), state)
+                }
+                None => return Ok(None),
+            },
+        };
+        let segments = record
+            .segments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| SegmentStatus {
+                number: number(i),
+                state: match slots.get(i) {
+                    Some(Slot::InFlight { .. }) => SegmentState::InFlight,
+                    _ => s.state,
+                },
+                carrier_id: s.carrier_id.clone(),
+                attempts: s.attempts,
+                error: s.error.clone(),
+            })
+            .collect();
+        Ok(Some(MessageStatus {
+            id,
+            state,
+            class: record.class,
+            to: record.to.clone(),
+            client_ref: record.client_ref.clone(),
+            route_kind: record.route.kind,
+            carrier: record.carrier_name().to_owned(),
+            attempts: record.segments.iter().map(|s| s.attempts).sum(),
+            segments,
+            detail: record.detail,
+            accepted_at: record.accepted_at,
+            expires_at: record.expires_at,
+            updated_at: record.updated_at,
+        }))
+    }
+
+    /// Up to `max` events after `cursor` (0 for the start of the log), in order; pass the
+    /// last sequence number read as the next cursor.
+    ///
+    /// # Errors
+    /// A [`StoreError`] reading the log.
+    pub fn events_since(&self, cursor: u64, max: usize) -> Result<Vec<(u64, Event)>, StoreError> {
+        self.store.events_since(cursor, max)
+    }
+
+    /// Messages waiting in a carrier's class (queued or backing off), for the queue-depth
+    /// metric.
+    pub fn queue_depth(&self, carrier: &str, class: Class) -> usize {
+        self.queues.depth(carrier, class)
+    }
+
+    /// Segments of a carrier awaiting their submit_sm_resp (a scan of the open messages).
+    pub fn in_flight(&self, carrier: &str) -> usize {
+        self.entries
+            .values()
+            .filter(|e| e.record.carrier_name() == carrier)
+            .map(|e| {
+                e.slots
+                    .iter()
+                    .filter(|s| matches!(s, Slot::InFlight { .. }))
+                    .count()
+            })
+            .sum()
+    }
+
+    /// Messages not yet final.
+    pub fn open_messages(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Receipts kept unmatched, waiting for late matching.
+    pub fn unmatched_held(&self) -> usize {
+        self.unmatched_held
+    }
+}

@@ -1,0 +1,1531 @@
+//! The storage seam: the typed records the outbox keeps, the [`Storage`] trait it writes
+//! them through, its sled implementation ([`SledStore`]) and the group committer that makes
+//! "accept means on disk" cheap (many writes, one flush, then all their acks).
+//!
+//! Every value is a one-byte record version ([`RECORD_VERSION`]) followed by the record in
+//! postcard. Keys are laid out so that sled's byte order is the order the outbox reads in
+//! (big-endian integers first).
+//!
+//! Trees of [`SledStore`]:
+//!
+//! | tree | key | value |
+//! |---|---|---|
+//! | `messages` | message id (u64 BE) | [`MessageRecord`] |
+//! | `open` | message id (u64 BE) | nothing: the messages not yet in a final state |
+//! | `carrier_ids` | carrier, carrier message id | [`SegmentRef`] |
+//! | `client_refs` | client reference | [`ClientRefRecord`] |
+//! | `client_ref_ages` | accepted_at (u64 BE), client reference | nothing: sweep order |
+//! | `unmatched` | receipt sequence (u64 BE) | [`UnmatchedReceipt`] |
+//! | `unmatched_ids` | carrier, one candidate id form | receipt sequence |
+//! | `events` | event sequence (u64 BE) | [`Event`] |
+//! | `meta` | `schema` | the schema version |
+//!
+//! A carrier-and-id key is the carrier name's length (u16 BE), the name, then the id, so
+//! no carrier name can run into an id.
+
+use parking_lot::{Condvar, Mutex};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use sled::Transactional;
+use smpp::tlv::NetworkErrorCode;
+use std::fmt;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::thread::JoinHandle;
+use tokio::sync::oneshot;
+
+/// The version byte every stored value starts with; a value with another byte is refused
+/// with [`StoreError::Version`] rather than misread.
+pub const RECORD_VERSION: u8 = 1;
+
+/// The layout version kept in the `meta` tree; a data directory written by a different
+/// layout is refused at open.
+pub const SCHEMA_VERSION: u8 = 1;
+
+/// Why the store could not do what was asked. Clone, so that one flush error reaches every
+/// writer waiting on that flush.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The data directory could not be opened (missing permission, a file in the way,
+    /// another process holding it, ...).
+    #[error("cannot open the data directory {path}: {reason}")]
+    Open {
+        /// The directory asked for.
+        path: PathBuf,
+        /// What the engine said.
+        reason: String,
+    },
+    /// A read or a write failed (an I/O error, a full disk, ...).
+    #[error("storage {op} failed: {reason}")]
+    Io {
+        /// What was being done, e.g. `"write"`, `"read messages"`.
+        op: &'static str,
+        /// What the engine said.
+        reason: String,
+    },
+    /// Flushing to disk failed: nothing since the previous good flush is known durable.
+    #[error("flush to disk failed: {reason}")]
+    Flush {
+        /// What the engine said.
+        reason: String,
+    },
+    /// A record could not be serialised.
+    #[error("cannot encode a {what} record: {reason}")]
+    Encode {
+        /// The record type.
+        what: &'static str,
+        /// What postcard said.
+        reason: String,
+    },
+    /// A stored value could not be read back.
+    #[error("cannot decode {tree}[{key}]: {reason}")]
+    Decode {
+        /// The tree it is in.
+        tree: &'static str,
+        /// Its key, printed.
+        key: String,
+        /// What postcard said.
+        reason: String,
+    },
+    /// A stored value carries a record version this build does not know.
+    #[error("{tree}[{key}] has record version {found}, this build reads {RECORD_VERSION}")]
+    Version {
+        /// The tree it is in.
+        tree: &'static str,
+        /// Its key, printed.
+        key: String,
+        /// The version byte found.
+        found: u8,
+    },
+    /// The data directory was written with another layout.
+    #[error("the data directory has schema version {found}, this build uses {SCHEMA_VERSION}")]
+    Schema {
+        /// The version found in `meta`.
+        found: u8,
+    },
+    /// A key or value is too large for the layout (a carrier name over 65,535 octets).
+    #[error("{what} is too long for a storage key ({len} octets)")]
+    KeyTooLong {
+        /// What it is.
+        what: &'static str,
+        /// Its length.
+        len: usize,
+    },
+    /// The `open` index names a message the `messages` tree does not hold.
+    #[error("message {id} is listed as open but has no record")]
+    MissingMessage {
+        /// The message id.
+        id: MessageId,
+    },
+    /// The committer thread has stopped, so no flush will come.
+    #[error("the group committer has stopped; the write is not known to be on disk")]
+    CommitterStopped,
+}
+
+fn io_error(op: &'static str) -> impl Fn(sled::Error) -> StoreError {
+    move |e| StoreError::Io {
+        op,
+        reason: e.to_string(),
+    }
+}
+
+/// A message's id: a u64 from the engine's monotonic generator, so ids grow with the
+/// order of acceptance, also across restarts. Its external form (API, logs, events) is the
+/// decimal string of the number, e.g. `"4711"`, which is what `Display` and `FromStr` use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MessageId(pub u64);
+
+impl fmt::Display for MessageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl FromStr for MessageId {
+    type Err = std::num::ParseIntError;
+
+    /// Reads the decimal external form.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse().map(MessageId)
+    }
+}
+
+/// A message's priority class. Within one carrier's rate the higher class is always served
+/// first, so a verification code never waits behind a campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Class {
+    /// Verification codes: served first.
+    Otp,
+    /// Notifications a user waits for.
+    Transactional,
+    /// Campaigns: served last.
+    Bulk,
+}
+
+impl Class {
+    /// Every class, highest priority first: the order work is taken in.
+    pub const BY_PRIORITY: [Class; 3] = [Class::Otp, Class::Transactional, Class::Bulk];
+
+    /// Position in [`Class::BY_PRIORITY`].
+    pub const fn rank(self) -> usize {
+        match self {
+            Class::Otp => 0,
+            Class::Transactional => 1,
+            Class::Bulk => 2,
+        }
+    }
+
+    /// The lowercase name used in events and metrics.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Class::Otp => "otp",
+            Class::Transactional => "transactional",
+            Class::Bulk => "bulk",
+        }
+    }
+}
+
+/// Whether a route reaches the destination's own network directly or through an
+/// international partner; shown in status and events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RouteKind {
+    /// A carrier of the destination's country, direct.
+    Domestic,
+    /// An international carrier.
+    International,
+}
+
+/// Where a message may go: carriers in failover order (computed by the router) and the
+/// kind of route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    /// Carrier names; the first is tried first, the next ones on failover.
+    pub carriers: Vec<String>,
+    /// Domestic or international, for status and events.
+    pub kind: RouteKind,
+}
+
+/// A message's state. `InFlight` is never stored (a message in flight at a crash is sent
+/// again), it only appears in a status read while a segment awaits its submit_sm_resp.
+/// The ack to the backend is "accepted": by then the record is on disk as `Queued`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum State {
+    /// On disk, waiting for its carrier (or backing off after a transient failure).
+    Queued,
+    /// At least one segment awaits its submit_sm_resp (status reads only).
+    InFlight,
+    /// Every segment was accepted by the SMSC; waiting for receipts.
+    Submitted,
+    /// Every segment was delivered.
+    Delivered,
+    /// A segment was reported undeliverable.
+    Undeliverable,
+    /// Its validity ended before it was submitted, or a segment was reported expired.
+    Expired,
+    /// Refused by the carriers of its route, or a segment was reported rejected.
+    Rejected,
+    /// Ended without a definite outcome: a receipt said DELETED, UNKNOWN or ACCEPTED, no
+    /// receipt came in time, or no carrier of the route could carry the text.
+    Failed,
+}
+
+impl State {
+    /// Whether nothing more will happen to the message.
+    pub const fn is_final(self) -> bool {
+        matches!(
+            self,
+            State::Delivered
+                | State::Undeliverable
+                | State::Expired
+                | State::Rejected
+                | State::Failed
+        )
+    }
+
+    /// The lowercase name used in events and the API, e.g. `"in_flight"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            State::Queued => "queued",
+            State::InFlight => "in_flight",
+            State::Submitted => "submitted",
+            State::Delivered => "delivered",
+            State::Undeliverable => "undeliverable",
+            State::Expired => "expired",
+            State::Rejected => "rejected",
+            State::Failed => "failed",
+        }
+    }
+}
+
+/// One segment's state. Like [`State::InFlight`], `InFlight` is never stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SegmentState {
+    /// Not yet accepted by an SMSC.
+    Pending,
+    /// Awaiting its submit_sm_resp (status reads only).
+    InFlight,
+    /// Accepted by the SMSC; its carrier id is indexed.
+    Submitted,
+    /// Receipt: delivered.
+    Delivered,
+    /// Receipt: undeliverable.
+    Undeliverable,
+    /// Validity ended before submission, or receipt: expired.
+    Expired,
+    /// Refused at submit, or receipt: rejected.
+    Rejected,
+    /// Receipt: deleted, unknown or accepted; or no receipt in time.
+    Failed,
+    /// Never sent: the message ended before this segment's turn.
+    Cancelled,
+}
+
+impl SegmentState {
+    /// Whether this segment will change no more (short of a late receipt).
+    pub const fn is_final(self) -> bool {
+        !matches!(
+            self,
+            SegmentState::Pending | SegmentState::InFlight | SegmentState::Submitted
+        )
+    }
+
+    /// The lowercase name used in events and the API.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SegmentState::Pending => "pending",
+            SegmentState::InFlight => "in_flight",
+            SegmentState::Submitted => "submitted",
+            SegmentState::Delivered => "delivered",
+            SegmentState::Undeliverable => "undeliverable",
+            SegmentState::Expired => "expired",
+            SegmentState::Rejected => "rejected",
+            SegmentState::Failed => "failed",
+            SegmentState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// The text encoding a message was split in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TextEncoding {
+    /// GSM 03.38 default alphabet, `data_coding` 0x00.
+    Gsm7,
+    /// UCS-2 (UTF-16BE), `data_coding` 0x08.
+    Ucs2,
+}
+
+/// How a text longer than one short message is carried (the carrier's long-message method).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LongMessage {
+    /// A UDH with an 8-bit concatenation reference in each part.
+    Udh8,
+    /// A UDH with a 16-bit concatenation reference in each part.
+    Udh16,
+    /// The sar_* TLVs (SMPP 3.4 5.3.2.22-24); the SMSC builds the UDH.
+    Sar,
+    /// The whole text in one message_payload TLV (5.3.2.32).
+    Payload,
+}
+
+/// What decides a message's segments: kept in the record so that the segments rebuilt
+/// after a restart, or resent after a failure, are the very ones first made, with the same
+/// concatenation reference, whatever the configuration says by then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitPlan {
+    /// Encoding of every segment.
+    pub encoding: TextEncoding,
+    /// Long-message method of the carrier the plan was made for.
+    pub method: LongMessage,
+    /// Concatenation reference the segments share (low 8 bits only for `Udh8`).
+    pub reference: u16,
+}
+
+/// One segment of a message as stored. Segment numbers are 1-based, as in the UDH; the
+/// record's `segments[n - 1]` is segment `n`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentRecord {
+    /// Where it stands.
+    pub state: SegmentState,
+    /// The SMSC's id for it (normalised), once submitted: what receipts are matched by.
+    pub carrier_id: Option<String>,
+    /// submit_sm attempts made for it, on any carrier.
+    pub attempts: u32,
+    /// Why it ended other than delivered (a status, a receipt state, a network error).
+    pub error: Option<String>,
+    /// When its submit_sm_resp accepted it (unix ms).
+    pub submitted_at: Option<u64>,
+    /// When it reached a final state (unix ms).
+    pub done_at: Option<u64>,
+}
+
+impl SegmentRecord {
+    /// A segment not yet sent.
+    pub fn pending() -> SegmentRecord {
+        SegmentRecord {
+            state: SegmentState::Pending,
+            carrier_id: None,
+            attempts: 0,
+            error: None,
+            submitted_at: None,
+            done_at: None,
+        }
+    }
+}
+
+/// A message: what the backend asked for and what has happened to it so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRecord {
+    /// Its id.
+    pub id: MessageId,
+    /// Destination, E.164 digits without `+`.
+    pub to: String,
+    /// Sender as the backend gave it; `None` for the carrier's default.
+    pub from: Option<String>,
+    /// The text, kept so that a failover can prepare it for another carrier.
+    pub text: String,
+    /// Priority class.
+    pub class: Class,
+    /// The backend's idempotency reference, if it gave one.
+    pub client_ref: Option<String>,
+    /// Whether a delivery receipt is asked for; without one the message ends at
+    /// `submitted`.
+    pub registered_delivery: bool,
+    /// Carriers in failover order and the route kind.
+    pub route: Route,
+    /// Position in `route.carriers` of the carrier it is on now.
+    pub carrier: usize,
+    /// How its segments are made.
+    pub plan: SplitPlan,
+    /// Its segments, in order.
+    pub segments: Vec<SegmentRecord>,
+    /// Its state (never `InFlight`).
+    pub state: State,
+    /// Why it ended as it did, naming the segment when one decided it.
+    pub detail: Option<String>,
+    /// When it was accepted (unix ms).
+    pub accepted_at: u64,
+    /// When its validity ends (unix ms): not submitted by then means expired.
+    pub expires_at: u64,
+    /// When it last changed (unix ms).
+    pub updated_at: u64,
+}
+
+impl MessageRecord {
+    /// The name of the carrier it is on now.
+    pub fn carrier_name(&self) -> &str {
+        self.route
+            .carriers
+            .get(self.carrier)
+            .map_or("", String::as_str)
+    }
+
+    /// Whether anything can still happen to it: not final, and not a message without
+    /// receipts that is fully submitted (that one ends at `submitted`).
+    pub fn is_open(&self) -> bool {
+        !(self.state.is_final() || (self.state == State::Submitted && !self.registered_delivery))
+    }
+}
+
+/// Which message a client reference was first used for, for 24 h idempotency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientRefRecord {
+    /// The first message sent with the reference.
+    pub message: MessageId,
+    /// When that message was accepted (unix ms).
+    pub accepted_at: u64,
+}
+
+/// One segment of one message: what a carrier message id points to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SegmentRef {
+    /// The message.
+    pub message: MessageId,
+    /// Its segment number, 1-based.
+    pub segment: u8,
+}
+
+/// A receipt that matched no submitted segment when it came, kept for late matching
+/// (its submit_sm_resp may not have been processed yet) until it is too old.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnmatchedReceipt {
+    /// The carrier it came from.
+    pub carrier: String,
+    /// The forms its id may take, as the carrier's id rules produced them; each is indexed.
+    pub candidates: Vec<String>,
+    /// `message_state` value (SMPP 3.4 5.2.28).
+    pub state: u8,
+    /// network_error_code, when the SMSC sent one.
+    pub network_error: Option<NetworkErrorCode>,
+    /// When it came (unix ms).
+    pub received_at: u64,
+}
+
+/// One entry of the durable event log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// When it happened (unix ms).
+    pub at: u64,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What an [`Event`] records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    /// A message or one of its segments changed state.
+    Message {
+        /// The message.
+        id: MessageId,
+        /// The message's state after the change.
+        state: State,
+        /// The carrier it is on.
+        carrier: String,
+        /// Domestic or international route.
+        route_kind: RouteKind,
+        /// The segment that changed and its new state, when the change is a segment's.
+        segment: Option<(u8, SegmentState)>,
+        /// Why: a status, a receipt state, the carrier id, a failover.
+        detail: Option<String>,
+    },
+    /// A receipt that matched nothing (yet); it is kept for late matching.
+    UnmatchedReceipt {
+        /// The carrier it came from.
+        carrier: String,
+        /// Its id as received (the first candidate form).
+        carrier_id: String,
+        /// `message_state` value (5.2.28).
+        state: u8,
+    },
+    /// A mobile-originated message received from a carrier.
+    MobileOriginated {
+        /// The carrier it came from.
+        carrier: String,
+        /// The sender (the handset).
+        from: String,
+        /// The number it was sent to.
+        to: String,
+        /// Its text.
+        text: String,
+    },
+}
+
+/// One write of a step; [`Storage::apply`] applies a step's writes atomically.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// Store a message record; it is listed open or not as [`MessageRecord::is_open`] says.
+    Message(MessageRecord),
+    /// Map a client reference to its first message (and list it for sweeping).
+    ClientRef {
+        /// The reference.
+        client_ref: String,
+        /// Its message and time.
+        record: ClientRefRecord,
+    },
+    /// Forget a client reference (and its sweep entry at `accepted_at`).
+    ForgetClientRef {
+        /// The reference.
+        client_ref: String,
+        /// The accepted_at of the mapping being forgotten.
+        accepted_at: u64,
+    },
+    /// Index a segment under its carrier message id.
+    CarrierId {
+        /// The carrier.
+        carrier: String,
+        /// The normalised carrier message id.
+        carrier_id: String,
+        /// The segment it names.
+        segment: SegmentRef,
+    },
+    /// Keep an unmatched receipt under `seq`, indexed by each candidate form.
+    Unmatched {
+        /// Its sequence number (from [`Storage::generate_id`]).
+        seq: u64,
+        /// The receipt.
+        receipt: UnmatchedReceipt,
+    },
+    /// Drop a kept receipt and the index entries of it that are named.
+    ForgetUnmatched {
+        /// Its sequence number.
+        seq: u64,
+        /// Its carrier.
+        carrier: String,
+        /// The candidate forms whose index entries still point to it (a later receipt
+        /// sharing a form may have taken that entry over).
+        forms: Vec<String>,
+    },
+    /// Append an event at `seq`.
+    Event {
+        /// Its sequence number, one more than the last.
+        seq: u64,
+        /// The event.
+        event: Event,
+    },
+}
+
+/// The storage the outbox needs, as typed operations: a second engine implements this
+/// trait and nothing above it changes. Reads see every write applied before them, flushed
+/// or not; [`Storage::commit`] is how a caller learns that its writes are on disk.
+pub trait Storage {
+    /// A fresh id, greater than every id given before, also across restarts.
+    fn generate_id(&self) -> Result<u64, StoreError>;
+    /// Applies the writes of one step, all or none.
+    fn apply(&self, ops: Vec<Op>) -> Result<(), StoreError>;
+    /// Completes once a flush that started after this call has finished: every write
+    /// applied before the call is then on disk.
+    fn commit(&self) -> CommitWait;
+    /// One message.
+    fn message(&self, id: MessageId) -> Result<Option<MessageRecord>, StoreError>;
+    /// Every message that is not final (see [`MessageRecord::is_open`]), by id.
+    fn open_messages(&self) -> Result<Vec<MessageRecord>, StoreError>;
+    /// The first message of a client reference.
+    fn client_ref(&self, client_ref: &str) -> Result<Option<ClientRefRecord>, StoreError>;
+    /// Up to `max` client references accepted before `cutoff`, oldest first, with the
+    /// time each was accepted.
+    fn client_refs_before(&self, cutoff: u64, max: usize)
+        -> Result<Vec<(String, u64)>, StoreError>;
+    /// The segment a carrier message id names.
+    fn segment_by_carrier_id(
+        &self,
+        carrier: &str,
+        carrier_id: &str,
+    ) -> Result<Option<SegmentRef>, StoreError>;
+    /// The kept receipt one of whose candidate forms is `carrier_id`.
+    fn unmatched_by_carrier_id(
+        &self,
+        carrier: &str,
+        carrier_id: &str,
+    ) -> Result<Option<(u64, UnmatchedReceipt)>, StoreError>;
+    /// Up to `max` kept receipts received before `cutoff`, oldest first.
+    fn unmatched_before(
+        &self,
+        cutoff: u64,
+        max: usize,
+    ) -> Result<Vec<(u64, UnmatchedReceipt)>, StoreError>;
+    /// How many receipts are kept unmatched (a scan: for start-up).
+    fn unmatched_count(&self) -> Result<usize, StoreError>;
+    /// Up to `max` events after `cursor` (0 for the start of the log), in order.
+    fn events_since(&self, cursor: u64, max: usize) -> Result<Vec<(u64, Event)>, StoreError>;
+    /// The sequence number of the last event, 0 when the log is empty.
+    fn last_event_seq(&self) -> Result<u64, StoreError>;
+}
+
+fn encode<T: Serialize>(what: &'static str, value: &T) -> Result<Vec<u8>, StoreError> {
+    let mut out = vec![RECORD_VERSION];
+    let body = postcard::to_allocvec(value).map_err(|e| StoreError::Encode {
+        what,
+        reason: e.to_string(),
+    })?;
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+fn decode<T: DeserializeOwned>(
+    tree: &'static str,
+    key: &[u8],
+    value: &[u8],
+) -> Result<T, StoreError> {
+    let key = || printable_key(key);
+    match value.split_first() {
+        Some((&RECORD_VERSION, body)) => {
+            postcard::from_bytes(body).map_err(|e| StoreError::Decode {
+                tree,
+                key: key(),
+                reason: e.to_string(),
+            })
+        }
+        Some((&found, _)) => Err(StoreError::Version {
+            tree,
+            key: key(),
+            found,
+        }),
+        None => Err(StoreError::Decode {
+            tree,
+            key: key(),
+            reason: "empty value".into(),
+        }),
+    }
+}
+
+/// A key for error messages: a big-endian u64 as its number, text as text, else hex.
+fn printable_key(key: &[u8]) -> String {
+    if let Ok(bytes) = <[u8; 8]>::try_from(key) {
+        return u64::from_be_bytes(bytes).to_string();
+    }
+    match std::str::from_utf8(key) {
+        Ok(s) if s.chars().all(|c| !c.is_control()) => s.to_owned(),
+        _ => key.iter().map(|b| format!("{b:02x}")).collect(),
+    }
+}
+
+fn carrier_key(carrier: &str, id: &str) -> Result<Vec<u8>, StoreError> {
+    let len = u16::try_from(carrier.len()).map_err(|_| StoreError::KeyTooLong {
+        what: "a carrier name",
+        len: carrier.len(),
+    })?;
+    let mut key = Vec::with_capacity(2 + carrier.len() + id.len());
+    key.extend_from_slice(&len.to_be_bytes());
+    key.extend_from_slice(carrier.as_bytes());
+    key.extend_from_slice(id.as_bytes());
+    Ok(key)
+}
+
+fn age_key(at: u64, name: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(8 + name.len());
+    key.extend_from_slice(&at.to_be_bytes());
+    key.extend_from_slice(name.as_bytes());
+    key
+}
+
+fn be_u64(tree: &'static str, key: &[u8]) -> Result<u64, StoreError> {
+    <[u8; 8]>::try_from(key)
+        .map(u64::from_be_bytes)
+        .map_err(|_| StoreError::Decode {
+            tree,
+            key: printable_key(key),
+            reason: "key is not a u64".into(),
+        })
+}
+
+/// How the committer makes writes durable: the engine's flush, or a stand-in in tests.
+pub trait Flush: Send + 'static {
+    /// Makes every write applied so far durable.
+    fn flush(&self) -> Result<(), StoreError>;
+}
+
+impl Flush for sled::Db {
+    fn flush(&self) -> Result<(), StoreError> {
+        sled::Tree::flush(self)
+            .map(drop)
+            .map_err(|e| StoreError::Flush {
+                reason: e.to_string(),
+            })
+    }
+}
+
+/// Waiting for a commit: a future of the flush's result (and [`CommitWait::wait_blocking`]
+/// for code outside a runtime).
+#[derive(Debug)]
+pub struct CommitWait(oneshot::Receiver<Result<(), StoreError>>);
+
+impl CommitWait {
+    /// Blocks the thread until the commit completes. Not for use inside an async runtime
+    /// (await the value instead).
+    pub fn wait_blocking(self) -> Result<(), StoreError> {
+        self.0
+            .blocking_recv()
+            .unwrap_or(Err(StoreError::CommitterStopped))
+    }
+}
+
+impl Future for CommitWait {
+    type Output = Result<(), StoreError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|r| r.unwrap_or(Err(StoreError::CommitterStopped)))
+    }
+}
+
+type Waiter = oneshot::Sender<Result<(), StoreError>>;
+
+/// What the committer thread and the writers share.
+struct CommitShared {
+    /// Writers waiting for the next flush, and whether to stop.
+    queue: Mutex<CommitQueue>,
+    /// Wakes the committer when a waiter arrives or on stop.
+    wake: Condvar,
+    /// Flushes done, for metrics and tests.
+    flushes: AtomicU64,
+}
+
+struct CommitQueue {
+    waiters: Vec<Waiter>,
+    stopping: bool,
+}
+
+/// Group commit: a dedicated thread that, whenever writers wait, takes all of them, flushes
+/// once and then completes them all. A writer registers after its write, and a flush covers
+/// only the waiters taken before it started, so a completed wait means the write is on
+/// disk. Dropping the committer completes the waiters still queued with one last flush.
+pub struct Committer {
+    shared: Arc<CommitShared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Committer {
+    /// Starts the committer thread over `flusher`.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] if the thread cannot be started.
+    pub fn start(flusher: impl Flush) -> Result<Committer, StoreError> {
+        let shared = Arc::new(CommitShared {
+            queue: Mutex::new(CommitQueue {
+                waiters: Vec::new(),
+                stopping: false,
+            }),
+            wake: Condvar::new(),
+            flushes: AtomicU64::new(0),
+        });
+        let thread_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("smsgate-commit".into())
+            .spawn(move || commit_loop(&thread_shared, &flusher))
+            .map_err(|e| StoreError::Io {
+                op: "start the committer thread",
+                reason: e.to_string(),
+            })?;
+        Ok(Committer {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// Registers for the next flush; call it after the writes it must cover.
+    pub fn commit(&self) -> CommitWait {
+        let (tx, rx) = oneshot::channel();
+        let mut queue = self.shared.queue.lock();
+        if queue.stopping {
+            let _ = tx.send(Err(StoreError::CommitterStopped));
+        } else {
+            queue.waiters.push(tx);
+            self.shared.wake.notify_one();
+        }
+        CommitWait(rx)
+    }
+
+    /// Flushes done so far.
+    pub fn flushes(&self) -> u64 {
+        self.shared.flushes.load(Ordering::Relaxed)
+    }
+}
+
+fn commit_loop(shared: &CommitShared, flusher: &impl Flush) {
+    loop {
+        let waiters = {
+            let mut queue = shared.queue.lock();
+            while queue.waiters.is_empty() && !queue.stopping {
+                shared.wake.wait(&mut queue);
+            }
+            if queue.waiters.is_empty() {
+                return;
+            }
+            std::mem::take(&mut queue.waiters)
+        };
+        let result = flusher.flush();
+        shared.flushes.fetch_add(1, Ordering::Relaxed);
+        for waiter in waiters {
+            // A writer that stopped waiting has nothing to be told.
+            let _ = waiter.send(result.clone());
+        }
+    }
+}
+
+impl Drop for Committer {
+    fn drop(&mut self) {
+        self.shared.queue.lock().stopping = true;
+        self.shared.wake.notify_one();
+        if let Some(thread) = self.thread.take() {
+            // A panicked committer has already dropped its waiters, who see
+            // CommitterStopped; there is nothing more to do here.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The sled engine: one tree per kind of record, a transaction per step, group commit.
+pub struct SledStore {
+    db: sled::Db,
+    messages: sled::Tree,
+    open: sled::Tree,
+    carrier_ids: sled::Tree,
+    client_refs: sled::Tree,
+    client_ref_ages: sled::Tree,
+    unmatched: sled::Tree,
+    unmatched_ids: sled::Tree,
+    events: sled::Tree,
+    committer: Committer,
+}
+
+/// Positions of the trees in [`SledStore::trees`], for grouping a step's writes.
+const MESSAGES: usize = 0;
+const OPEN: usize = 1;
+const CARRIER_IDS: usize = 2;
+const CLIENT_REFS: usize = 3;
+const CLIENT_REF_AGES: usize = 4;
+const UNMATCHED: usize = 5;
+const UNMATCHED_IDS: usize = 6;
+const EVENTS: usize = 7;
+const TREES: usize = 8;
+
+impl SledStore {
+    /// Opens (or creates) the data directory `path`.
+    ///
+    /// # Errors
+    /// [`StoreError::Open`] if the directory cannot be opened or created,
+    /// [`StoreError::Schema`] if it was written with another layout.
+    pub fn open(path: &Path) -> Result<SledStore, StoreError> {
+        let open_error = |e: sled::Error| StoreError::Open {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        };
+        let db = sled::Config::new().path(path).open().map_err(open_error)?;
+        let tree = |name: &str| db.open_tree(name).map_err(open_error);
+        let meta = tree("meta")?;
+        match meta.get("schema").map_err(open_error)? {
+            Some(v) if v.as_ref() == [SCHEMA_VERSION] => {}
+            Some(v) => {
+                return Err(StoreError::Schema {
+                    found: v.first().copied().unwrap_or(0),
+                })
+            }
+            None => {
+                meta.insert("schema", &[SCHEMA_VERSION])
+                    .map_err(open_error)?;
+            }
+        }
+        Ok(SledStore {
+            messages: tree("messages")?,
+            open: tree("open")?,
+            carrier_ids: tree("carrier_ids")?,
+            client_refs: tree("client_refs")?,
+            client_ref_ages: tree("client_ref_ages")?,
+            unmatched: tree("unmatched")?,
+            unmatched_ids: tree("unmatched_ids")?,
+            events: tree("events")?,
+            committer: Committer::start(db.clone())?,
+            db,
+        })
+    }
+
+    /// Flushes done by the group committer so far.
+    pub fn flushes(&self) -> u64 {
+        self.committer.flushes()
+    }
+
+    fn trees(&self) -> [&sled::Tree; TREES] {
+        [
+            &self.messages,
+            &self.open,
+            &self.carrier_ids,
+            &self.client_refs,
+            &self.client_ref_ages,
+            &self.unmatched,
+            &self.unmatched_ids,
+            &self.events,
+        ]
+    }
+
+    /// Turns typed writes into per-tree sled batches.
+    fn batches(ops: Vec<Op>) -> Result<Vec<(usize, sled::Batch)>, StoreError> {
+        let mut batches: Vec<Option<sled::Batch>> = (0..TREES).map(|_| None).collect();
+        let mut put = |tree: usize, key: Vec<u8>, value: Option<Vec<u8>>| {
+            if let Some(slot) = batches.get_mut(tree) {
+                let batch = slot.get_or_insert_with(sled::Batch::default);
+                match value {
+                    Some(v) => batch.insert(key, v),
+                    None => batch.remove(key),
+                }
+            }
+        };
+        for op in ops {
+            match op {
+                Op::Message(record) => {
+                    let key = record.id.0.to_be_bytes().to_vec();
+                    if record.is_open() {
+                        put(OPEN, key.clone(), Some(Vec::new()));
+                    } else {
+                        put(OPEN, key.clone(), None);
+                    }
+                    put(MESSAGES, key, Some(encode("message", &record)?));
+                }
+                Op::ClientRef { client_ref, record } => {
+                    put(
+                        CLIENT_REF_AGES,
+                        age_key(record.accepted_at, &client_ref),
+                        Some(Vec::new()),
+                    );
+                    put(
+                        CLIENT_REFS,
+                        client_ref.into_bytes(),
+                        Some(encode("client_ref", &record)?),
+                    );
+                }
+                Op::ForgetClientRef {
+                    client_ref,
+                    accepted_at,
+                } => {
+                    put(CLIENT_REF_AGES, age_key(accepted_at, &client_ref), None);
+                    put(CLIENT_REFS, client_ref.into_bytes(), None);
+                }
+                Op::CarrierId {
+                    carrier,
+                    carrier_id,
+                    segment,
+                } => put(
+                    CARRIER_IDS,
+                    carrier_key(&carrier, &carrier_id)?,
+                    Some(encode("segment_ref", &segment)?),
+                ),
+                Op::Unmatched { seq, receipt } => {
+                    for form in &receipt.candidates {
+                        put(
+                            UNMATCHED_IDS,
+                            carrier_key(&receipt.carrier, form)?,
+                            Some(seq.to_be_bytes().to_vec()),
+                        );
+                    }
+                    put(
+                        UNMATCHED,
+                        seq.to_be_bytes().to_vec(),
+                        Some(encode("unmatched_receipt", &receipt)?),
+                    );
+                }
+                Op::ForgetUnmatched {
+                    seq,
+                    carrier,
+                    forms,
+                } => {
+                    for form in &forms {
+                        put(UNMATCHED_IDS, carrier_key(&carrier, form)?, None);
+                    }
+                    put(UNMATCHED, seq.to_be_bytes().to_vec(), None);
+                }
+                Op::Event { seq, event } => put(
+                    EVENTS,
+                    seq.to_be_bytes().to_vec(),
+                    Some(encode("event", &event)?),
+                ),
+            }
+        }
+        Ok(batches
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, b)| b.map(|b| (i, b)))
+            .collect())
+    }
+
+    fn get<T: DeserializeOwned>(
+        tree: &sled::Tree,
+        name: &'static str,
+        key: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        match tree.get(key).map_err(io_error("read"))? {
+            Some(v) => decode(name, key, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+impl Storage for SledStore {
+    fn generate_id(&self) -> Result<u64, StoreError> {
+        self.db.generate_id().map_err(io_error("generate an id"))
+    }
+
+    fn apply(&self, ops: Vec<Op>) -> Result<(), StoreError> {
+        let mut batches = Self::batches(ops)?;
+        let all = self.trees();
+        match batches.len() {
+            0 => Ok(()),
+            // One tree: a sled batch is atomic on its own.
+            1 => match batches.pop() {
+                Some((tree, batch)) => match all.get(tree) {
+                    Some(t) => t.apply_batch(batch).map_err(io_error("write")),
+                    None => Ok(()),
+                },
+                None => Ok(()),
+            },
+            _ => {
+                let trees: Vec<&sled::Tree> = batches
+                    .iter()
+                    .filter_map(|(i, _)| all.get(*i).copied())
+                    .collect();
+                trees
+                    .as_slice()
+                    .transaction(|views| {
+                        for ((_, batch), view) in batches.iter().zip(views) {
+                            view.apply_batch(batch)?;
+                        }
+                        Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+                    })
+                    .map_err(|e| StoreError::Io {
+                        op: "write",
+                        reason: match e {
+                            sled::transaction::TransactionError::Storage(e) => e.to_string(),
+                            sled::transaction::TransactionError::Abort(()) => {
+                                "transaction aborted".into()
+                            }
+                        },
+                    })
+            }
+        }
+    }
+
+    fn commit(&self) -> CommitWait {
+        self.committer.commit()
+    }
+
+    fn message(&self, id: MessageId) -> Result<Option<MessageRecord>, StoreError> {
+        Self::get(&self.messages, "messages", &id.0.to_be_bytes())
+    }
+
+    fn open_messages(&self) -> Result<Vec<MessageRecord>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.open.iter() {
+            let (key, _) = item.map_err(io_error("read open messages"))?;
+            let id = MessageId(be_u64("open", &key)?);
+            match self.message(id)? {
+                Some(record) => out.push(record),
+                None => return Err(StoreError::MissingMessage { id }),
+            }
+        }
+        Ok(out)
+    }
+
+    fn client_ref(&self, client_ref: &str) -> Result<Option<ClientRefRecord>, StoreError> {
+        Self::get(&self.client_refs, "client_refs", client_ref.as_bytes())
+    }
+
+    fn client_refs_before(
+        &self,
+        cutoff: u64,
+        max: usize,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.client_ref_ages.range(..cutoff.to_be_bytes()).take(max) {
+            let (key, _) = item.map_err(io_error("read client reference ages"))?;
+            let (at, name) = key.split_at(8.min(key.len()));
+            let accepted_at = be_u64("client_ref_ages", at)?;
+            out.push((String::from_utf8_lossy(name).into_owned(), accepted_at));
+        }
+        Ok(out)
+    }
+
+    fn segment_by_carrier_id(
+        &self,
+        carrier: &str,
+        carrier_id: &str,
+    ) -> Result<Option<SegmentRef>, StoreError> {
+        Self::get(
+            &self.carrier_ids,
+            "carrier_ids",
+            &carrier_key(carrier, carrier_id)?,
+        )
+    }
+
+    fn unmatched_by_carrier_id(
+        &self,
+        carrier: &str,
+        carrier_id: &str,
+    ) -> Result<Option<(u64, UnmatchedReceipt)>, StoreError> {
+        let key = carrier_key(carrier, carrier_id)?;
+        let Some(seq) = self
+            .unmatched_ids
+            .get(&key)
+            .map_err(io_error("read unmatched receipt ids"))?
+        else {
+            return Ok(None);
+        };
+        let seq = be_u64("unmatched_ids", &seq)?;
+        Ok(Self::get(&self.unmatched, "unmatched", &seq.to_be_bytes())?.map(|r| (seq, r)))
+    }
+
+    fn unmatched_before(
+        &self,
+        cutoff: u64,
+        max: usize,
+    ) -> Result<Vec<(u64, UnmatchedReceipt)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.unmatched.iter() {
+            if out.len() >= max {
+                break;
+            }
+            let (key, value) = item.map_err(io_error("read unmatched receipts"))?;
+            let receipt: UnmatchedReceipt = decode("unmatched", &key, &value)?;
+            // Sequence order is arrival order, so the first young one ends the sweep.
+            if receipt.received_at >= cutoff {
+                break;
+            }
+            out.push((be_u64("unmatched", &key)?, receipt));
+        }
+        Ok(out)
+    }
+
+    fn unmatched_count(&self) -> Result<usize, StoreError> {
+        Ok(self.unmatched.len())
+    }
+
+    fn events_since(&self, cursor: u64, max: usize) -> Result<Vec<(u64, Event)>, StoreError> {
+        let mut out = Vec::new();
+        let start = cursor.saturating_add(1).to_be_bytes();
+        if cursor == u64::MAX {
+            return Ok(out);
+        }
+        for item in self.events.range(start..).take(max) {
+            let (key, value) = item.map_err(io_error("read events"))?;
+            out.push((be_u64("events", &key)?, decode("events", &key, &value)?));
+        }
+        Ok(out)
+    }
+
+    fn last_event_seq(&self) -> Result<u64, StoreError> {
+        match self.events.last().map_err(io_error("read events"))? {
+            Some((key, _)) => be_u64("events", &key),
+            None => Ok(0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    fn record(id: u64, state: State) -> MessageRecord {
+        MessageRecord {
+            id: MessageId(id),
+            to: "819012345678".into(),
+            from: None,
+            text: "hello".into(),
+            class: Class::Otp,
+            client_ref: None,
+            registered_delivery: true,
+            route: Route {
+                carriers: vec!["docomo".into()],
+                kind: RouteKind::Domestic,
+            },
+            carrier: 0,
+            plan: SplitPlan {
+                encoding: TextEncoding::Gsm7,
+                method: LongMessage::Udh8,
+                reference: 1,
+            },
+            segments: vec![SegmentRecord::pending()],
+            state,
+            detail: None,
+            accepted_at: 1,
+            expires_at: 2,
+            updated_at: 1,
+        }
+    }
+
+    #[test]
+    fn a_step_is_written_and_read_back_typed_after_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            let ops = vec![
+                Op::Message(record(7, State::Queued)),
+                Op::Message(record(8, State::Delivered)),
+                Op::ClientRef {
+                    client_ref: "ref-1".into(),
+                    record: ClientRefRecord {
+                        message: MessageId(7),
+                        accepted_at: 100,
+                    },
+                },
+                Op::CarrierId {
+                    carrier: "docomo".into(),
+                    carrier_id: "abc".into(),
+                    segment: SegmentRef {
+                        message: MessageId(7),
+                        segment: 1,
+                    },
+                },
+                Op::Event {
+                    seq: 1,
+                    event: Event {
+                        at: 5,
+                        kind: EventKind::UnmatchedReceipt {
+                            carrier: "docomo".into(),
+                            carrier_id: "x".into(),
+                            state: 2,
+                        },
+                    },
+                },
+            ];
+            store.apply(ops).unwrap();
+            store.commit().wait_blocking().unwrap();
+            assert!(store.flushes() >= 1);
+        }
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!(
+            store.message(MessageId(7)).unwrap(),
+            Some(record(7, State::Queued))
+        );
+        let open: Vec<_> = store
+            .open_messages()
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(open, vec![MessageId(7)], "a final message is not open");
+        assert_eq!(
+            store.client_ref("ref-1").unwrap().map(|r| r.message),
+            Some(MessageId(7))
+        );
+        assert_eq!(
+            store.segment_by_carrier_id("docomo", "abc").unwrap(),
+            Some(SegmentRef {
+                message: MessageId(7),
+                segment: 1
+            })
+        );
+        // The carrier name is length-prefixed: "docom" + "oabc" is another key.
+        assert_eq!(store.segment_by_carrier_id("docom", "oabc").unwrap(), None);
+        assert_eq!(store.last_event_seq().unwrap(), 1);
+    }
+
+    #[test]
+    fn ids_grow_across_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = {
+            let store = SledStore::open(dir.path()).unwrap();
+            let a = store.generate_id().unwrap();
+            let b = store.generate_id().unwrap();
+            assert!(b > a);
+            b
+        };
+        let store = SledStore::open(dir.path()).unwrap();
+        assert!(store.generate_id().unwrap() > first);
+        assert_eq!(MessageId(4711).to_string(), "4711");
+        assert_eq!("4711".parse::<MessageId>(), Ok(MessageId(4711)));
+    }
+
+    #[test]
+    fn an_unknown_record_version_is_refused_naming_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        store
+            .messages
+            .insert(9u64.to_be_bytes(), vec![RECORD_VERSION + 1, 0])
+            .unwrap();
+        assert_eq!(
+            store.message(MessageId(9)),
+            Err(StoreError::Version {
+                tree: "messages",
+                key: "9".into(),
+                found: RECORD_VERSION + 1
+            })
+        );
+    }
+
+    #[test]
+    fn an_unusable_directory_is_a_typed_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-dir");
+        std::fs::write(&file, b"x").unwrap();
+        let err = SledStore::open(&file).err().unwrap();
+        assert!(matches!(err, StoreError::Open { ref path, .. } if path == &file));
+    }
+
+    #[test]
+    fn events_read_from_a_cursor() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let event = |at| Event {
+            at,
+            kind: EventKind::MobileOriginated {
+                carrier: "kddi".into(),
+                from: "81901".into(),
+                to: "0005".into(),
+                text: "STOP".into(),
+            },
+        };
+        let ops = (1..=5).map(|seq| Op::Event {
+            seq,
+            event: event(seq * 10),
+        });
+        store.apply(ops.collect()).unwrap();
+        let seqs = |cursor, max| -> Vec<u64> {
+            store
+                .events_since(cursor, max)
+                .unwrap()
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect()
+        };
+        assert_eq!(seqs(0, 2), vec![1, 2]);
+        assert_eq!(seqs(2, 10), vec![3, 4, 5]);
+        assert_eq!(seqs(5, 10), Vec::<u64>::new());
+        assert_eq!(seqs(u64::MAX, 10), Vec::<u64>::new());
+        assert_eq!(store.events_since(3, 1).unwrap()[0].1, event(40));
+    }
+
+    #[test]
+    fn unmatched_receipts_are_found_by_any_candidate_and_forgotten_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let receipt = |at| UnmatchedReceipt {
+            carrier: "docomo".into(),
+            candidates: vec!["1A".into(), "26".into()],
+            state: 2,
+            network_error: None,
+            received_at: at,
+        };
+        store
+            .apply(vec![Op::Unmatched {
+                seq: 3,
+                receipt: receipt(100),
+            }])
+            .unwrap();
+        assert_eq!(
+            store.unmatched_by_carrier_id("docomo", "26").unwrap(),
+            Some((3, receipt(100)))
+        );
+        assert_eq!(store.unmatched_count().unwrap(), 1);
+        assert_eq!(store.unmatched_before(100, 10).unwrap(), vec![]);
+        assert_eq!(
+            store.unmatched_before(101, 10).unwrap(),
+            vec![(3, receipt(100))]
+        );
+        store
+            .apply(vec![Op::ForgetUnmatched {
+                seq: 3,
+                carrier: "docomo".into(),
+                forms: vec!["1A".into(), "26".into()],
+            }])
+            .unwrap();
+        assert_eq!(store.unmatched_by_carrier_id("docomo", "1A").unwrap(), None);
+        assert_eq!(store.unmatched_count().unwrap(), 0);
+    }
+
+    /// A flusher that records, for the tests, what each flush covered.
+    struct Probe {
+        /// Writes made so far (each writer bumps it after writing, before registering).
+        writes: Arc<AtomicU64>,
+        /// The `writes` value seen at the start of the last finished flush.
+        covered: Arc<AtomicU64>,
+        /// Flush calls so far.
+        calls: AtomicU64,
+        /// The first flush waits until this many writers have registered.
+        hold_first_until: Mutex<mpsc::Receiver<()>>,
+        holding: usize,
+        /// Which flush calls fail (1-based).
+        fail_call: Option<u64>,
+    }
+
+    impl Flush for Probe {
+        fn flush(&self) -> Result<(), StoreError> {
+            let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+            let started_at = self.writes.load(Ordering::SeqCst);
+            if call == 1 {
+                let rx = self.hold_first_until.lock();
+                for _ in 0..self.holding {
+                    let _ = rx.recv();
+                }
+            }
+            if self.fail_call == Some(call) {
+                return Err(StoreError::Flush {
+                    reason: "No space left on device".into(),
+                });
+            }
+            self.covered.fetch_max(started_at, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn group_commit_many_writers_few_flushes_each_after_its_write() {
+        const WRITERS: usize = 64;
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        let writes = Arc::new(AtomicU64::new(0));
+        let covered = Arc::new(AtomicU64::new(0));
+        let (registered_tx, registered_rx) = mpsc::channel();
+        let committer = Arc::new(
+            Committer::start(Probe {
+                writes: Arc::clone(&writes),
+                covered: Arc::clone(&covered),
+                calls: AtomicU64::new(0),
+                hold_first_until: Mutex::new(registered_rx),
+                holding: WRITERS,
+                fail_call: None,
+            })
+            .unwrap(),
+        );
+        let threads: Vec<_> = (0..WRITERS)
+            .map(|i| {
+                let (db, writes, covered, committer, registered) = (
+                    db.clone(),
+                    Arc::clone(&writes),
+                    Arc::clone(&covered),
+                    Arc::clone(&committer),
+                    registered_tx.clone(),
+                );
+                std::thread::spawn(move || {
+                    db.insert(i.to_be_bytes(), b"v").unwrap();
+                    let mine = writes.fetch_add(1, Ordering::SeqCst) + 1;
+                    let wait = committer.commit();
+                    registered.send(()).unwrap();
+                    wait.wait_blocking().unwrap();
+                    // Completed only by a flush that started after this write.
+                    assert!(covered.load(Ordering::SeqCst) >= mine);
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let flushes = committer.flushes();
+        assert!(
+            (1..=2).contains(&flushes),
+            "{WRITERS} writers took {flushes} flushes"
+        );
+    }
+
+    #[test]
+    fn a_flush_error_reaches_every_waiter_of_that_flush() {
+        let (tx, rx) = mpsc::channel();
+        let committer = Committer::start(Probe {
+            writes: Arc::new(AtomicU64::new(0)),
+            covered: Arc::new(AtomicU64::new(0)),
+            calls: AtomicU64::new(0),
+            hold_first_until: Mutex::new(rx),
+            holding: 0,
+            fail_call: Some(1),
+        })
+        .unwrap();
+        drop(tx);
+        // Three waiters queued at once share the failing first flush.
+        let waits: Vec<CommitWait> = {
+            let mut queue = committer.shared.queue.lock();
+            (0..3)
+                .map(|_| {
+                    let (tx, rx) = oneshot::channel();
+                    queue.waiters.push(tx);
+                    CommitWait(rx)
+                })
+                .collect()
+        };
+        committer.shared.wake.notify_one();
+        for wait in waits {
+            assert_eq!(
+                wait.wait_blocking(),
+                Err(StoreError::Flush {
+                    reason: "No space left on device".into()
+                })
+            );
+        }
+        assert_eq!(committer.commit().wait_blocking(), Ok(()));
+        assert_eq!(committer.flushes(), 2);
+    }
+
+    #[test]
+    fn waiters_left_at_drop_get_a_last_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        let committer = Committer::start(db).unwrap();
+        let wait = committer.commit();
+        let shared = Arc::clone(&committer.shared);
+        drop(committer);
+        assert_eq!(wait.wait_blocking(), Ok(()));
+        assert!(shared.queue.lock().stopping);
+    }
+}

@@ -87,7 +87,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let receipt = IncomingReceipt {
                 carrier: "sim".into(),
                 candidates: vec![carrier_id],
-                state: smpp::receipt::MessageState::Delivered,
+                state: smpp::values::MessageState::Delivered,
                 network_error: None,
             };
             outbox.on_receipt(receipt, now())?;

@@ -2,6 +2,7 @@
 //! storage seam ([`store`]), the outbox ([`outbox`]) and, as they land, the carrier
 //! connector and the verification service. Tests drive the service through this crate in
 //! process.
+
 pub mod carrier;
 pub mod cli;
 pub mod config;

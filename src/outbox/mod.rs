@@ -31,8 +31,8 @@ use crate::store::{
 use profile::{relative_validity, Outgoing};
 use queue::{Line, Queues};
 use smpp::pdu::SubmitSm;
-use smpp::receipt::MessageState;
 use smpp::tlv::NetworkErrorCode;
+use smpp::values::MessageState;
 use smpp::CommandStatus;
 use std::collections::{BTreeSet, HashMap};
 

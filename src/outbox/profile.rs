@@ -5,11 +5,11 @@
 use crate::outbox::address::{AddressError, Addressing};
 use crate::outbox::text::{self, TextProfile, TextRefusal};
 use crate::store::{LongMessage, SplitPlan};
-use smpp::pdu::submit::registered_delivery;
 use smpp::pdu::SubmitSm;
-use smpp::text::ESM_CLASS_UDHI;
 use smpp::time::{RelativeTime, SmppTime};
 use smpp::tlv::{Tlv, Tlvs};
+use smpp::values::esm_class::UDHI as ESM_CLASS_UDHI;
+use smpp::values::registered_delivery;
 use smpp::{CommandStatus, Octets};
 use std::fmt;
 use std::sync::Arc;

@@ -636,3 +636,544 @@ fn mo_text(data_coding: u8, payload: &[u8], udhi: bool) -> String {
     smpp::text::decode(data_coding, body)
         .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smpp::pdu::{BindResp, SubmitSmResp};
+    use smpp::tlv::{Tlv, Tlvs};
+    use smpp::values::esm_class;
+
+    fn settings(mode: BindMode) -> LinkSettings {
+        LinkSettings {
+            mode,
+            system_id: "smsgate".into(),
+            password: SecretString::from("secret"),
+            system_type: String::new(),
+            addr_ton: 0,
+            addr_npi: 0,
+            address_range: String::new(),
+            window: 2,
+            response_timeout: Duration::from_secs(10),
+            bind_timeout: Duration::from_secs(5),
+            enquire_interval: Duration::from_secs(30),
+            enquire_timeout: Duration::from_secs(5),
+            unbind_timeout: Duration::from_secs(2),
+        }
+    }
+
+    fn secs(t0: Instant, s: u64) -> Instant {
+        t0 + Duration::from_secs(s)
+    }
+
+    /// A link bound as a transceiver at `t0`, and the bind's sequence number.
+    fn bound(t0: Instant) -> Link<u32> {
+        let mut link = Link::new(settings(BindMode::Transceiver), t0).unwrap();
+        let mut out = Vec::new();
+        link.connected(t0, &mut out);
+        let Some(Action::Send(bind)) = out.pop() else {
+            panic!("no bind sent")
+        };
+        let resp = Pdu::new(
+            bind.sequence_number,
+            Body::BindTransceiverResp(Some(BindResp {
+                system_id: "smsc".into(),
+                tlvs: Tlvs::new(),
+            })),
+        );
+        link.received(&resp, t0, &mut out);
+        assert!(matches!(
+            out.as_slice(),
+            [Action::Bound(BindMode::Transceiver)]
+        ));
+        link
+    }
+
+    fn submit_resp(seq: u32, status: CommandStatus, id: &str) -> Pdu<'static> {
+        let body = if status.is_ok() {
+            Body::SubmitSmResp(Some(SubmitSmResp {
+                message_id: id.to_owned().into(),
+                tlvs: Tlvs::new(),
+            }))
+        } else {
+            Body::SubmitSmResp(None)
+        };
+        Pdu::with_status(seq, status, body)
+    }
+
+    fn sent(pdu: Result<Pdu<'static>, Box<NotSent<u32>>>) -> u32 {
+        match pdu {
+            Ok(pdu) => {
+                assert_eq!(pdu.command_id(), CommandId::SubmitSm);
+                pdu.sequence_number
+            }
+            Err(e) => panic!("not sent: {:?}", e.reason),
+        }
+    }
+
+    #[test]
+    fn connecting_sends_the_configured_bind_and_its_response_binds() {
+        let t0 = Instant::now();
+        let mut link: Link<u32> = Link::new(settings(BindMode::Transmitter), t0).unwrap();
+        let mut out = Vec::new();
+        link.connected(t0, &mut out);
+        let [Action::Send(pdu)] = out.as_slice() else {
+            panic!("expected the bind: {out:?}")
+        };
+        let Body::BindTransmitter(b) = &pdu.body else {
+            panic!("not bind_transmitter: {pdu:?}")
+        };
+        assert_eq!(b.system_id, "smsgate");
+        assert_eq!(b.password, "secret");
+        assert_eq!(b.interface_version, 0x34);
+        assert!(!link.may_submit(), "not bound yet");
+        assert!(link.mode().is_none());
+    }
+
+    #[test]
+    fn a_submit_before_the_bind_is_handed_back_not_lost() {
+        let t0 = Instant::now();
+        let mut link: Link<u32> = Link::new(settings(BindMode::Transceiver), t0).unwrap();
+        let err = link.submit(7, SubmitSm::default(), t0).unwrap_err();
+        assert_eq!(err.reason, NotSentReason::NotBound);
+        assert_eq!(err.key, 7);
+    }
+
+    #[test]
+    fn a_receiver_bind_may_not_submit() {
+        let t0 = Instant::now();
+        let mut link: Link<u32> = Link::new(settings(BindMode::Receiver), t0).unwrap();
+        let mut out = Vec::new();
+        link.connected(t0, &mut out);
+        let Some(Action::Send(bind)) = out.pop() else {
+            panic!()
+        };
+        link.received(
+            &Pdu::new(
+                bind.sequence_number,
+                Body::BindReceiverResp(Some(BindResp::default())),
+            ),
+            t0,
+            &mut out,
+        );
+        assert_eq!(link.mode(), Some(BindMode::Receiver));
+        let err = link.submit(1, SubmitSm::default(), t0).unwrap_err();
+        assert_eq!(err.reason, NotSentReason::NotBound);
+    }
+
+    #[test]
+    fn a_refused_bind_closes_with_its_status() {
+        let t0 = Instant::now();
+        let mut link: Link<u32> = Link::new(settings(BindMode::Transceiver), t0).unwrap();
+        let mut out = Vec::new();
+        link.connected(t0, &mut out);
+        let Some(Action::Send(bind)) = out.pop() else {
+            panic!()
+        };
+        link.received(
+            &Pdu::with_status(
+                bind.sequence_number,
+                CommandStatus::ESME_RINVPASWD,
+                Body::BindTransceiverResp(None),
+            ),
+            t0,
+            &mut out,
+        );
+        assert!(matches!(
+            out.as_slice(),
+            [Action::Close(CloseReason::BindRefused(
+                CommandStatus::ESME_RINVPASWD
+            ))]
+        ));
+    }
+
+    #[test]
+    fn an_unanswered_bind_times_out() {
+        let t0 = Instant::now();
+        let mut link: Link<u32> = Link::new(settings(BindMode::Transceiver), t0).unwrap();
+        let mut out = Vec::new();
+        link.connected(t0, &mut out);
+        out.clear();
+        assert_eq!(link.next_deadline(), Some(secs(t0, 5)));
+        link.poll(secs(t0, 4), &mut out);
+        assert!(out.is_empty());
+        link.poll(secs(t0, 5), &mut out);
+        assert!(matches!(
+            out.as_slice(),
+            [Action::Close(CloseReason::BindTimeout)]
+        ));
+    }
+
+    #[test]
+    fn submit_sm_resp_settles_its_submit_with_the_message_id() {
+        let t0 = Instant::now();
+        let mut link = bound(t0);
+        let seq = sent(link.submit(42, SubmitSm::default(), t0));
+        assert_eq!(link.in_flight(), 1);
+        let mut out = Vec::new();
+        link.received(
+            &submit_resp(seq, CommandStatus::ESME_ROK, "ab12"),
+            secs(t0, 1),
+            &mut out,
+        );
+        let [Action::Submitted {
+            key: 42,
+            sent_at,
+            outcome: SubmitOutcome::Accepted { message_id },
+        }] = out.as_slice()
+        else {
+            panic!("{out:?}")
+        };
+        assert_eq!(message_id, "ab12");
+        assert_eq!(*sent_at, t0);
+        assert_eq!(link.in_flight(), 0);
+    }
+
+    #[test]
+    fn an_error_status_and_a_garbled_error_response_are_refusals() {
+        let t0 = Instant::now();
+        let mut link = bound(t0);
+        let a = sent(link.submit(1, SubmitSm::default(), t0));
+        let b = sent(link.submit(2, SubmitSm::default(), t0));
+        let mut out = Vec::new();
+        link.received(
+            &submit_resp(a, CommandStatus::ESME_RTHROTTLED, ""),
+            t0,
+            &mut out,
+        );
+        // A throttle response with a body that does not decode: its header still counts.
+        let mut garbled = submit_resp(b, CommandStatus::ESME_RMSGQFUL, "")
+            .to_bytes()
+            .unwrap();
+        garbled.extend_from_slice(b"x");
+        garbled[3] += 1;
+        let err = Pdu::decode(&garbled).unwrap_err();
+        link.undecodable(&err, t0, &mut out);
+        let outcomes: Vec<_> = out
+            .iter()
+            .map(|a| match a {
+                Action::Submitted { key, outcome, .. } => (*key, outcome.clone()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                (1, SubmitOutcome::Refused(CommandStatus::ESME_RTHROTTLED)),
+                (2, SubmitOutcome::Refused(CommandStatus::ESME_RMSGQFUL)),
+            ]
+        );
+    }
+
+    #[test]
+    fn generic_nack_settles_the_submit_it_echoes() {
+        let t0 = Instant::now();
+        let mut link = bound(t0);
+        let seq = sent(link.submit(9, SubmitSm::default(), t0));
+        let mut out = Vec::new();
+        link.received(
+            &Pdu::generic_nack(seq, CommandStatus::ESME_RINVCMDLEN),
+            t0,
+            &mut out,
+        );
+        assert!(matches!(
+            out.as_slice(),
+            [Action::Submitted {
+                key: 9,
+                outcome: SubmitOutcome::Refused(CommandStatus::ESME_RINVCMDLEN),
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn a_response_to_nothing_in_flight_is_reported_not_applied() {
+        let t0 = Instant::now();
+        let mut link = bound(t0);
+        let mut out = Vec::new();
+        link.received(&submit_resp(77, CommandStatus::ESME_ROK, "1"), t0, &mut out);
+        assert!(matches!(
+            out.as_slice(),
+            [Action::UnexpectedResponse {
+                command: CommandId::SubmitSmResp,
+                sequence_number: 77
+            }]
+        ));
+    }
+
+    #[test]
+    fn the_window_refuses_beyond_its_size_and_hands_the_submit_back() {
+        let t0 = Instant::now();
+        let mut link = bound(t0);
+        sent(link.submit(1, SubmitSm::default(), t0));
+        sent(link.submit(2, SubmitSm::default(), t0));
+        assert_eq!(link.room(), 0);
+        let err = link
+            .submit(
+                3,
+                SubmitSm {
+                    destination_addr: "819012345678".into(),
+                    ..SubmitSm::default()
+                },
+                t0,
+            )
+            .unwrap_err();
+        assert_eq!(err.reason, NotSentReason::WindowFull);
+        assert_eq!(
+            (err.key, err.submit.destination_addr.as_bytes()),
+            (3, &b"819012345678"[..])
+        );
+    }
+
+    #[test]
+    fn an_unanswered_submit_times_out_at_its_deadline() {
+        let t0 = Instant::now();
+        let mut link = bound(t0);
+        sent(link.submit(5, SubmitSm::default(), t0));
+        assert_eq!(link.next_deadline(), Some(secs(t0, 10)));
+        let mut out = Vec::new();
+        link.poll(secs(t0, 9), &mut out);
+        assert!(out.is_empty());
+        link.poll(secs(t0, 10), &mut out);
+        assert!(matches!(
+            out.as_slice(),
+            [Action::Submitted {
+                key: 5,
+                outcome: SubmitOutcome::TimedOut,
+                ..
+            }]
+        ));
+        assert_eq!(link.in_flight(), 0);
+    }
+
+    #[test]
+    fn a_quiet_link_is_probed_and_given_up_when_the_probe_goes_unanswered() {
+        let t0 = Instant::now();
+        let mut link = bound(t0);
+        let mut out = Vec::new();
+        assert_eq!(link.next_deadline(), Some(secs(t0, 30)));
+        link.poll(secs(t0, 30), &mut out);
+        let [Action::Send(probe)] = out.as_slice() else {
+            panic!("{out:?}")
+        };
+        assert_eq!(probe.command_id(), CommandId::EnquireLink);
+        out.clear();
+        assert_eq!(link.next_deadline(), Some(secs(t0, 35)));
+        link.poll(secs(t0, 35), &mut out);
+        assert!(matches!(
+            out.as_slice(),
+            [Action::Close(CloseReason::EnquireTimeout)]
+        ));
+    }
+
+    #[test]
+    fn an_answered_probe_keeps_the_link_and_traffic_postpones_the_next() {
+        let t0 = Instant::now();
+        let mut link = bound(t0);
+        let mut out = Vec::new();
+        link.poll(secs(t0, 30), &mut out);
+        let Some(Action::Send(probe)) = out.pop() else {
+            panic!()
+        };
+        link.received(
+            &Pdu::new(probe.sequence_number, Body::EnquireLinkResp),
+            secs(t0, 31),
+            &mut out,
+        );
+        assert!(out.is_empty(), "{out:?}");
+        link.poll(secs(t0, 40), &mut out);
+        assert!(out.is_empty(), "no close after the answer: {out:?}");
+        assert_eq!(link.next_deadline(), Some(secs(t0, 61)));
+    }
+
+    #[test]
+    fn an_enquire_link_from_the_smsc_is_answered() {
+        let t0 = Instant::now();
+        let mut link = bound(t0);
+        let mut out = Vec::new();
+        link.received(&Pdu::new(300, Body::EnquireLink), t0, &mut out);
+        let [Action::Send(resp)] = out.as_slice() else {
+            panic!("{out:?}")
+        };
+        assert_eq!(
+            (resp.command_id(), resp.sequence_number),
+            (CommandId::EnquireLinkResp, 300)
+        );
+    }
+
+    #[test]
+    fn an_unbind_from_the_smsc_is_answered_and_what_was_in_flight_drains_in_order() {
+        let t0 = Instant::now();
+        let mut link = bound(t0);
+        sent(link.submit(1, SubmitSm::default(), t0));
+        sent(link.submit(2, SubmitSm::default(), secs(t0, 1)));
+        let mut out = Vec::new();
+        link.received(&Pdu::new(500, Body::Unbind), t0, &mut out);
+        let [Action::Send(resp), Action::Close(CloseReason::UnbindReceived)] = out.as_slice()
+        else {
+            panic!("{out:?}")
+        };
+        assert_eq!(
+            (resp.command_id(), resp.sequence_number),
+            (CommandId::UnbindResp, 500)
+        );
+        let drained: Vec<u32> = link.drain().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(drained, [1, 2]);
+        assert!(!link.may_submit());
+    }
+
+    #[test]
+    fn our_unbind_closes_on_its_response_or_at_its_deadline() {
+        let t0 = Instant::now();
+        let mut link = bound(t0);
+        let mut out = Vec::new();
+        link.unbind(t0, &mut out);
+        let Some(Action::Send(unbind)) = out.pop() else {
+            panic!()
+        };
+        assert_eq!(unbind.command_id(), CommandId::Unbind);
+        assert!(!link.may_submit(), "nothing new while unbinding");
+        link.received(
+            &Pdu::new(unbind.sequence_number, Body::UnbindResp),
+            t0,
+            &mut out,
+        );
+        assert!(matches!(
+            out.as_slice(),
+            [Action::Close(CloseReason::Unbound)]
+        ));
+
+        let mut link = bound(t0);
+        out.clear();
+        link.unbind(t0, &mut out);
+        out.clear();
+        link.poll(secs(t0, 2), &mut out);
+        assert!(matches!(
+            out.as_slice(),
+            [Action::Close(CloseReason::UnbindTimeout)]
+        ));
+    }
+
+    #[test]
+    fn unbinding_an_unbound_link_closes_at_once() {
+        let t0 = Instant::now();
+        let mut link: Link<u32> = Link::new(settings(BindMode::Transceiver), t0).unwrap();
+        let mut out = Vec::new();
+        link.unbind(t0, &mut out);
+        assert!(matches!(
+            out.as_slice(),
+            [Action::Close(CloseReason::Unbound)]
+        ));
+    }
+
+    #[test]
+    fn a_receipt_gives_every_id_it_carries_and_its_state() {
+        let t0 = Instant::now();
+        let mut link = bound(t0);
+        // The TLV in hex, the text in decimal: both are offered to the matcher.
+        let deliver = DeliverSm {
+            esm_class: esm_class::DELIVERY_RECEIPT,
+            short_message: "id:3054 sub:001 dlvrd:001 submit date:2611251200 done date:2611251201 stat:DELIVRD err:000 text:".into(),
+            tlvs: Tlvs::new()
+                .with(Tlv::ReceiptedMessageId("bee".into()))
+                .and_then(|t| t.with(Tlv::MessageState(2)))
+                .unwrap(),
+            ..DeliverSm::default()
+        };
+        let mut out = Vec::new();
+        link.received(&Pdu::new(600, Body::DeliverSm(deliver)), t0, &mut out);
+        let [Action::Delivered {
+            sequence_number: 600,
+            command: CommandId::DeliverSm,
+            delivery: Delivery::Receipt { ids, state, .. },
+        }] = out.as_slice()
+        else {
+            panic!("{out:?}")
+        };
+        assert_eq!(ids, &["bee".to_owned(), "3054".to_owned()]);
+        assert_eq!(*state, Some(MessageState::Delivered));
+        let answer = link.answer(CommandId::DeliverSm, 600, CommandStatus::ESME_ROK);
+        assert_eq!(answer.command_id(), CommandId::DeliverSmResp);
+        assert_eq!(answer.sequence_number, 600);
+        assert!(answer.command_status.is_ok());
+        let refused = link.answer(CommandId::DataSm, 601, CommandStatus::ESME_RX_T_APPN);
+        assert_eq!(
+            (refused.command_id(), refused.command_status),
+            (CommandId::DataSmResp, CommandStatus::ESME_RX_T_APPN)
+        );
+    }
+
+    #[test]
+    fn an_unreadable_receipt_is_reported_with_its_octets() {
+        let t0 = Instant::now();
+        let mut link = bound(t0);
+        let deliver = DeliverSm {
+            esm_class: esm_class::DELIVERY_RECEIPT,
+            short_message: "garbage".into(),
+            ..DeliverSm::default()
+        };
+        let mut out = Vec::new();
+        link.received(&Pdu::new(7, Body::DeliverSm(deliver)), t0, &mut out);
+        let [Action::Delivered {
+            delivery: Delivery::Unreadable { raw_hex, .. },
+            ..
+        }] = out.as_slice()
+        else {
+            panic!("{out:?}")
+        };
+        assert_eq!(raw_hex, &smpp::octets::to_hex(b"garbage"));
+    }
+
+    #[test]
+    fn a_mobile_originated_message_is_decoded_by_its_data_coding() {
+        let t0 = Instant::now();
+        let mut link = bound(t0);
+        let text: Vec<u8> = "はい"
+            .encode_utf16()
+            .flat_map(|u| u.to_be_bytes())
+            .collect();
+        let deliver = DeliverSm {
+            source_addr: "819012345678".into(),
+            destination_addr: "00051234".into(),
+            data_coding: 0x08,
+            short_message: text.into(),
+            ..DeliverSm::default()
+        };
+        let mut out = Vec::new();
+        link.received(&Pdu::new(8, Body::DeliverSm(deliver)), t0, &mut out);
+        let [Action::Delivered {
+            delivery: Delivery::Mo { from, to, text, .. },
+            ..
+        }] = out.as_slice()
+        else {
+            panic!("{out:?}")
+        };
+        assert_eq!(
+            (from.as_str(), to.as_str(), text.as_str()),
+            ("819012345678", "00051234", "はい")
+        );
+    }
+
+    #[test]
+    fn a_request_an_esme_never_receives_is_refused() {
+        let t0 = Instant::now();
+        let mut link = bound(t0);
+        let mut out = Vec::new();
+        link.received(
+            &Pdu::new(9, Body::SubmitSm(SubmitSm::default())),
+            t0,
+            &mut out,
+        );
+        let [Action::Send(refusal)] = out.as_slice() else {
+            panic!("{out:?}")
+        };
+        assert_eq!(refusal.command_id(), CommandId::SubmitSmResp);
+        assert_eq!(refusal.command_status, CommandStatus::ESME_RINVBNDSTS);
+    }
+
+    #[test]
+    fn the_password_never_shows_in_debug() {
+        let s = settings(BindMode::Transceiver);
+        assert!(!format!("{s:?}").contains("secret"));
+    }
+}

@@ -179,13 +179,16 @@ pub enum SubmitResult {
     NoAnswer(NoAnswer),
 }
 
-/// Why a submit_sm got no answer; both are transient.
+/// Why a submit_sm got no answer; all are transient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoAnswer {
     /// The response timeout passed.
     Timeout,
     /// The bind was lost with the PDU unanswered.
     BindLost,
+    /// The PDU never left: the bind it was given to had lost its session (or its window
+    /// filled) before it could be written. Queued again at once, not counted as an attempt.
+    NotSent,
 }
 
 /// What a submit result did.
@@ -896,10 +899,11 @@ impl<S: Storage> Outbox<S> {
         }
         match result {
             SubmitResult::Submitted { carrier_id } => self.submitted(entry, i, carrier_id, now),
+            SubmitResult::NoAnswer(NoAnswer::NotSent) => Ok(self.not_sent(entry, i, now)),
             SubmitResult::NoAnswer(reason) => {
                 let reason = match reason {
                     NoAnswer::Timeout => "no submit_sm_resp in time",
-                    NoAnswer::BindLost => "bind lost before submit_sm_resp",
+                    NoAnswer::BindLost | NoAnswer::NotSent => "bind lost before submit_sm_resp",
                 };
                 self.retry(entry, i, reason.into(), now)
             }
@@ -980,6 +984,23 @@ impl<S: Storage> Outbox<S> {
         let state = self.finish_step(entry, now, &mut ops, change);
         self.store.apply(ops)?;
         Ok(SubmitEffect::Submitted { state })
+    }
+
+    /// A dispatch that never reached the SMSC: ready again at the head of its line, its
+    /// attempt not counted. Nothing was written for the dispatch, so nothing is written now.
+    fn not_sent(&mut self, mut entry: Entry, i: usize, now: u64) -> SubmitEffect {
+        if let Some(slot) = entry.slots.get_mut(i) {
+            *slot = Slot::Ready;
+        }
+        if let Some(segment) = entry.record.segments.get_mut(i) {
+            segment.attempts = segment.attempts.saturating_sub(1);
+        }
+        let id = entry.record.id;
+        self.entries.insert(id, entry);
+        if let Some(entry) = self.entries.get(&id) {
+            refresh(&mut self.queues, &self.entries, entry.line());
+        }
+        SubmitEffect::Retry { at: now }
     }
 
     /// Transient: back off, or expire if the validity has ended.

@@ -1063,3 +1063,24 @@ fn a_rejected_segment_ends_the_message_once_the_others_in_flight_answer() {
     );
     assert_eq!(ids(&take(&mut ob, "docomo", 10, T0)), vec![(later, 1)]);
 }
+
+#[test]
+fn a_dispatch_that_never_left_is_ready_again_at_once_and_not_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ob = open(dir.path(), T0);
+    let d1 = accept(&mut ob, msg(D, "one", Class::Bulk), &["docomo"], T0);
+    let d2 = accept(&mut ob, msg(D, "two", Class::Bulk), &["docomo"], T0);
+    let first = take(&mut ob, "docomo", 10, T0).remove(0);
+    assert_eq!(first.key.message, d1);
+    assert_eq!(
+        ob.on_submit_resp(first.key, SubmitResult::NoAnswer(NoAnswer::NotSent), T0 + 1)
+            .unwrap(),
+        SubmitEffect::Retry { at: T0 + 1 }
+    );
+    // No backoff, still ahead of d2, and its attempt was not counted.
+    let again = take(&mut ob, "docomo", 10, T0 + 1);
+    assert_eq!(ids(&again), vec![(d1, 1)]);
+    assert_eq!(again[0].attempt, 1);
+    ob.on_submit_resp(again[0].key, ok("x1"), T0 + 2).unwrap();
+    assert_eq!(ids(&take(&mut ob, "docomo", 10, T0 + 2)), vec![(d2, 1)]);
+}

@@ -23,9 +23,11 @@
 //! reconnects after [`backoff::Backoff::failed`].
 
 pub mod backoff;
+pub mod bind;
 pub mod link;
 pub mod msgid;
 pub mod number;
+pub mod pool;
 pub mod router;
 pub mod throttle;
 pub mod window;

@@ -12,6 +12,7 @@
 //! After a [`StoreError`] from a method that changes state, the memory of the core may be
 //! ahead of the disk: stop the core and [`Outbox::recover`] from the disk.
 
+pub mod actor;
 pub mod address;
 pub mod profile;
 mod queue;

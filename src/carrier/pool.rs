@@ -1,0 +1,473 @@
+//! The Pool actor: the binds of one carrier. It pulls work from the outbox only when a
+//! bind can send it now (a bound bind with room in its effective window, a token from the
+//! bind's and the carrier's buckets, no throttling pause), hands each PDU to such a bind,
+//! and tells the outbox when the carrier has had no bind able to submit for its failover
+//! time. The pacing decisions are [`Pacer`]'s; this is glue.
+
+use super::bind::{BindActor, Send as SendWork, Unbind};
+use super::throttle::{Admit, Pacer, PacerConfig, TokenBucket};
+use crate::outbox::actor::{CarrierAvailability, Nudge, OutboxActor, Pull, Results};
+use crate::outbox::{Dispatch, NoAnswer, SubmitResult};
+use crate::telemetry::names;
+use actix::prelude::*;
+use smpp::session::BindMode;
+use std::time::{Duration, Instant};
+use tracing::{info, warn};
+
+/// Most PDUs asked of the outbox at once: enough to fill a bind's window quickly, few
+/// enough that a verification code accepted a moment later is not stuck behind them.
+const PULL_MAX: usize = 256;
+
+/// What a bind tells its pool.
+#[derive(Debug, Clone)]
+pub enum BindReport {
+    /// Bound in this mode.
+    Up(BindMode),
+    /// The session is gone (or never came up); `error` says why.
+    Down {
+        /// Why, for status.
+        error: String,
+    },
+    /// Responses came: `freed` submits left the window; `throttled` / `queue_full` when one
+    /// of them said so; `ok` of them succeeded.
+    Freed {
+        /// Submits no longer in flight (answered, timed out or handed back).
+        freed: usize,
+        /// Successful responses among them.
+        ok: usize,
+        /// One said ESME_RTHROTTLED.
+        throttled: bool,
+        /// One said ESME_RMSGQFUL.
+        queue_full: bool,
+    },
+}
+
+/// A report from bind number `bind` of the pool.
+#[derive(Debug)]
+pub struct FromBind {
+    /// Its index in the pool.
+    pub bind: usize,
+    /// What it says.
+    pub report: BindReport,
+}
+
+impl Message for FromBind {
+    type Result = ();
+}
+
+/// One bind as the pool sees it.
+struct Slot {
+    addr: Addr<BindActor>,
+    mode: Option<BindMode>,
+    in_flight: usize,
+    pacer: Pacer,
+    last_error: Option<String>,
+}
+
+impl Slot {
+    fn can_submit(&self) -> bool {
+        self.mode.is_some_and(BindMode::can_submit)
+    }
+}
+
+/// A bind's state for status pages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BindStatus {
+    /// Its index.
+    pub index: usize,
+    /// Bound mode, `None` when not bound.
+    pub mode: Option<BindMode>,
+    /// Submits in flight.
+    pub in_flight: usize,
+    /// Its effective rate now (lowered after throttling).
+    pub rate: f64,
+    /// Its effective window now (lowered after queue-full).
+    pub window: usize,
+    /// The last error it reported.
+    pub last_error: Option<String>,
+}
+
+/// A carrier's binds, for status pages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolStatus {
+    /// The carrier.
+    pub carrier: String,
+    /// Its binds.
+    pub binds: Vec<BindStatus>,
+    /// Whether the outbox has been told it is unavailable.
+    pub unavailable: bool,
+}
+
+/// Asks the pool for its status.
+#[derive(Debug)]
+pub struct GetPoolStatus;
+
+impl Message for GetPoolStatus {
+    type Result = PoolStatus;
+}
+
+/// Shutdown: unbind every bind; answers once all are closed.
+#[derive(Debug)]
+pub struct UnbindAll;
+
+impl Message for UnbindAll {
+    type Result = ();
+}
+
+/// The settings of a pool.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// The carrier's name.
+    pub carrier: String,
+    /// Carrier-wide submits per second (across its binds) and burst.
+    pub tps: f64,
+    /// Burst of the carrier-wide bucket.
+    pub burst: u32,
+    /// No bind able to submit for this long → the outbox fails its queue over.
+    pub failover_after: Duration,
+}
+
+/// The Pool actor. See the module documentation.
+pub struct Pool {
+    settings: PoolSettings,
+    outbox: Addr<OutboxActor>,
+    slots: Vec<Slot>,
+    bucket: TokenBucket,
+    /// A pull is on its way.
+    pulling: bool,
+    /// The last pull found less than asked: wait for a nudge before asking again.
+    dry: bool,
+    /// A wake-up is armed for this instant (tokens, pause end).
+    wake_at: Option<Instant>,
+    wake: Option<SpawnHandle>,
+    /// Since when no bind could submit.
+    unable_since: Option<Instant>,
+    /// The outbox was told the carrier is unavailable.
+    reported_down: bool,
+    /// Round-robin start, so binds share the load.
+    next: usize,
+}
+
+impl Pool {
+    /// A pool with no binds yet; [`Pool::add_bind`] them before starting it.
+    pub fn new(
+        settings: PoolSettings,
+        outbox: Addr<OutboxActor>,
+        now: Instant,
+    ) -> Result<Pool, super::throttle::ThrottleError> {
+        Ok(Pool {
+            bucket: TokenBucket::new(settings.tps, settings.burst, now)?,
+            settings,
+            outbox,
+            slots: Vec::new(),
+            pulling: false,
+            dry: false,
+            wake_at: None,
+            wake: None,
+            unable_since: Some(now),
+            reported_down: false,
+            next: 0,
+        })
+    }
+
+    /// Adds a bind with its own pacing.
+    pub fn add_bind(
+        &mut self,
+        addr: Addr<BindActor>,
+        pacing: PacerConfig,
+        now: Instant,
+    ) -> Result<(), super::throttle::ThrottleError> {
+        self.slots.push(Slot {
+            addr,
+            mode: None,
+            in_flight: 0,
+            pacer: Pacer::new(pacing, now)?,
+            last_error: None,
+        });
+        Ok(())
+    }
+
+    /// Asks the outbox for as much work as the binds can send now, if they can.
+    fn pump(&mut self, ctx: &mut Context<Self>) {
+        if self.pulling || self.dry {
+            return;
+        }
+        let now = Instant::now();
+        let mut grants = Vec::new();
+        let mut wait: Option<Instant> = None;
+        let n = self.slots.len();
+        'fill: for step in 0..n {
+            let i = (self.next + step) % n;
+            let Some(slot) = self.slots.get_mut(i) else {
+                continue;
+            };
+            if !slot.can_submit() {
+                continue;
+            }
+            let mut granted = 0;
+            loop {
+                if grants.len() >= PULL_MAX {
+                    break 'fill;
+                }
+                match slot
+                    .pacer
+                    .admit(&mut self.bucket, slot.in_flight + granted, now)
+                {
+                    Admit::Go => {
+                        grants.push(i);
+                        granted += 1;
+                    }
+                    Admit::WaitUntil(at) => {
+                        wait = Some(wait.map_or(at, |w| w.min(at)));
+                        break;
+                    }
+                    Admit::WindowFull => break,
+                }
+            }
+        }
+        self.next = (self.next + 1) % n.max(1);
+        if grants.is_empty() {
+            if let Some(at) = wait {
+                self.wake_at_instant(at, ctx);
+            }
+            return;
+        }
+        self.pulling = true;
+        let pull = Pull {
+            carrier: self.settings.carrier.clone(),
+            max: grants.len(),
+        };
+        self.outbox
+            .send(pull)
+            .into_actor(self)
+            .map(move |res, act, ctx| {
+                act.pulling = false;
+                let work = res.unwrap_or_default();
+                if work.len() < grants.len() {
+                    act.dry = true;
+                }
+                act.hand_out(work, &grants, ctx);
+                act.pump(ctx);
+            })
+            .spawn(ctx);
+    }
+
+    /// Gives each PDU to the bind it was granted to.
+    fn hand_out(&mut self, work: Vec<Dispatch>, grants: &[usize], ctx: &mut Context<Self>) {
+        let mut per_bind: Vec<Vec<Dispatch>> = (0..self.slots.len()).map(|_| Vec::new()).collect();
+        for (dispatch, &i) in work.into_iter().zip(grants) {
+            if let Some(batch) = per_bind.get_mut(i) {
+                batch.push(dispatch);
+            }
+        }
+        let mut unsent = Vec::new();
+        for (i, batch) in per_bind.into_iter().enumerate() {
+            if batch.is_empty() {
+                continue;
+            }
+            let Some(slot) = self.slots.get_mut(i) else {
+                unsent.extend(batch);
+                continue;
+            };
+            slot.in_flight += batch.len();
+            metrics::counter!(names::SUBMITS, "carrier" => self.settings.carrier.clone())
+                .increment(batch.len() as u64);
+            if let Err(e) = slot.addr.try_send(SendWork(batch)) {
+                // The bind's mailbox is full or it is gone: nothing was sent.
+                let SendWork(batch) = match e {
+                    SendError::Full(m) | SendError::Closed(m) => m,
+                };
+                slot.in_flight = slot.in_flight.saturating_sub(batch.len());
+                unsent.extend(batch);
+            }
+        }
+        if !unsent.is_empty() {
+            let results = unsent
+                .into_iter()
+                .map(|d| (d.key, SubmitResult::NoAnswer(NoAnswer::NotSent)))
+                .collect();
+            self.outbox
+                .send(Results(results))
+                .into_actor(self)
+                .map(|_, _, _| ())
+                .spawn(ctx);
+        }
+    }
+
+    fn wake_at_instant(&mut self, at: Instant, ctx: &mut Context<Self>) {
+        if self.wake_at.is_some_and(|w| w <= at) {
+            return;
+        }
+        if let Some(handle) = self.wake.take() {
+            ctx.cancel_future(handle);
+        }
+        self.wake_at = Some(at);
+        let delay = at.saturating_duration_since(Instant::now());
+        self.wake = Some(ctx.run_later(delay, |act, ctx| {
+            act.wake = None;
+            act.wake_at = None;
+            act.pump(ctx);
+        }));
+    }
+
+    /// Whether any bind can submit; reports the carrier down after its failover time with
+    /// none, and up again when one is back.
+    fn check_availability(&mut self, ctx: &mut Context<Self>) {
+        let able = self.slots.iter().any(Slot::can_submit);
+        let now = Instant::now();
+        if able {
+            self.unable_since = None;
+            if self.reported_down {
+                self.reported_down = false;
+                self.tell_availability(true, ctx);
+            }
+            metrics::gauge!(names::BINDS_UP, "carrier" => self.settings.carrier.clone())
+                .set(self.slots.iter().filter(|s| s.mode.is_some()).count() as f64);
+            return;
+        }
+        metrics::gauge!(names::BINDS_UP, "carrier" => self.settings.carrier.clone()).set(0.0);
+        let since = *self.unable_since.get_or_insert(now);
+        if !self.reported_down
+            && now.saturating_duration_since(since) >= self.settings.failover_after
+        {
+            self.reported_down = true;
+            warn!(carrier = %self.settings.carrier, after = ?self.settings.failover_after, "no bind able to submit: failing the carrier's queue over");
+            self.tell_availability(false, ctx);
+        }
+    }
+
+    fn tell_availability(&mut self, available: bool, ctx: &mut Context<Self>) {
+        self.outbox
+            .send(CarrierAvailability {
+                carrier: self.settings.carrier.clone(),
+                available,
+            })
+            .into_actor(self)
+            .map(|_, _, _| ())
+            .spawn(ctx);
+    }
+
+    fn export_window(&self) {
+        let in_flight: usize = self.slots.iter().map(|s| s.in_flight).sum();
+        metrics::gauge!(names::WINDOW_IN_USE, "carrier" => self.settings.carrier.clone())
+            .set(in_flight as f64);
+    }
+}
+
+impl Actor for Pool {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(1024);
+        // Availability is judged once a second; the failover time is in seconds.
+        ctx.run_interval(Duration::from_secs(1), |act, ctx| {
+            act.check_availability(ctx);
+            act.export_window();
+        });
+    }
+}
+
+impl Handler<FromBind> for Pool {
+    type Result = ();
+
+    fn handle(&mut self, msg: FromBind, ctx: &mut Self::Context) {
+        let now = Instant::now();
+        let carrier = self.settings.carrier.clone();
+        let Some(slot) = self.slots.get_mut(msg.bind) else {
+            return;
+        };
+        match msg.report {
+            BindReport::Up(mode) => {
+                info!(carrier = %carrier, bind = msg.bind, mode = ?mode, "bind up");
+                metrics::counter!(names::BIND_EVENTS, "carrier" => carrier, "state" => "bound")
+                    .increment(1);
+                slot.mode = Some(mode);
+                slot.last_error = None;
+                self.check_availability(ctx);
+            }
+            BindReport::Down { error } => {
+                if slot.mode.is_some() {
+                    warn!(carrier = %carrier, bind = msg.bind, error = %error, "bind down");
+                    metrics::counter!(names::BIND_EVENTS, "carrier" => carrier, "state" => "down")
+                        .increment(1);
+                }
+                slot.mode = None;
+                slot.in_flight = 0;
+                slot.last_error = Some(error);
+                self.check_availability(ctx);
+            }
+            BindReport::Freed {
+                freed,
+                ok,
+                throttled,
+                queue_full,
+            } => {
+                slot.in_flight = slot.in_flight.saturating_sub(freed);
+                for _ in 0..ok {
+                    slot.pacer.on_success(now);
+                }
+                if throttled {
+                    slot.pacer.on_throttled(now);
+                }
+                if queue_full {
+                    slot.pacer.on_queue_full(now);
+                }
+            }
+        }
+        self.pump(ctx);
+    }
+}
+
+impl Handler<Nudge> for Pool {
+    type Result = ();
+
+    fn handle(&mut self, _: Nudge, ctx: &mut Self::Context) {
+        self.dry = false;
+        self.pump(ctx);
+    }
+}
+
+impl Handler<GetPoolStatus> for Pool {
+    type Result = MessageResult<GetPoolStatus>;
+
+    fn handle(&mut self, _: GetPoolStatus, _: &mut Self::Context) -> Self::Result {
+        MessageResult(PoolStatus {
+            carrier: self.settings.carrier.clone(),
+            binds: self
+                .slots
+                .iter()
+                .enumerate()
+                .map(|(index, s)| BindStatus {
+                    index,
+                    mode: s.mode,
+                    in_flight: s.in_flight,
+                    rate: s.pacer.rate(),
+                    window: s.pacer.window_limit(),
+                    last_error: s.last_error.clone(),
+                })
+                .collect(),
+            unavailable: self.reported_down,
+        })
+    }
+}
+
+impl Handler<UnbindAll> for Pool {
+    type Result = ResponseActFuture<Self, ()>;
+
+    fn handle(&mut self, _: UnbindAll, _: &mut Self::Context) -> Self::Result {
+        // Nothing more is pulled: every slot is marked unable first.
+        for slot in &mut self.slots {
+            slot.mode = None;
+        }
+        let unbinds: Vec<_> = self.slots.iter().map(|s| s.addr.send(Unbind)).collect();
+        Box::pin(
+            async move {
+                for unbind in unbinds {
+                    // A bind that is gone is as unbound as one that answered.
+                    let _ = unbind.await;
+                }
+            }
+            .into_actor(self),
+        )
+    }
+}

@@ -1,0 +1,674 @@
+//! The Outbox actor: thin glue between the [`Outbox`] core and the rest of the gateway.
+//! It reads the clock, routes numbers, waits for group commits before it answers, matches
+//! receipt ids to carrier ids, tells idle pools that work has arrived and exports the
+//! outbox's gauges. Every decision about a message is the core's.
+
+use super::{
+    Accepted, Dispatch, DispatchKey, IncomingReceipt, MessageStatus, NewMessage, Outbox,
+    ReceiptOutcome, SubmitEffect, SubmitError, SubmitResult,
+};
+use crate::carrier::msgid::{IdMatch, IdMatcher};
+use crate::carrier::number::NumberPlan;
+use crate::carrier::router::{self, Router};
+use crate::store::{Class, Event, MessageId, Route, RouteKind, SledStore, Storage, StoreError};
+use crate::telemetry::names;
+use actix::prelude::*;
+use smpp::tlv::NetworkErrorCode;
+use smpp::values::MessageState;
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tracing::{debug, error, info, warn};
+
+/// How often the core's timers run (backoffs due, validity ends, sweeps) and the gauges are
+/// exported.
+const TICK: Duration = Duration::from_millis(100);
+/// Mailbox capacity: results and receipts of every bind queue here.
+const MAILBOX: usize = 4096;
+
+/// Unix milliseconds now.
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// A message to send, as a caller hands it in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submit {
+    /// Destination in any common form (`+81 90-1234-5678`, `09012345678`, `819012345678`).
+    pub to: String,
+    /// Sender; `None` for the carrier's default.
+    pub from: Option<String>,
+    /// The text.
+    pub text: String,
+    /// Priority class.
+    pub class: Class,
+    /// Idempotency reference (24 h).
+    pub client_ref: Option<String>,
+    /// Validity asked for.
+    pub validity: Option<Duration>,
+    /// Whether to ask for delivery receipts.
+    pub registered_delivery: bool,
+}
+
+impl Submit {
+    /// A message with receipts requested, no sender, no reference, default validity.
+    pub fn new(to: impl Into<String>, text: impl Into<String>, class: Class) -> Submit {
+        Submit {
+            to: to.into(),
+            from: None,
+            text: text.into(),
+            class,
+            client_ref: None,
+            validity: None,
+            registered_delivery: true,
+        }
+    }
+}
+
+/// Why a submit was refused. Nothing was queued.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    /// The number does not parse.
+    #[error("invalid number: {0}")]
+    InvalidNumber(String),
+    /// No route serves the number.
+    #[error("unroutable: {0}")]
+    Unroutable(String),
+    /// The core refused it (text, client reference, validity, store).
+    #[error(transparent)]
+    Refused(#[from] SubmitError),
+    /// The gateway is shutting down and takes no new work.
+    #[error("the gateway is shutting down")]
+    ShuttingDown,
+    /// A store error stopped the outbox: it takes nothing until restarted.
+    #[error("the outbox is stopped after a storage error: {0}")]
+    Stopped(String),
+}
+
+impl Refused {
+    /// A short name for metrics and API error codes.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refused::InvalidNumber(_) => "invalid_number",
+            Refused::Unroutable(_) => "unroutable",
+            Refused::Refused(SubmitError::Unfit { .. }) => "unfit",
+            Refused::Refused(SubmitError::ClientRef { .. }) => "invalid_client_ref",
+            Refused::Refused(SubmitError::ZeroValidity) => "invalid_validity",
+            Refused::Refused(SubmitError::Store(_)) => "storage",
+            Refused::Refused(_) => "unroutable",
+            Refused::ShuttingDown => "shutting_down",
+            Refused::Stopped(_) => "storage",
+        }
+    }
+}
+
+impl Message for Submit {
+    type Result = Result<Accepted, Refused>;
+}
+
+/// A pool asks for up to `max` PDUs of its carrier.
+#[derive(Debug)]
+pub struct Pull {
+    /// The carrier.
+    pub carrier: String,
+    /// At most this many PDUs.
+    pub max: usize,
+}
+
+impl Message for Pull {
+    type Result = Vec<Dispatch>;
+}
+
+/// Results of submits from one bind.
+#[derive(Debug)]
+pub struct Results(pub Vec<(DispatchKey, SubmitResult)>);
+
+impl Message for Results {
+    type Result = ();
+}
+
+/// A receipt from a carrier; answered once it is durably recorded (`Ok`) or could not be
+/// attributed yet and should be offered again by the SMSC (`Err(Retry)`).
+#[derive(Debug)]
+pub struct Receipt {
+    /// The carrier.
+    pub carrier: String,
+    /// The ids it carries (see [`crate::carrier::link::Delivery::Receipt`]).
+    pub ids: Vec<String>,
+    /// The state it reports.
+    pub state: Option<MessageState>,
+    /// network_error_code.
+    pub network_error: Option<NetworkErrorCode>,
+}
+
+/// Why a delivery was not recorded: the Bind answers the SMSC with a temporary error so it
+/// offers it again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotRecorded {
+    /// The carrier's id form is still being learnt and this receipt cannot be attributed
+    /// with certainty yet.
+    #[error("the carrier's message-id form is still being learnt")]
+    Learning,
+    /// The store failed.
+    #[error("storage: {0}")]
+    Store(String),
+}
+
+impl Message for Receipt {
+    type Result = Result<(), NotRecorded>;
+}
+
+/// A mobile-originated message; answered once durably recorded.
+#[derive(Debug)]
+pub struct Mo {
+    /// The carrier.
+    pub carrier: String,
+    /// The handset.
+    pub from: String,
+    /// The number it was sent to.
+    pub to: String,
+    /// Its text.
+    pub text: String,
+}
+
+impl Message for Mo {
+    type Result = Result<(), NotRecorded>;
+}
+
+/// A carrier has had no bind able to submit for its failover time (`available: false`), or
+/// has one again.
+#[derive(Debug)]
+pub struct CarrierAvailability {
+    /// The carrier.
+    pub carrier: String,
+    /// Whether it can take work.
+    pub available: bool,
+}
+
+impl Message for CarrierAvailability {
+    type Result = ();
+}
+
+/// A message's status.
+#[derive(Debug)]
+pub struct GetStatus(pub MessageId);
+
+impl Message for GetStatus {
+    type Result = Result<Option<MessageStatus>, StoreError>;
+}
+
+/// Events after a cursor.
+#[derive(Debug)]
+pub struct GetEvents {
+    /// The last sequence number seen (0 from the start).
+    pub cursor: u64,
+    /// At most this many.
+    pub max: usize,
+}
+
+impl Message for GetEvents {
+    type Result = Result<Vec<(u64, Event)>, StoreError>;
+}
+
+/// Queue figures for status pages.
+#[derive(Debug)]
+pub struct GetDepth;
+
+/// Messages waiting per carrier and class, and the totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Depth {
+    /// (carrier, class) → messages waiting.
+    pub queued: Vec<(String, Class, usize)>,
+    /// Messages not final.
+    pub open: usize,
+    /// Receipts kept unmatched.
+    pub unmatched: usize,
+}
+
+impl Message for GetDepth {
+    type Result = Depth;
+}
+
+/// Shutdown step: take no new work from now on.
+#[derive(Debug)]
+pub struct StopAccepting;
+
+impl Message for StopAccepting {
+    type Result = ();
+}
+
+/// Shutdown step: make every write durable; answers when the flush is done.
+#[derive(Debug)]
+pub struct Flush;
+
+impl Message for Flush {
+    type Result = Result<(), StoreError>;
+}
+
+/// A pool that found no work and wants to hear when there is some.
+#[derive(Debug, Clone, Copy)]
+pub struct Nudge;
+
+impl Message for Nudge {
+    type Result = ();
+}
+
+/// What the Outbox actor needs to know of each carrier.
+pub struct CarrierLink {
+    /// Where to nudge it.
+    pub pool: Recipient<Nudge>,
+    /// How its receipt ids are matched.
+    pub matcher: IdMatcher,
+}
+
+/// The Outbox actor. See the module documentation.
+pub struct OutboxActor {
+    core: Outbox<SledStore>,
+    router: Router,
+    plan: NumberPlan,
+    carriers: HashMap<String, CarrierLink>,
+    /// Carriers whose pool asked and found nothing: nudged when work may have arrived.
+    dry: HashSet<String>,
+    /// Carriers that have had no bind able to submit for their failover time.
+    down: HashSet<String>,
+    accepting: bool,
+    /// Set after a storage error: the core's memory may be ahead of the disk, so the
+    /// outbox refuses everything until it is restarted and recovers from the disk.
+    stopped: Option<String>,
+}
+
+impl OutboxActor {
+    /// An actor over a recovered core.
+    pub fn new(
+        core: Outbox<SledStore>,
+        router: Router,
+        plan: NumberPlan,
+        carriers: HashMap<String, CarrierLink>,
+    ) -> OutboxActor {
+        OutboxActor {
+            core,
+            router,
+            plan,
+            carriers,
+            dry: HashSet::new(),
+            down: HashSet::new(),
+            accepting: true,
+            stopped: None,
+        }
+    }
+
+    /// A storage error: stop taking work (the core may be ahead of the disk).
+    fn fail(&mut self, e: &StoreError) {
+        error!(error = %e, "outbox storage failed: refusing new work until restarted");
+        self.stopped.get_or_insert_with(|| e.to_string());
+    }
+
+    fn route(&self, to: &str) -> Result<(String, Route), Refused> {
+        let number = self
+            .plan
+            .normalise(to)
+            .map_err(|e| Refused::InvalidNumber(format!("{to:?}: {e}")))?;
+        let route = self
+            .router
+            .route(&number)
+            .map_err(|e| Refused::Unroutable(e.to_string()))?;
+        // Carriers that are down go last: tried only when nothing else is left.
+        let (mut up, down): (Vec<String>, Vec<String>) = route
+            .carriers
+            .into_iter()
+            .partition(|c| !self.down.contains(c));
+        up.extend(down);
+        let kind = match route.kind {
+            router::RouteKind::DomesticDirect => RouteKind::Domestic,
+            router::RouteKind::International => RouteKind::International,
+        };
+        Ok((number.as_str().to_owned(), Route { carriers: up, kind }))
+    }
+
+    /// Tells every idle pool that work may be waiting for it.
+    fn nudge_dry(&mut self) {
+        if self.dry.is_empty() {
+            return;
+        }
+        for carrier in self.dry.drain() {
+            if let Some(link) = self.carriers.get(&carrier) {
+                // A full mailbox means the pool is busy and will ask again on its own.
+                let _ = link.pool.try_send(Nudge);
+            }
+        }
+    }
+
+    fn export_gauges(&self) {
+        for carrier in self.carriers.keys() {
+            for class in Class::BY_PRIORITY {
+                metrics::gauge!(names::QUEUE_DEPTH, "carrier" => carrier.clone(), "class" => class.as_str())
+                    .set(self.core.queue_depth(carrier, class) as f64);
+            }
+        }
+    }
+
+    /// The receipt's id under the carrier's form, or why it cannot be attributed yet.
+    fn match_receipt(&mut self, receipt: &Receipt) -> Result<Option<String>, NotRecorded> {
+        let Some(link) = self.carriers.get_mut(&receipt.carrier) else {
+            return Ok(receipt.ids.first().cloned());
+        };
+        let store = self.core.store();
+        let mut learning = false;
+        for id in &receipt.ids {
+            let found = link.matcher.find(id, |key| {
+                store
+                    .segment_by_carrier_id(&receipt.carrier, key.as_str())
+                    .ok()
+                    .flatten()
+            });
+            match found {
+                IdMatch::Matched { key, learnt, .. } => {
+                    if let Some(form) = learnt {
+                        info!(carrier = %receipt.carrier, form = %form, "learnt the carrier's message-id form from its receipts");
+                    }
+                    return Ok(Some(key.as_str().to_owned()));
+                }
+                IdMatch::Learning => learning = true,
+                IdMatch::Unmatched => {}
+            }
+        }
+        if learning || link.matcher.form().is_none() {
+            return Err(NotRecorded::Learning);
+        }
+        // Unmatched under the known form: kept by the core under that form's key.
+        let form = link.matcher.form();
+        Ok(receipt
+            .ids
+            .iter()
+            .find_map(|id| form.and_then(|f| f.receipt_key(id)))
+            .map(|key| key.as_str().to_owned()))
+    }
+}
+
+impl Actor for OutboxActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(MAILBOX);
+        ctx.run_interval(TICK, |act, _| {
+            if act.stopped.is_some() {
+                return;
+            }
+            match act.core.tick(unix_ms()) {
+                Ok(report) if report.ended > 0 => {
+                    metrics::counter!(names::FINAL, "state" => "expired_or_failed")
+                        .increment(report.ended as u64);
+                }
+                Ok(_) => {}
+                Err(e) => act.fail(&e),
+            }
+            act.nudge_dry();
+            act.export_gauges();
+        });
+    }
+}
+
+impl Handler<Submit> for OutboxActor {
+    type Result = ResponseFuture<Result<Accepted, Refused>>;
+
+    fn handle(&mut self, msg: Submit, _: &mut Self::Context) -> Self::Result {
+        let refused = |r: Refused| -> Self::Result {
+            metrics::counter!(names::REFUSED, "reason" => r.code()).increment(1);
+            Box::pin(async move { Err(r) })
+        };
+        if let Some(e) = &self.stopped {
+            return refused(Refused::Stopped(e.clone()));
+        }
+        if !self.accepting {
+            return refused(Refused::ShuttingDown);
+        }
+        let (to, route) = match self.route(&msg.to) {
+            Ok(r) => r,
+            Err(e) => return refused(e),
+        };
+        let class = msg.class;
+        let new = NewMessage {
+            to,
+            from: msg.from,
+            text: msg.text,
+            class,
+            client_ref: msg.client_ref,
+            validity_ms: msg
+                .validity
+                .map(|v| u64::try_from(v.as_millis()).unwrap_or(u64::MAX)),
+            registered_delivery: msg.registered_delivery,
+        };
+        let started = std::time::Instant::now();
+        let accepted = match self.core.accept(new, route, unix_ms()) {
+            Ok(a) => a,
+            Err(SubmitError::Store(e)) => {
+                self.fail(&e);
+                return refused(Refused::Refused(SubmitError::Store(e)));
+            }
+            Err(e) => return refused(Refused::Refused(e)),
+        };
+        self.nudge_dry();
+        let commit = self.core.commit();
+        Box::pin(async move {
+            commit
+                .await
+                .map_err(|e| Refused::Refused(SubmitError::Store(e)))?;
+            metrics::histogram!(names::ACCEPT_LATENCY).record(started.elapsed().as_secs_f64());
+            if !accepted.duplicate {
+                metrics::counter!(names::ACCEPTED, "class" => class.as_str()).increment(1);
+                info!(target: "smsgate::message", id = %accepted.id, class = class.as_str(), "accepted");
+            }
+            Ok(accepted)
+        })
+    }
+}
+
+impl Handler<Pull> for OutboxActor {
+    type Result = MessageResult<Pull>;
+
+    fn handle(&mut self, msg: Pull, _: &mut Self::Context) -> Self::Result {
+        if self.stopped.is_some() {
+            return MessageResult(Vec::new());
+        }
+        let work = match self.core.take_work(&msg.carrier, msg.max, unix_ms()) {
+            Ok(work) => work,
+            Err(e) => {
+                self.fail(&e);
+                Vec::new()
+            }
+        };
+        if work.len() < msg.max {
+            self.dry.insert(msg.carrier);
+        }
+        MessageResult(work)
+    }
+}
+
+impl Handler<Results> for OutboxActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Results, _: &mut Self::Context) {
+        if self.stopped.is_some() {
+            return;
+        }
+        let now = unix_ms();
+        for (key, result) in msg.0 {
+            match self.core.on_submit_resp(key, result, now) {
+                Ok(SubmitEffect::Submitted { state }) => {
+                    debug!(target: "smsgate::message", id = %key.message, segment = key.segment, state = state.as_str(), "submitted");
+                    if state.is_final() {
+                        metrics::counter!(names::FINAL, "state" => state.as_str()).increment(1);
+                    }
+                }
+                Ok(SubmitEffect::Ended { state }) => {
+                    info!(target: "smsgate::message", id = %key.message, state = state.as_str(), "ended at submit");
+                    if state.is_final() {
+                        metrics::counter!(names::FINAL, "state" => state.as_str()).increment(1);
+                    }
+                }
+                Ok(SubmitEffect::FailedOver { carrier }) => {
+                    info!(target: "smsgate::message", id = %key.message, to_carrier = %carrier, "failed over");
+                }
+                Ok(SubmitEffect::Retry { .. } | SubmitEffect::Stale) => {}
+                Err(e) => {
+                    self.fail(&e);
+                    return;
+                }
+            }
+        }
+        self.nudge_dry();
+    }
+}
+
+impl Handler<Receipt> for OutboxActor {
+    type Result = ResponseFuture<Result<(), NotRecorded>>;
+
+    fn handle(&mut self, msg: Receipt, _: &mut Self::Context) -> Self::Result {
+        if let Some(e) = &self.stopped {
+            let e = NotRecorded::Store(e.clone());
+            return Box::pin(async move { Err(e) });
+        }
+        let state_name = msg.state.map_or("UNKNOWN", MessageState::name);
+        metrics::counter!(names::RECEIPTS, "carrier" => msg.carrier.clone(), "state" => state_name)
+            .increment(1);
+        let key = match self.match_receipt(&msg) {
+            Ok(key) => key,
+            Err(e) => return Box::pin(async move { Err(e) }),
+        };
+        let Some(key) = key else {
+            warn!(carrier = %msg.carrier, ids = ?msg.ids, "receipt with no usable id");
+            return Box::pin(async { Ok(()) });
+        };
+        let incoming = IncomingReceipt {
+            carrier: msg.carrier.clone(),
+            candidates: vec![key.clone()],
+            state: msg.state.unwrap_or(MessageState::Unknown),
+            network_error: msg.network_error,
+        };
+        match self.core.on_receipt(incoming, unix_ms()) {
+            Ok(ReceiptOutcome::Matched { message, state, .. }) => {
+                info!(target: "smsgate::message", id = %message, carrier = %msg.carrier, carrier_id = %key, receipt = state_name, state = state.as_str(), "receipt");
+                if state.is_final() {
+                    metrics::counter!(names::FINAL, "state" => state.as_str()).increment(1);
+                }
+            }
+            Ok(ReceiptOutcome::Unmatched { kept }) => {
+                metrics::counter!(names::RECEIPTS_UNMATCHED, "carrier" => msg.carrier.clone())
+                    .increment(1);
+                debug!(carrier = %msg.carrier, carrier_id = %key, kept, "receipt kept for late matching");
+            }
+            Ok(other) => {
+                debug!(carrier = %msg.carrier, carrier_id = %key, outcome = ?other, "receipt")
+            }
+            Err(e) => {
+                self.fail(&e);
+                let e = NotRecorded::Store(e.to_string());
+                return Box::pin(async move { Err(e) });
+            }
+        }
+        let commit = self.core.commit();
+        Box::pin(async move { commit.await.map_err(|e| NotRecorded::Store(e.to_string())) })
+    }
+}
+
+impl Handler<Mo> for OutboxActor {
+    type Result = ResponseFuture<Result<(), NotRecorded>>;
+
+    fn handle(&mut self, msg: Mo, _: &mut Self::Context) -> Self::Result {
+        if let Some(e) = &self.stopped {
+            let e = NotRecorded::Store(e.clone());
+            return Box::pin(async move { Err(e) });
+        }
+        metrics::counter!(names::MO, "carrier" => msg.carrier.clone()).increment(1);
+        if let Err(e) = self
+            .core
+            .record_mo(&msg.carrier, &msg.from, &msg.to, &msg.text, unix_ms())
+        {
+            self.fail(&e);
+            let e = NotRecorded::Store(e.to_string());
+            return Box::pin(async move { Err(e) });
+        }
+        info!(target: "smsgate::message", carrier = %msg.carrier, from = %msg.from, to = %msg.to, "mobile-originated message");
+        let commit = self.core.commit();
+        Box::pin(async move { commit.await.map_err(|e| NotRecorded::Store(e.to_string())) })
+    }
+}
+
+impl Handler<CarrierAvailability> for OutboxActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: CarrierAvailability, _: &mut Self::Context) {
+        if msg.available {
+            if self.down.remove(&msg.carrier) {
+                info!(carrier = %msg.carrier, "carrier available again: new messages route to it");
+            }
+            return;
+        }
+        self.down.insert(msg.carrier.clone());
+        match self.core.carrier_unavailable(&msg.carrier, unix_ms()) {
+            Ok(moved) => {
+                warn!(carrier = %msg.carrier, moved, "carrier unavailable: queued messages failed over")
+            }
+            Err(e) => self.fail(&e),
+        }
+        self.nudge_dry();
+    }
+}
+
+impl Handler<GetStatus> for OutboxActor {
+    type Result = Result<Option<MessageStatus>, StoreError>;
+
+    fn handle(&mut self, msg: GetStatus, _: &mut Self::Context) -> Self::Result {
+        self.core.status(msg.0)
+    }
+}
+
+impl Handler<GetEvents> for OutboxActor {
+    type Result = Result<Vec<(u64, Event)>, StoreError>;
+
+    fn handle(&mut self, msg: GetEvents, _: &mut Self::Context) -> Self::Result {
+        self.core.events_since(msg.cursor, msg.max)
+    }
+}
+
+impl Handler<GetDepth> for OutboxActor {
+    type Result = MessageResult<GetDepth>;
+
+    fn handle(&mut self, _: GetDepth, _: &mut Self::Context) -> Self::Result {
+        let mut queued = Vec::new();
+        let mut carriers: Vec<&String> = self.carriers.keys().collect();
+        carriers.sort();
+        for carrier in carriers {
+            for class in Class::BY_PRIORITY {
+                queued.push((
+                    carrier.clone(),
+                    class,
+                    self.core.queue_depth(carrier, class),
+                ));
+            }
+        }
+        MessageResult(Depth {
+            queued,
+            open: self.core.open_messages(),
+            unmatched: self.core.unmatched_held(),
+        })
+    }
+}
+
+impl Handler<StopAccepting> for OutboxActor {
+    type Result = ();
+
+    fn handle(&mut self, _: StopAccepting, _: &mut Self::Context) {
+        self.accepting = false;
+    }
+}
+
+impl Handler<Flush> for OutboxActor {
+    type Result = ResponseFuture<Result<(), StoreError>>;
+
+    fn handle(&mut self, _: Flush, _: &mut Self::Context) -> Self::Result {
+        let commit = self.core.commit();
+        Box::pin(commit)
+    }
+}

@@ -6,6 +6,7 @@
 pub mod carrier;
 pub mod cli;
 pub mod config;
+pub mod gateway;
 pub mod outbox;
 pub mod store;
 pub mod telemetry;

@@ -273,6 +273,9 @@ pub struct OutboxActor {
     /// Carriers that have had no bind able to submit for their failover time.
     down: HashSet<String>,
     accepting: bool,
+    /// The last event's sequence number, for those who wait for events (tests, the event
+    /// stream) instead of polling.
+    events: tokio::sync::watch::Sender<u64>,
     /// Set after a storage error: the core's memory may be ahead of the disk, so the
     /// outbox refuses everything until it is restarted and recovers from the disk.
     stopped: Option<String>,
@@ -285,8 +288,11 @@ impl OutboxActor {
         router: Router,
         plan: NumberPlan,
         carriers: HashMap<String, CarrierLink>,
+        events: tokio::sync::watch::Sender<u64>,
     ) -> OutboxActor {
+        events.send_replace(core.last_event());
         OutboxActor {
+            events,
             core,
             router,
             plan,
@@ -326,8 +332,20 @@ impl OutboxActor {
         Ok((number.as_str().to_owned(), Route { carriers: up, kind }))
     }
 
-    /// Tells every idle pool that work may be waiting for it.
+    /// Publishes the last event's sequence number when it moved.
+    fn publish(&self) {
+        let last = self.core.last_event();
+        self.events.send_if_modified(|seen| {
+            let moved = *seen != last;
+            *seen = last;
+            moved
+        });
+    }
+
+    /// Tells every idle pool that work may be waiting for it, and publishes new events
+    /// (every handler that changes anything ends here).
     fn nudge_dry(&mut self) {
+        self.publish();
         if self.dry.is_empty() {
             return;
         }
@@ -567,6 +585,7 @@ impl Handler<Receipt> for OutboxActor {
                 return Box::pin(async move { Err(e) });
             }
         }
+        self.publish();
         let commit = self.core.commit();
         Box::pin(async move { commit.await.map_err(|e| NotRecorded::Store(e.to_string())) })
     }
@@ -590,6 +609,7 @@ impl Handler<Mo> for OutboxActor {
             return Box::pin(async move { Err(e) });
         }
         info!(target: "smsgate::message", carrier = %msg.carrier, from = %msg.from, to = %msg.to, "mobile-originated message");
+        self.publish();
         let commit = self.core.commit();
         Box::pin(async move { commit.await.map_err(|e| NotRecorded::Store(e.to_string())) })
     }

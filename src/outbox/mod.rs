@@ -1578,6 +1578,11 @@ impl<S: Storage> Outbox<S> {
         Ok(self.last_event)
     }
 
+    /// The sequence number of the last event appended (0 when the log is empty).
+    pub fn last_event(&self) -> u64 {
+        self.last_event
+    }
+
     /// A message's status, or `None` for an id never accepted.
     ///
     /// # Errors

@@ -1,0 +1,293 @@
+//! The gateway in process: starts the store, the Outbox actor (on a thread of its own) and
+//! a Pool with its Binds per carrier, and stops them in order. [`Gateway`] is the in-process
+//! interface to submit a message and read its state; the CLI's `run` and the tests use it.
+//!
+//! Shutdown is an ordered protocol (docs/architecture.md): stop accepting → unbind every
+//! bind and wait for unbind_resp or a deadline → hand what was unanswered back to the
+//! outbox (queued again on disk) → flush → stop.
+
+use crate::carrier::bind::{BindActor, BindSpec};
+use crate::carrier::msgid::IdMatcher;
+use crate::carrier::number::NumberPlan;
+use crate::carrier::pool::{GetPoolStatus, Pool, PoolSettings, PoolStatus, UnbindAll};
+use crate::carrier::router::Router;
+use crate::carrier::throttle::{PacerConfig, ThrottleError};
+use crate::outbox::actor::{
+    CarrierLink, Depth, Flush, GetDepth, GetEvents, GetStatus, OutboxActor, Refused, StopAccepting,
+    Submit,
+};
+use crate::outbox::{Accepted, CarrierProfile, MessageStatus, Outbox, Settings};
+use crate::store::{Event, MessageId, SledStore, StoreError};
+use actix::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use thiserror::Error;
+use tracing::{info, warn};
+
+/// One carrier, in the gateway's own terms.
+#[derive(Debug, Clone)]
+pub struct CarrierSpec {
+    /// Its name.
+    pub name: String,
+    /// How its messages are built (text, addresses, validity, status classes).
+    pub profile: CarrierProfile,
+    /// Its pool's pacing and failover time.
+    pub pool: PoolSettings,
+    /// Its binds and each one's pacing.
+    pub binds: Vec<(BindSpec, PacerConfig)>,
+    /// How its receipt ids are matched.
+    pub matcher: IdMatcher,
+}
+
+/// Everything the gateway needs to start.
+#[derive(Debug, Clone)]
+pub struct GatewaySpec {
+    /// The sled directory.
+    pub data_dir: PathBuf,
+    /// The outbox's settings.
+    pub outbox: Settings,
+    /// The carriers.
+    pub carriers: Vec<CarrierSpec>,
+    /// Number → carriers.
+    pub router: Router,
+    /// How destination numbers are read.
+    pub plan: NumberPlan,
+    /// How long shutdown waits for every unbind_resp.
+    pub unbind_deadline: Duration,
+}
+
+/// Why the gateway could not start.
+#[derive(Debug, Error)]
+pub enum StartError {
+    /// The store could not be opened or recovered.
+    #[error("store at {path}: {source}")]
+    Store {
+        /// The data directory.
+        path: String,
+        /// The store's error.
+        source: StoreError,
+    },
+    /// A carrier's pacing is out of range.
+    #[error("carrier {carrier}: {source}")]
+    Pacing {
+        /// The carrier.
+        carrier: String,
+        /// The error.
+        source: ThrottleError,
+    },
+    /// The outbox thread did not come up.
+    #[error("the outbox did not start")]
+    Outbox,
+}
+
+/// Why a request to the gateway failed.
+#[derive(Debug, Error)]
+pub enum GatewayError {
+    /// The outbox is gone (the gateway stopped).
+    #[error("the outbox is not running")]
+    NotRunning,
+    /// A store error reading the answer.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<MailboxError> for GatewayError {
+    fn from(_: MailboxError) -> Self {
+        GatewayError::NotRunning
+    }
+}
+
+/// What a shutdown did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Every bind answered its unbind (or was already down) before the deadline.
+    pub unbound_in_time: bool,
+    /// The final flush succeeded.
+    pub flushed: bool,
+}
+
+/// A running gateway.
+pub struct Gateway {
+    outbox: Addr<OutboxActor>,
+    /// The last event's sequence number, as the outbox publishes it.
+    events: tokio::sync::watch::Receiver<u64>,
+    pools: BTreeMap<String, Addr<Pool>>,
+    outbox_arbiter: Arbiter,
+    unbind_deadline: Duration,
+}
+
+impl Gateway {
+    /// Opens the store, recovers what was not final, and starts the actors. Call from
+    /// within an actix `System`.
+    pub async fn start(spec: GatewaySpec) -> Result<Gateway, StartError> {
+        let path = spec.data_dir.display().to_string();
+        let store_err = |source| StartError::Store {
+            path: path.clone(),
+            source,
+        };
+        let store = SledStore::open(&spec.data_dir).map_err(store_err)?;
+        let profiles: HashMap<String, CarrierProfile> = spec
+            .carriers
+            .iter()
+            .map(|c| (c.name.clone(), c.profile.clone()))
+            .collect();
+        let outbox_settings = spec.outbox.clone();
+        let core = tokio::task::spawn_blocking(move || {
+            Outbox::recover(
+                store,
+                outbox_settings,
+                profiles,
+                crate::outbox::actor::unix_ms(),
+            )
+        })
+        .await
+        .map_err(|_| StartError::Outbox)?
+        .map_err(store_err)?;
+        info!(
+            open = core.open_messages(),
+            unmatched = core.unmatched_held(),
+            "outbox recovered"
+        );
+
+        // Pools and the outbox need each other's addresses: the pools' contexts are made
+        // first, the outbox is started on a thread of its own (it does the disk work while
+        // the binds move bytes), then the pools and their binds are started.
+        let mut contexts = Vec::new();
+        let mut links = HashMap::new();
+        for carrier in &spec.carriers {
+            let ctx = Context::<Pool>::new();
+            links.insert(
+                carrier.name.clone(),
+                CarrierLink {
+                    pool: ctx.address().recipient(),
+                    matcher: carrier.matcher.clone(),
+                },
+            );
+            contexts.push(ctx);
+        }
+        let outbox_arbiter = Arbiter::new();
+        let router = spec.router;
+        let plan = spec.plan;
+        let (events_tx, events) = tokio::sync::watch::channel(0);
+        let outbox = OutboxActor::start_in_arbiter(&outbox_arbiter.handle(), move |_| {
+            OutboxActor::new(core, router, plan, links, events_tx)
+        });
+        let now = Instant::now();
+        let mut pools = BTreeMap::new();
+        for (carrier, ctx) in spec.carriers.into_iter().zip(contexts) {
+            let pacing_err = |source| StartError::Pacing {
+                carrier: carrier.name.clone(),
+                source,
+            };
+            let mut pool =
+                Pool::new(carrier.pool.clone(), outbox.clone(), now).map_err(pacing_err)?;
+            for (bind, pacing) in carrier.binds {
+                let bind = BindActor::new(bind, ctx.address(), outbox.clone()).start();
+                pool.add_bind(bind, pacing, now).map_err(pacing_err)?;
+            }
+            pools.insert(carrier.name.clone(), ctx.run(pool));
+        }
+        Ok(Gateway {
+            outbox,
+            events,
+            pools,
+            outbox_arbiter,
+            unbind_deadline: spec.unbind_deadline,
+        })
+    }
+
+    /// Submits a message: answered once it is on disk (or refused, nothing queued).
+    pub async fn submit(&self, submit: Submit) -> Result<Accepted, SubmitFailure> {
+        self.outbox
+            .send(submit)
+            .await
+            .map_err(|_| SubmitFailure::NotRunning)?
+            .map_err(SubmitFailure::Refused)
+    }
+
+    /// A message's state.
+    pub async fn status(&self, id: MessageId) -> Result<Option<MessageStatus>, GatewayError> {
+        Ok(self.outbox.send(GetStatus(id)).await??)
+    }
+
+    /// Up to `max` events after `cursor`.
+    pub async fn events(&self, cursor: u64, max: usize) -> Result<Vec<(u64, Event)>, GatewayError> {
+        Ok(self.outbox.send(GetEvents { cursor, max }).await??)
+    }
+
+    /// Follows the event log: changes whenever events are appended.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.events.clone()
+    }
+
+    /// Waits until message `id`'s status satisfies `done`, re-reading it whenever events
+    /// are appended (no polling); returns that status, or `None` if the gateway stopped.
+    pub async fn wait_for(
+        &self,
+        id: MessageId,
+        done: impl Fn(&MessageStatus) -> bool,
+    ) -> Result<Option<MessageStatus>, GatewayError> {
+        let mut events = self.subscribe();
+        loop {
+            events.borrow_and_update();
+            if let Some(status) = self.status(id).await? {
+                if done(&status) {
+                    return Ok(Some(status));
+                }
+            }
+            if events.changed().await.is_err() {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Every carrier's binds.
+    pub async fn binds(&self) -> Vec<PoolStatus> {
+        let mut out = Vec::new();
+        for pool in self.pools.values() {
+            if let Ok(status) = pool.send(GetPoolStatus).await {
+                out.push(status);
+            }
+        }
+        out
+    }
+
+    /// Queue depths.
+    pub async fn depth(&self) -> Result<Depth, GatewayError> {
+        Ok(self.outbox.send(GetDepth).await?)
+    }
+
+    /// The ordered shutdown (see the module documentation).
+    pub async fn shutdown(self) -> ShutdownReport {
+        info!("shutdown: no new messages accepted");
+        let _ = self.outbox.send(StopAccepting).await;
+        info!(deadline = ?self.unbind_deadline, "shutdown: unbinding every bind");
+        let unbinds =
+            futures_util::future::join_all(self.pools.values().map(|p| p.send(UnbindAll)));
+        let unbound_in_time = tokio::time::timeout(self.unbind_deadline, unbinds)
+            .await
+            .is_ok();
+        if !unbound_in_time {
+            warn!("shutdown: not every bind answered its unbind in time");
+        }
+        let flushed = matches!(self.outbox.send(Flush).await, Ok(Ok(())));
+        info!(flushed, "shutdown: store flushed");
+        self.outbox_arbiter.stop();
+        ShutdownReport {
+            unbound_in_time,
+            flushed,
+        }
+    }
+}
+
+/// Why a submit failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SubmitFailure {
+    /// Refused; nothing was queued.
+    #[error(transparent)]
+    Refused(Refused),
+    /// The gateway is not running.
+    #[error("the gateway is not running")]
+    NotRunning,
+}

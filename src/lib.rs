@@ -8,5 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod gateway;
 pub mod outbox;
+pub mod sim;
 pub mod store;
 pub mod telemetry;
+pub mod wiring;

@@ -31,6 +31,7 @@ fn read_pdu(stream: &mut TcpStream) -> Pdu<'static> {
 
 #[test]
 fn run_serves_the_built_in_simulator_on_the_printed_address() {
+    let dir = tempfile::tempdir().expect("tempdir");
     let child = Command::new(env!("CARGO_BIN_EXE_smsgate"))
         .args([
             "run",
@@ -38,7 +39,11 @@ fn run_serves_the_built_in_simulator_on_the_printed_address() {
             "127.0.0.1:0",
             "--control-addr",
             "127.0.0.1:0",
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--data-dir",
         ])
+        .arg(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -12,7 +12,7 @@ use crate::telemetry::names;
 use actix::prelude::*;
 use smpp::session::BindMode;
 use std::time::{Duration, Instant};
-use tracing::{info, warn};
+use tracing::warn;
 
 /// Most PDUs asked of the outbox at once: enough to fill a bind's window quickly, few
 /// enough that a verification code accepted a moment later is not stuck behind them.
@@ -378,7 +378,6 @@ impl Handler<FromBind> for Pool {
         };
         match msg.report {
             BindReport::Up(mode) => {
-                info!(carrier = %carrier, bind = msg.bind, mode = ?mode, "bind up");
                 metrics::counter!(names::BIND_EVENTS, "carrier" => carrier, "state" => "bound")
                     .increment(1);
                 slot.mode = Some(mode);
@@ -387,7 +386,6 @@ impl Handler<FromBind> for Pool {
             }
             BindReport::Down { error } => {
                 if slot.mode.is_some() {
-                    warn!(carrier = %carrier, bind = msg.bind, error = %error, "bind down");
                     metrics::counter!(names::BIND_EVENTS, "carrier" => carrier, "state" => "down")
                         .increment(1);
                 }

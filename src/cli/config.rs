@@ -69,7 +69,8 @@ pub fn run(cmd: ConfigCommand) -> Result<(), CliError> {
     }
 }
 
-fn load_error(e: LoadError) -> CliError {
+/// The CLI error of a configuration that cannot be loaded.
+pub(crate) fn load_error(e: LoadError) -> CliError {
     match e {
         LoadError::Read { what, source } => CliError::Read { what, source },
         LoadError::Invalid(errors) => CliError::InvalidConfig(errors),

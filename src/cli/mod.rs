@@ -122,12 +122,9 @@ pub enum CliError {
         /// The codec's error.
         source: smpp::DecodeError,
     },
-    /// A configuration or scenario that cannot be used, or a listener that cannot start.
+    /// The service could not start (a listener, the store, the simulator) or stop cleanly.
     #[error("{0}")]
-    Config(smsc_sim::SimError),
-    /// The async runtime or the signal handler could not be set up.
-    #[error("runtime: {0}")]
-    Runtime(std::io::Error),
+    Start(String),
     /// A value that could not be turned into JSON (not expected to happen).
     #[error("cannot build the JSON: {0}")]
     ToJson(serde_json::Error),
@@ -151,7 +148,7 @@ impl CliError {
             | CliError::Write(_)
             | CliError::ToJson(_)
             | CliError::ShowConfig(_)
-            | CliError::Runtime(_) => EXIT_IO,
+            | CliError::Start(_) => EXIT_IO,
             CliError::Reported(code) => *code,
             _ => EXIT_BAD_INPUT,
         }

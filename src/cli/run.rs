@@ -1,70 +1,174 @@
-//! `smsgate run`: the service on its embedded default, which is also what `smsgate` with no
-//! subcommand does.
-//!
-//! Today the embedded default is the built-in simulated SMSC (`fixtures/smsc-sim`), served
-//! in-process so that a tester can bind an ESME to it, submit, and read the handset inbox
-//! over its control interface. The SMPP connector, the outbox and the API join this process
-//! as they are built; the command line and the first line it prints stay the same.
+//! `smsgate run` (and `smsgate` alone): the service. Loads the configuration (a file, or the
+//! embedded default: the built-in simulated SMSC and one carrier bound to it), starts the
+//! simulator when it is enabled, the `/metrics` endpoint and the gateway, reports ready to
+//! systemd, and on SIGINT or SIGTERM shuts down in order and exits 0.
 
 use crate::cli::CliError;
+use crate::config::{Config, ConfigSource};
+use crate::gateway::Gateway;
 use clap::Args;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use tracing::{error, info};
 
-/// Options of `smsgate run`.
+/// Options of `smsgate run`; each wins over the configuration.
 #[derive(Debug, Clone, Args, Default)]
 pub struct RunArgs {
-    /// SMPP address of the built-in simulated SMSC (default 127.0.0.1:2775; port 0 picks a
-    /// free one).
+    /// The configuration file (default: the embedded config/smsgate.toml). Environment
+    /// overrides (SMSGATE_…) apply either way.
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// The sled data directory.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Where `/metrics` is served (port 0 picks a free one).
+    #[arg(long)]
+    pub metrics_addr: Option<SocketAddr>,
+    /// SMPP address of the built-in simulated SMSC (port 0 picks a free one; the carriers
+    /// configured to bind to the simulator follow it).
     #[arg(long)]
     pub smpp_addr: Option<SocketAddr>,
-    /// HTTP/JSON control address of the built-in simulated SMSC: inbox, faults, stats
-    /// (default 127.0.0.1:8775).
+    /// HTTP/JSON control address of the built-in simulated SMSC.
     #[arg(long)]
     pub control_addr: Option<SocketAddr>,
-    /// A simulator scenario file (fixtures/scenarios/NAME.toml) instead of the default.
+    /// A simulator scenario file (fixtures/scenarios/NAME.toml).
     #[arg(long)]
     pub scenario: Option<PathBuf>,
 }
 
-/// Builds the simulator configuration: the scenario (or the default), then the flags.
-fn config(args: &RunArgs) -> Result<smsc_sim::Config, CliError> {
-    let mut config = match &args.scenario {
-        Some(path) => smsc_sim::Config::from_file(path).map_err(CliError::Config)?,
-        None => smsc_sim::Config::default(),
+/// Loads the configuration and lays the flags over it; also returns the simulator's SMPP
+/// address as configured before the flags, which the simulator's carriers bind to.
+fn config(args: &RunArgs) -> Result<(Config, SocketAddr), CliError> {
+    let source = match &args.config {
+        Some(path) => ConfigSource::File(path.clone()),
+        None => ConfigSource::Embedded,
     };
+    let mut config = Config::load(source, crate::config::process_env())
+        .map_err(crate::cli::config::load_error)?;
+    let binds_at = config.simulator.smpp_address;
+    if let Some(dir) = &args.data_dir {
+        config.data_dir = dir.clone();
+    }
+    if let Some(addr) = args.metrics_addr {
+        config.metrics.address = addr;
+    }
     if let Some(addr) = args.smpp_addr {
-        config.smpp_addr = addr;
+        config.simulator.smpp_address = addr;
     }
     if let Some(addr) = args.control_addr {
-        config.control_addr = addr;
+        config.simulator.control_address = addr;
     }
-    config.validate().map_err(CliError::Config)?;
-    Ok(config)
+    if let Some(path) = &args.scenario {
+        config.simulator.scenario = Some(path.clone());
+    }
+    Ok((config, binds_at))
 }
 
-/// Runs until Ctrl-C (or end of the process), then shuts down in order: the simulator
-/// unbinds every session before it stops.
+/// Runs the service until SIGINT or SIGTERM.
 pub fn run(args: RunArgs) -> Result<(), CliError> {
-    let config = config(&args)?;
-    let runtime = tokio::runtime::Runtime::new().map_err(CliError::Runtime)?;
-    runtime.block_on(async move {
-        let name = config.name.clone();
-        let sim = smsc_sim::start(config).await.map_err(CliError::Config)?;
+    let (mut config, binds_at) = config(&args)?;
+    let format = match config.log.format {
+        crate::config::LogFormat::Text => crate::telemetry::LogFormat::Text,
+        crate::config::LogFormat::Json => crate::telemetry::LogFormat::Json,
+    };
+    crate::telemetry::init_logging(&config.log.filter, format)
+        .map_err(|e| CliError::Start(e.to_string()))?;
+    let system = actix::System::new();
+    let result = system.block_on(async move {
+        let sim = crate::sim::start_if_enabled(&mut config, binds_at)
+            .await
+            .map_err(CliError::Start)?;
+        let metrics =
+            crate::telemetry::init_metrics().map_err(|e| CliError::Start(e.to_string()))?;
+        let listener = tokio::net::TcpListener::bind(config.metrics.address)
+            .await
+            .map_err(|e| CliError::Start(format!("metrics on {}: {e}", config.metrics.address)))?;
+        let metrics_addr = listener
+            .local_addr()
+            .map_err(|e| CliError::Start(format!("metrics: {e}")))?;
+        let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+        actix::spawn(async move {
+            let stopped = async {
+                let _ = metrics_stopped.await;
+            };
+            if let Err(e) = crate::telemetry::serve_metrics(listener, metrics, stopped).await {
+                error!(error = %e, "metrics endpoint stopped");
+            }
+        });
+        let spec = crate::wiring::spec(&config).map_err(|e| CliError::Start(e.to_string()))?;
+        let gateway = Gateway::start(spec)
+            .await
+            .map_err(|e| CliError::Start(e.to_string()))?;
         {
             let mut out = std::io::stdout().lock();
+            let sim_part = match &sim {
+                Some(sim) => format!(
+                    "simulated SMSC (scenario {}): smpp on {}, control on http://{}; ",
+                    sim.scenario, sim.smpp_addr, sim.control_addr
+                ),
+                None => String::new(),
+            };
             writeln!(
                 out,
-                "smsgate: built-in simulated SMSC (scenario {name}): smpp on {}, control on http://{}",
-                sim.smpp_addr(),
-                sim.control_addr()
+                "smsgate: running; {sim_part}metrics on http://{metrics_addr}/metrics; data in {}",
+                config.data_dir.display()
             )
             .and_then(|()| out.flush())
             .map_err(CliError::Write)?;
         }
-        let waited = tokio::signal::ctrl_c().await;
-        sim.shutdown().await;
-        waited.map_err(CliError::Runtime)
-    })
+        info!(metrics = %metrics_addr, "smsgate running");
+        notify_systemd(sd_notify::NotifyState::Ready);
+        let signal = wait_for_signal().await;
+        info!(signal, "stopping");
+        notify_systemd(sd_notify::NotifyState::Stopping);
+        let report = gateway.shutdown().await;
+        let _ = stop_metrics.send(());
+        if let Some(sim) = sim {
+            sim.stop().await;
+        }
+        info!(
+            unbound_in_time = report.unbound_in_time,
+            flushed = report.flushed,
+            "stopped"
+        );
+        if report.flushed {
+            Ok(())
+        } else {
+            Err(CliError::Start(
+                "the final flush of the store failed".into(),
+            ))
+        }
+    });
+    result
+}
+
+/// Tells systemd, when it started us with a notify socket; nothing otherwise.
+fn notify_systemd(state: sd_notify::NotifyState<'_>) {
+    // No NOTIFY_SOCKET (not under systemd) is not an error; a failed send cannot be helped
+    // and only costs systemd's view of the state.
+    let _ = sd_notify::notify(false, &[state]);
+}
+
+/// Waits for SIGINT (Ctrl-C) or SIGTERM; returns which.
+async fn wait_for_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    }
 }

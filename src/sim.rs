@@ -1,0 +1,122 @@
+//! The built-in simulated SMSC in the service's process (`[simulator] enabled = true`): it
+//! runs on a Tokio runtime of its own thread, so it takes its own core's share while the
+//! gateway's actors take theirs, and the carriers configured to bind to it follow it to
+//! wherever its listener ended up (port 0 picks a free one).
+
+use crate::config::Config;
+use std::net::SocketAddr;
+use tokio::sync::oneshot;
+
+/// The running simulator.
+pub struct RunningSim {
+    /// Its scenario's name.
+    pub scenario: String,
+    /// Its SMPP listener.
+    pub smpp_addr: SocketAddr,
+    /// Its HTTP control interface.
+    pub control_addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl RunningSim {
+    /// Unbinds its sessions and stops it.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        // The thread ends once the simulator has shut down; joining must not block the
+        // caller's runtime.
+        let thread = self.thread;
+        let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+    }
+}
+
+/// Starts the simulator when the configuration enables it, and points every bind that was
+/// configured at `binds_at` (the simulator's address as the configuration file gave it,
+/// before any command-line override) to the simulator's actual address.
+pub async fn start_if_enabled(
+    config: &mut Config,
+    binds_at: SocketAddr,
+) -> Result<Option<RunningSim>, String> {
+    if !config.simulator.enabled {
+        return Ok(None);
+    }
+    let sim_config = config
+        .simulator
+        .sim_config()
+        .map_err(|e| format!("simulator: {e}"))?;
+    let scenario = sim_config.name.clone();
+    let (ready_tx, ready_rx) = oneshot::channel();
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("smsc-sim".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("smsc-sim")
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(format!("simulator runtime: {e}")));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                match smsc_sim::start(sim_config).await {
+                    Ok(sim) => {
+                        let addrs = (sim.smpp_addr(), sim.control_addr());
+                        if ready_tx.send(Ok(addrs)).is_err() {
+                            sim.shutdown().await;
+                            return;
+                        }
+                        let _ = stop_rx.await;
+                        sim.shutdown().await;
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(format!("simulator: {e}")));
+                    }
+                }
+            });
+        })
+        .map_err(|e| format!("simulator thread: {e}"))?;
+    let (smpp_addr, control_addr) = ready_rx
+        .await
+        .map_err(|_| "the simulator thread ended before it started".to_owned())??;
+    for carrier in config.carriers.values_mut() {
+        for bind in &mut carrier.binds {
+            if points_at(&bind.host, bind.port, binds_at) {
+                bind.host = smpp_addr.ip().to_string();
+                bind.port = smpp_addr.port();
+            }
+        }
+    }
+    Ok(Some(RunningSim {
+        scenario,
+        smpp_addr,
+        control_addr,
+        stop: stop_tx,
+        thread,
+    }))
+}
+
+/// Whether a bind's host and port name the simulator's configured address.
+fn points_at(host: &str, port: u16, addr: SocketAddr) -> bool {
+    let same_host = host.parse::<std::net::IpAddr>().ok() == Some(addr.ip())
+        || (host == "localhost" && addr.ip().is_loopback());
+    same_host && port == addr.port()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bind_at_the_configured_address_follows_the_simulator() {
+        let addr: SocketAddr = "127.0.0.1:2775".parse().unwrap();
+        assert!(points_at("127.0.0.1", 2775, addr));
+        assert!(points_at("localhost", 2775, addr));
+        assert!(!points_at("127.0.0.1", 2776, addr));
+        assert!(!points_at("smsc.example.net", 2775, addr));
+    }
+}

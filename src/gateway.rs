@@ -107,13 +107,14 @@ pub struct ShutdownReport {
     pub flushed: bool,
 }
 
-/// A running gateway.
+/// A running gateway (a cheap handle: clones talk to the same actors).
+#[derive(Clone)]
 pub struct Gateway {
     outbox: Addr<OutboxActor>,
     /// The last event's sequence number, as the outbox publishes it.
     events: tokio::sync::watch::Receiver<u64>,
     pools: BTreeMap<String, Addr<Pool>>,
-    outbox_arbiter: Arbiter,
+    outbox_arbiter: ArbiterHandle,
     unbind_deadline: Duration,
 }
 
@@ -192,7 +193,7 @@ impl Gateway {
             outbox,
             events,
             pools,
-            outbox_arbiter,
+            outbox_arbiter: outbox_arbiter.handle(),
             unbind_deadline: spec.unbind_deadline,
         })
     }
@@ -259,7 +260,7 @@ impl Gateway {
     }
 
     /// The ordered shutdown (see the module documentation).
-    pub async fn shutdown(self) -> ShutdownReport {
+    pub async fn shutdown(&self) -> ShutdownReport {
         info!("shutdown: no new messages accepted");
         let _ = self.outbox.send(StopAccepting).await;
         info!(deadline = ?self.unbind_deadline, "shutdown: unbinding every bind");

@@ -35,6 +35,13 @@ pub struct RunArgs {
     /// A simulator scenario file (fixtures/scenarios/NAME.toml).
     #[arg(long)]
     pub scenario: Option<PathBuf>,
+    /// Also submit messages read from stdin, one JSON object a line
+    /// (`{"to": "+819012345678", "text": "...", "class": "otp", "client_ref": "..."}`), and
+    /// answer each on stdout once it is on disk (`{"line": 1, "id": "..."}` or
+    /// `{"line": 1, "error": "...", "code": "..."}`). For scripts and tests until the TCP
+    /// API lands; the service keeps running when stdin ends.
+    #[arg(long)]
+    pub submit_stdin: bool,
 }
 
 /// Loads the configuration and lays the flags over it; also returns the simulator's SMPP
@@ -68,6 +75,7 @@ fn config(args: &RunArgs) -> Result<(Config, SocketAddr), CliError> {
 /// Runs the service until SIGINT or SIGTERM.
 pub fn run(args: RunArgs) -> Result<(), CliError> {
     let (mut config, binds_at) = config(&args)?;
+    let args = args.clone();
     let format = match config.log.format {
         crate::config::LogFormat::Text => crate::telemetry::LogFormat::Text,
         crate::config::LogFormat::Json => crate::telemetry::LogFormat::Json,
@@ -118,6 +126,9 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             .map_err(CliError::Write)?;
         }
         info!(metrics = %metrics_addr, "smsgate running");
+        if args.submit_stdin {
+            actix::spawn(submit_stdin(gateway.clone()));
+        }
         notify_systemd(sd_notify::NotifyState::Ready);
         let signal = wait_for_signal().await;
         info!(signal, "stopping");
@@ -141,6 +152,95 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         }
     });
     result
+}
+
+/// One line of `--submit-stdin`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubmitLine {
+    to: String,
+    text: String,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default = "default_class")]
+    class: String,
+    #[serde(default)]
+    client_ref: Option<String>,
+}
+
+fn default_class() -> String {
+    "transactional".into()
+}
+
+/// Most stdin submissions waiting for their durable acknowledgement at once.
+const STDIN_IN_FLIGHT: usize = 1024;
+
+/// Submits each line of stdin and answers on stdout, in the order the acknowledgements
+/// come.
+async fn submit_stdin(gateway: Gateway) {
+    use crate::outbox::actor::Submit;
+    use crate::store::Class;
+    use tokio::io::AsyncBufReadExt;
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(STDIN_IN_FLIGHT));
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut n = 0u64;
+    let answer = |value: serde_json::Value| {
+        let mut out = std::io::stdout().lock();
+        // stdout gone (the reader quit): nothing more to tell anyone.
+        let _ = writeln!(out, "{value}").and_then(|()| out.flush());
+    };
+    while let Ok(Some(line)) = lines.next_line().await {
+        n += 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed: Result<SubmitLine, _> = serde_json::from_str(&line);
+        let submit = match parsed {
+            Ok(l) => {
+                let class = match l.class.as_str() {
+                    "otp" => Class::Otp,
+                    "transactional" => Class::Transactional,
+                    "bulk" => Class::Bulk,
+                    other => {
+                        answer(
+                            serde_json::json!({"line": n, "code": "invalid_class", "error": format!("class {other:?}: otp, transactional or bulk")}),
+                        );
+                        continue;
+                    }
+                };
+                Submit {
+                    from: l.from,
+                    client_ref: l.client_ref,
+                    ..Submit::new(l.to, l.text, class)
+                }
+            }
+            Err(e) => {
+                answer(
+                    serde_json::json!({"line": n, "code": "invalid_json", "error": e.to_string()}),
+                );
+                continue;
+            }
+        };
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
+        let gateway = gateway.clone();
+        actix::spawn(async move {
+            let result = gateway.submit(submit).await;
+            drop(permit);
+            answer(match result {
+                Ok(accepted) => {
+                    serde_json::json!({"line": n, "id": accepted.id.to_string(), "duplicate": accepted.duplicate})
+                }
+                Err(crate::gateway::SubmitFailure::Refused(r)) => {
+                    serde_json::json!({"line": n, "code": r.code(), "error": r.to_string()})
+                }
+                Err(e) => {
+                    serde_json::json!({"line": n, "code": "not_running", "error": e.to_string()})
+                }
+            });
+        });
+    }
 }
 
 /// Tells systemd, when it started us with a notify socket; nothing otherwise.

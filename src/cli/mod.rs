@@ -122,9 +122,15 @@ pub enum CliError {
         /// The codec's error.
         source: smpp::DecodeError,
     },
-    /// A configuration or scenario that cannot be used, or a listener that cannot start.
+    /// A simulator scenario that cannot be used, or a listener that cannot start.
+    #[cfg(feature = "sim")]
     #[error("{0}")]
     Config(smsc_sim::SimError),
+    /// `smsgate run` in a build without the `sim` feature: the simulator is all it runs
+    /// for now.
+    #[cfg(not(feature = "sim"))]
+    #[error("run: {}", crate::config::NO_SIMULATOR)]
+    NoSimulator,
     /// The async runtime or the signal handler could not be set up.
     #[error("runtime: {0}")]
     Runtime(std::io::Error),

@@ -4,10 +4,12 @@
 //! Today the embedded default is the built-in simulated SMSC (`fixtures/smsc-sim`), served
 //! in-process so that a tester can bind an ESME to it, submit, and read the handset inbox
 //! over its control interface. The SMPP connector, the outbox and the API join this process
-//! as they are built; the command line and the first line it prints stay the same.
+//! as they are built; the command line and the first line it prints stay the same. A build
+//! without the `sim` feature has no simulator, so `run` is refused there.
 
 use crate::cli::CliError;
 use clap::Args;
+#[cfg(feature = "sim")]
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -28,26 +30,16 @@ pub struct RunArgs {
     pub scenario: Option<PathBuf>,
 }
 
-/// Builds the simulator configuration: the scenario (or the default), then the flags.
-fn config(args: &RunArgs) -> Result<smsc_sim::Config, CliError> {
-    let mut config = match &args.scenario {
-        Some(path) => smsc_sim::Config::from_file(path).map_err(CliError::Config)?,
-        None => smsc_sim::Config::default(),
-    };
-    if let Some(addr) = args.smpp_addr {
-        config.smpp_addr = addr;
-    }
-    if let Some(addr) = args.control_addr {
-        config.control_addr = addr;
-    }
-    config.validate().map_err(CliError::Config)?;
-    Ok(config)
-}
-
 /// Runs until Ctrl-C (or end of the process), then shuts down in order: the simulator
 /// unbinds every session before it stops.
+#[cfg(feature = "sim")]
 pub fn run(args: RunArgs) -> Result<(), CliError> {
-    let config = config(&args)?;
+    let config = crate::config::simulator_config(
+        args.scenario.as_deref(),
+        args.smpp_addr,
+        args.control_addr,
+    )
+    .map_err(CliError::Config)?;
     let runtime = tokio::runtime::Runtime::new().map_err(CliError::Runtime)?;
     runtime.block_on(async move {
         let name = config.name.clone();
@@ -67,4 +59,10 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         sim.shutdown().await;
         waited.map_err(CliError::Runtime)
     })
+}
+
+/// Without the simulator there is nothing to run yet: refused, naming the missing feature.
+#[cfg(not(feature = "sim"))]
+pub fn run(_args: RunArgs) -> Result<(), CliError> {
+    Err(CliError::NoSimulator)
 }

@@ -294,14 +294,62 @@ mod tests {
     #[test]
     fn invalid_settings_are_refused_with_the_value_and_the_key() {
         let cases = [
-            (Duration::ZERO, secs(1), 0.5, "initial", "0s is not allowed (1ms..=1h)"),
-            (secs(7200), secs(7200), 0.5, "initial", "2h is not allowed (1ms..=1h)"),
-            (secs(10), secs(5), 0.5, "max", "5s is shorter than initial (10s)"),
-            (secs(1), secs(2 * 86_400), 0.5, "max", "2d is not allowed (1s..=1d)"),
-            (secs(1), secs(5), 1.5, "jitter", "1.5 is not allowed (0..=1)"),
-            (secs(1), secs(5), -0.1, "jitter", "-0.1 is not allowed (0..=1)"),
-            (secs(1), secs(5), f64::NAN, "jitter", "NaN is not allowed (0..=1)"),
-            (secs(1), secs(5), f64::INFINITY, "jitter", "inf is not allowed (0..=1)"),
+            (
+                Duration::ZERO,
+                secs(1),
+                0.5,
+                "initial",
+                "0s is not allowed (1ms..=1h)",
+            ),
+            (
+                secs(7200),
+                secs(7200),
+                0.5,
+                "initial",
+                "2h is not allowed (1ms..=1h)",
+            ),
+            (
+                secs(10),
+                secs(5),
+                0.5,
+                "max",
+                "5s is shorter than initial (10s)",
+            ),
+            (
+                secs(1),
+                secs(2 * 86_400),
+                0.5,
+                "max",
+                "2d is not allowed (1s..=1d)",
+            ),
+            (
+                secs(1),
+                secs(5),
+                1.5,
+                "jitter",
+                "1.5 is not allowed (0..=1)",
+            ),
+            (
+                secs(1),
+                secs(5),
+                -0.1,
+                "jitter",
+                "-0.1 is not allowed (0..=1)",
+            ),
+            (
+                secs(1),
+                secs(5),
+                f64::NAN,
+                "jitter",
+                "NaN is not allowed (0..=1)",
+            ),
+            (
+                secs(1),
+                secs(5),
+                f64::INFINITY,
+                "jitter",
+                "inf is not allowed (0..=1)",
+            ),
         ];
         for (initial, maximum, jitter, key, message) in cases {
             let e = BackoffPolicy::new(initial, maximum, jitter).err();
@@ -331,7 +379,10 @@ mod tests {
     fn the_configuration_form_reads_into_the_policy_with_defaults() {
         let p: BackoffPolicy =
             toml::from_str("initial = \"2s\"\njitter = 0.5").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(p, BackoffPolicy::new(secs(2), secs(60), 0.5).unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(
+            p,
+            BackoffPolicy::new(secs(2), secs(60), 0.5).unwrap_or_else(|e| panic!("{e}"))
+        );
         assert_eq!(BackoffPolicy::default(), policy(0.2));
         assert!(BackoffPolicy::default().check().is_ok());
         let shown = toml::to_string(&p).unwrap_or_else(|e| panic!("{e}"));

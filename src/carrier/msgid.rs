@@ -412,17 +412,25 @@ mod tests {
             assert_eq!(form.as_str(), name);
             let json = serde_json::to_string(&form).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(json, format!("\"{name}\""));
-            assert_eq!(serde_json::from_str::<MessageIdForm>(&json).ok(), Some(form));
+            assert_eq!(
+                serde_json::from_str::<MessageIdForm>(&json).ok(),
+                Some(form)
+            );
         }
-        assert_eq!(MessageIdForm::NAMES, ["as_is", "hex_to_dec", "dec_to_hex", "auto"]);
+        assert_eq!(
+            MessageIdForm::NAMES,
+            ["as_is", "hex_to_dec", "dec_to_hex", "auto"]
+        );
         assert_eq!(MessageIdForm::default(), MessageIdForm::Auto);
         let err = serde_json::from_str::<MessageIdForm>("\"hex\"")
             .err()
             .map(|e| e.to_string());
         assert!(
-            err.as_deref().is_some_and(|e| e.contains(
+            err.as_deref().is_some_and(|e| {
+                e.contains(
                 "unknown variant `hex`, expected one of `as_is`, `hex_to_dec`, `dec_to_hex`, `auto`"
-            )),
+            )
+            }),
             "{err:?}"
         );
         assert_eq!(
@@ -434,7 +442,10 @@ mod tests {
         // Learning takes DEFAULT_AUTO_THRESHOLD agreeing receipts.
         let idx = index(&[("1A2B", 1), ("1A2C", 2), ("1A2D", 3)]);
         for (i, id) in ["6699", "6700", "6701"].into_iter().enumerate() {
-            let learnt = matches!(auto.find(id, |k| idx.get(k).copied()), IdMatch::Matched { .. });
+            let learnt = matches!(
+                auto.find(id, |k| idx.get(k).copied()),
+                IdMatch::Matched { .. }
+            );
             assert_eq!(learnt, i + 1 == DEFAULT_AUTO_THRESHOLD as usize, "{id}");
         }
         assert_eq!(auto.form(), Some(IdForm::HexToDec));

@@ -440,6 +440,22 @@ mod tests {
     }
 
     #[test]
+    fn formats_are_named_as_the_configuration_writes_them() {
+        for (format, name) in [
+            (NumberFormat::E164, "\"e164\""),
+            (NumberFormat::National, "\"national\""),
+        ] {
+            assert_eq!(serde_json::to_string(&format).ok().as_deref(), Some(name));
+            assert_eq!(serde_json::from_str::<NumberFormat>(name).ok(), Some(format));
+        }
+        assert!(serde_json::from_str::<NumberFormat>("\"E164\"").is_err());
+        assert_eq!(
+            PlanError::CountryCode("+81".into()).to_string(),
+            "\"+81\" is not allowed (1 to 3 digits, no leading 0 or +)"
+        );
+    }
+
+    #[test]
     fn invalid_plans_are_refused() {
         assert_eq!(
             NumberPlan::new("081", Some("0"), None),

@@ -50,10 +50,11 @@ impl PortabilityConfig {
         configured: impl Fn(&str) -> bool,
     ) -> Result<PortabilityTable, PortabilityLoadError> {
         let path = || self.file.display().to_string();
-        let file = std::fs::File::open(&self.file).map_err(|source| PortabilityLoadError::Read {
-            path: path(),
-            source,
-        })?;
+        let file =
+            std::fs::File::open(&self.file).map_err(|source| PortabilityLoadError::Read {
+                path: path(),
+                source,
+            })?;
         let invalid = |errors| PortabilityLoadError::Invalid {
             path: path(),
             errors,

@@ -113,6 +113,7 @@ fn the_base_text_of_these_tests_is_valid() {
     assert_eq!(c.carriers["docomo"].binds.len(), 2);
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn embedded_default_parses_and_validates() {
     let c = Config::embedded_default().expect("the embedded default is valid");
@@ -147,6 +148,7 @@ fn embedded_default_parses_and_validates() {
     assert_eq!(c.metrics.address.port(), 9775);
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn the_embedded_default_takes_overrides_from_the_environment() {
     let c = Config::load(
@@ -165,7 +167,10 @@ fn defaults_fill_what_the_file_leaves_out() {
     assert_eq!(c.outbox.idempotency_window, Duration::from_secs(86_400));
     let d = &c.carriers["docomo"];
     let b = &d.binds[0];
-    assert_eq!((b.count, b.window, b.shape), (1, 10, BindShape::Transceiver));
+    assert_eq!(
+        (b.count, b.window, b.shape),
+        (1, 10, BindShape::Transceiver)
+    );
     assert_eq!(d.enquire_link.interval, Duration::from_secs(30));
     assert_eq!(d.message_id, MessageIdForm::Auto);
     assert_eq!(d.long_message, LongMessageMethod::Udh8);
@@ -1135,6 +1140,7 @@ fn bad_scenario_is_refused() {
     );
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn a_scenario_of_the_fixtures_is_accepted() {
     let c = load(&section(
@@ -1459,6 +1465,7 @@ fn env_override_sets_a_nested_key() {
     assert_eq!(c.carriers["docomo"].binds[0].window, 10);
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn env_override_sets_top_level_and_new_keys() {
     let c = load_env(

@@ -446,7 +446,10 @@ mod tests {
             (NumberFormat::National, "\"national\""),
         ] {
             assert_eq!(serde_json::to_string(&format).ok().as_deref(), Some(name));
-            assert_eq!(serde_json::from_str::<NumberFormat>(name).ok(), Some(format));
+            assert_eq!(
+                serde_json::from_str::<NumberFormat>(name).ok(),
+                Some(format)
+            );
         }
         assert!(serde_json::from_str::<NumberFormat>("\"E164\"").is_err());
         assert_eq!(

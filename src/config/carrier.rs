@@ -7,7 +7,9 @@ use super::japan::JapanProfile;
 use super::retry::RetryPolicy;
 use crate::carrier::backoff::BackoffPolicy;
 use crate::carrier::msgid::MessageIdForm;
-use crate::carrier::number::{NumberFormat, NumberPlan, PlanError};
+use crate::carrier::number::{
+    NumberFormat, NumberPlan, PlanError, NPI_ISDN, TON_INTERNATIONAL, TON_NATIONAL,
+};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -329,8 +331,8 @@ impl AddressFormat {
     /// Senders are national numbers or 0005 short codes: TON 2 national, NPI 1.
     pub fn default_source() -> AddressFormat {
         AddressFormat {
-            ton: 2,
-            npi: 1,
+            ton: TON_NATIONAL,
+            npi: NPI_ISDN,
             format: NumberFormat::National,
         }
     }
@@ -338,8 +340,8 @@ impl AddressFormat {
     /// Handsets in international form: TON 1, NPI 1, digits with the country code.
     pub fn default_destination() -> AddressFormat {
         AddressFormat {
-            ton: 1,
-            npi: 1,
+            ton: TON_INTERNATIONAL,
+            npi: NPI_ISDN,
             format: NumberFormat::E164,
         }
     }

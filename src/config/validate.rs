@@ -10,7 +10,7 @@ use super::japan::JapanProfile;
 use super::portability::PortabilityLoadError;
 use super::Config;
 use crate::carrier::backoff::BackoffPolicy;
-use crate::carrier::number::NumberFormat;
+use crate::carrier::number::{NumberFormat, TON_INTERNATIONAL};
 use crate::carrier::router::{is_carrier_name, RuleProblem, CARRIER_NAME_RULE};
 use crate::carrier::throttle::TPS;
 use crate::carrier::window;
@@ -29,6 +29,9 @@ const SECOND: Duration = Duration::from_secs(1);
 const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
 const DAY: Duration = Duration::from_secs(86_400);
+
+/// TON "Unknown" (5.2.5, Table 5-3).
+const TON_UNKNOWN: u8 = 0;
 
 /// NPI values of 5.2.6, Table 5-4.
 const NPIS: [u8; 10] = [0, 1, 3, 4, 6, 8, 9, 10, 14, 18];
@@ -383,8 +386,8 @@ fn address(c: &mut Checker, path: &KeyPath, a: &AddressFormat) {
         );
     }
     let clash = match a.format {
-        NumberFormat::E164 => !matches!(a.ton, 0 | 1),
-        NumberFormat::National => a.ton == 1,
+        NumberFormat::E164 => !matches!(a.ton, TON_UNKNOWN | TON_INTERNATIONAL),
+        NumberFormat::National => a.ton == TON_INTERNATIONAL,
     };
     if clash {
         let (name, fix) = match a.format {

@@ -130,7 +130,7 @@ fn main() {
         router: Router::new([RouteRule {
             prefix: "81".into(),
             carriers: vec!["sim".into()],
-            kind: RouteKind::DomesticDirect,
+            kind: RouteKind::Domestic,
         }])
         .unwrap(),
         plan: NumberPlan::japan(),

@@ -5,9 +5,11 @@
 
 use crate::config::Config;
 use std::net::SocketAddr;
+#[cfg(feature = "sim")]
 use tokio::sync::oneshot;
 
 /// The running simulator.
+#[cfg(feature = "sim")]
 pub struct RunningSim {
     /// Its scenario's name.
     pub scenario: String,
@@ -19,6 +21,7 @@ pub struct RunningSim {
     thread: std::thread::JoinHandle<()>,
 }
 
+#[cfg(feature = "sim")]
 impl RunningSim {
     /// Unbinds its sessions and stops it.
     pub async fn stop(self) {
@@ -33,6 +36,7 @@ impl RunningSim {
 /// Starts the simulator when the configuration enables it, and points every bind that was
 /// configured at `binds_at` (the simulator's address as the configuration file gave it,
 /// before any command-line override) to the simulator's actual address.
+#[cfg(feature = "sim")]
 pub async fn start_if_enabled(
     config: &mut Config,
     binds_at: SocketAddr,
@@ -100,7 +104,35 @@ pub async fn start_if_enabled(
     }))
 }
 
+/// A build without the `sim` feature has no simulator; its configuration cannot enable
+/// one (refused at load), so there is nothing to start.
+#[cfg(not(feature = "sim"))]
+pub async fn start_if_enabled(
+    _config: &mut Config,
+    _binds_at: SocketAddr,
+) -> Result<Option<RunningSim>, String> {
+    Ok(None)
+}
+
+/// The simulator a build without the `sim` feature never runs.
+#[cfg(not(feature = "sim"))]
+pub struct RunningSim {
+    /// Its scenario's name.
+    pub scenario: String,
+    /// Its SMPP listener.
+    pub smpp_addr: SocketAddr,
+    /// Its HTTP control interface.
+    pub control_addr: SocketAddr,
+}
+
+#[cfg(not(feature = "sim"))]
+impl RunningSim {
+    /// Nothing to stop.
+    pub async fn stop(self) {}
+}
+
 /// Whether a bind's host and port name the simulator's configured address.
+#[cfg_attr(not(feature = "sim"), allow(dead_code))]
 fn points_at(host: &str, port: u16, addr: SocketAddr) -> bool {
     let same_host = host.parse::<std::net::IpAddr>().ok() == Some(addr.ip())
         || (host == "localhost" && addr.ip().is_loopback());

@@ -3,10 +3,12 @@
 //! the gateway exports, so a dashboard and the code cannot drift apart.
 
 use metrics_exporter_prometheus::PrometheusHandle;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How log lines are written: `log.format` in the configuration (`"text"` or `"json"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LogFormat {
     /// One human-readable line per event.
     #[default]

@@ -3,17 +3,13 @@
 //! table; the outbox's settings. The configuration has checked every range already; what
 //! can still fail here (a certificate file, the portability CSV) is named by its key.
 
-use crate::carrier::backoff::{BackoffError, BackoffPolicy};
 use crate::carrier::bind::{BindSpec, Endpoint};
 use crate::carrier::link::LinkSettings;
-use crate::carrier::msgid::{IdForm, IdMatcher, DEFAULT_AUTO_THRESHOLD};
-use crate::carrier::number::NumberPlan as Numbering;
+use crate::carrier::number::{NumberFormat, NumberPlan as Numbering};
 use crate::carrier::pool::PoolSettings;
-use crate::carrier::router::{self, load_portability, RouteRule, Router};
 use crate::carrier::throttle::{PacerConfig, MAX_RATE};
 use crate::config::{
-    AddressFormat, BindMode as BindShape, CarrierConfig, Config, LongMessageMethod, MessageIdForm,
-    NumberFormat, RouteKind, StatusClass as ConfigClass,
+    AddressFormat, CarrierConfig, Config, LongMessageMethod, StatusClass as ConfigClass,
 };
 use crate::gateway::{CarrierSpec, GatewaySpec};
 use crate::outbox::{
@@ -21,7 +17,6 @@ use crate::outbox::{
     TonNpi,
 };
 use crate::store::LongMessage;
-use smpp::session::BindMode;
 use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
@@ -47,14 +42,6 @@ pub enum WiringError {
         /// The bind entry.
         bind: usize,
     },
-    /// The reconnect backoff.
-    #[error("carriers.{carrier}.reconnect: {source}")]
-    Backoff {
-        /// The carrier.
-        carrier: String,
-        /// Why.
-        source: BackoffError,
-    },
     /// The routes.
     #[error("routes: {0}")]
     Routes(String),
@@ -75,35 +62,26 @@ pub fn spec(config: &Config) -> Result<GatewaySpec, WiringError> {
         .iter()
         .map(|(name, carrier)| carrier_spec(config, name, carrier))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut router = Router::new(config.routes.iter().map(|rule| {
-        RouteRule {
-            prefix: rule.prefix.clone(),
-            carriers: rule.carriers.clone(),
-            kind: route_kind(
-                rule.japan
-                    .as_ref()
-                    .map(|j| j.route_kind)
-                    .or_else(|| {
-                        rule.carriers
-                            .first()
-                            .and_then(|c| config.carriers.get(c))
-                            .and_then(|c| c.japan.as_ref())
-                            .map(|j| j.route_kind)
-                    })
-                    .unwrap_or(RouteKind::Domestic),
-            ),
-        }
-    }))
-    .map_err(|e| WiringError::Routes(e.to_string()))?;
-    if let Some(portability) = &config.portability {
-        let path = portability.file.display().to_string();
-        let err = |reason: String| WiringError::Portability {
-            path: path.clone(),
-            reason,
-        };
-        let file = std::fs::File::open(&portability.file).map_err(|e| err(e.to_string()))?;
-        let table =
-            load_portability(std::io::BufReader::new(file)).map_err(|e| err(e.to_string()))?;
+    let mut router = config.router().map_err(|errors| {
+        WiringError::Routes(
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })?;
+    let portability = config
+        .portability_table()
+        .map_err(|e| WiringError::Portability {
+            path: config
+                .portability
+                .as_ref()
+                .map(|p| p.file.display().to_string())
+                .unwrap_or_default(),
+            reason: e.to_string(),
+        })?;
+    if let Some(table) = portability {
         router.set_portability(table);
     }
     let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
@@ -119,8 +97,8 @@ pub fn spec(config: &Config) -> Result<GatewaySpec, WiringError> {
             max_validity_ms: ms(longest_validity.max(Duration::from_secs(48 * 3600))),
             client_ref_ttl_ms: ms(config.outbox.idempotency_window),
             receipt_wait_ms: ms(config.outbox.receipt_wait),
-            retry_initial_ms: ms(config.outbox.retry.initial),
-            retry_max_ms: ms(config.outbox.retry.max),
+            retry_initial_ms: ms(config.outbox.retry.base(0)),
+            retry_max_ms: ms(config.outbox.retry.maximum()),
             ..Settings::default()
         },
         carriers,
@@ -130,27 +108,12 @@ pub fn spec(config: &Config) -> Result<GatewaySpec, WiringError> {
     })
 }
 
-fn route_kind(kind: RouteKind) -> router::RouteKind {
-    match kind {
-        RouteKind::Domestic => router::RouteKind::DomesticDirect,
-        RouteKind::International => router::RouteKind::International,
-    }
-}
-
 fn carrier_spec(
     config: &Config,
     name: &str,
     carrier: &CarrierConfig,
 ) -> Result<CarrierSpec, WiringError> {
-    let backoff = BackoffPolicy::new(
-        carrier.reconnect.initial,
-        carrier.reconnect.max,
-        carrier.reconnect.jitter,
-    )
-    .map_err(|source| WiringError::Backoff {
-        carrier: name.to_owned(),
-        source,
-    })?;
+    let backoff = carrier.reconnect;
     let mut binds = Vec::new();
     let mut tps_sum = 0.0;
     for (entry, bind) in carrier.binds.iter().enumerate() {
@@ -176,10 +139,7 @@ fn carrier_spec(
                 Some((client, server))
             }
         };
-        let modes: &[BindMode] = match bind.mode {
-            BindShape::Transceiver => &[BindMode::Transceiver],
-            BindShape::Pair => &[BindMode::Transmitter, BindMode::Receiver],
-        };
+        let modes = bind.shape.modes();
         let window = usize::try_from(bind.window).unwrap_or(usize::MAX);
         let tps = bind.tps.map_or(MAX_RATE, f64::from);
         for _ in 0..bind.count {
@@ -230,12 +190,7 @@ fn carrier_spec(
             failover_after: carrier.failover_after,
         },
         binds,
-        matcher: match carrier.message_id {
-            MessageIdForm::AsIs => IdMatcher::fixed(IdForm::AsIs),
-            MessageIdForm::HexToDec => IdMatcher::fixed(IdForm::HexToDec),
-            MessageIdForm::DecToHex => IdMatcher::fixed(IdForm::DecToHex),
-            MessageIdForm::Auto => IdMatcher::auto(DEFAULT_AUTO_THRESHOLD),
-        },
+        matcher: carrier.message_id.matcher(),
     })
 }
 

@@ -1,6 +1,8 @@
 //! End-to-end tests of `smsgate config check` and `smsgate config show`: the built binary on
 //! valid and invalid files, stdin, `--json`, environment overrides, and the exit codes
 //! (0 valid, 2 invalid, 1 unreadable).
+//! Needs the simulator: the embedded default enables it.
+#![cfg(feature = "sim")]
 // Test code: a failed unwrap, expect or panic is a failed test (denied outside tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

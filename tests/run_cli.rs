@@ -1,5 +1,7 @@
 //! `smsgate run` (and `smsgate` alone): the service on its embedded default answers SMPP on
 //! the address it prints.
+//! Needs the simulator (the `sim` feature): it is what `run` serves today.
+#![cfg(feature = "sim")]
 // Test code: a failed unwrap, expect or panic is a failed test (denied outside tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

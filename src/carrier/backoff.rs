@@ -3,7 +3,8 @@
 //! from an injected RNG.
 //!
 //! **Base.** Step `n` (0 for the first failure) waits `initial × 2ⁿ`, never more than
-//! `maximum`.
+//! `maximum` (`max` in the configuration). `initial` is 1 ms to 1 h, `maximum` from
+//! `initial` to 1 day ([`BackoffPolicy::check`], the one place these ranges are written).
 //!
 //! **Jitter.** A fraction `j` in 0..=1 of the base is random: the delay is drawn uniformly
 //! from `[base × (1 − j), base]`. `j = 1` is "full jitter" (anything from 0 to the base,
@@ -19,7 +20,9 @@
 //! The step then continues from there, so refusals after refusals climb to the maximum
 //! quickly. [`Backoff::reset`] after a bind that succeeded starts again from step 0.
 
+use crate::config::duration::Show;
 use rand::RngCore;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// How many doubling steps a refused bind skips ahead of a connect failure.
@@ -29,36 +32,87 @@ pub const REFUSAL_STEPS: u32 = 3;
 /// than half its base.
 const REFUSAL_MAX_JITTER: f64 = 0.5;
 
-/// A backoff setting that cannot work.
+/// The shortest first delay: retrying sooner is hammering.
+pub const MIN_INITIAL: Duration = Duration::from_millis(1);
+
+/// The longest first delay.
+pub const MAX_INITIAL: Duration = Duration::from_secs(3600);
+
+/// The longest maximum delay.
+pub const MAX_MAXIMUM: Duration = Duration::from_secs(86_400);
+
+/// A backoff setting that cannot work. The message quotes the value and the range;
+/// [`BackoffError::key`] names the setting.
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
 pub enum BackoffError {
-    /// A zero initial delay would retry at once, forever.
-    #[error("backoff initial delay must be more than 0")]
-    ZeroInitial,
-    /// The initial delay is longer than the maximum.
-    #[error("backoff initial delay {initial:?} is longer than its maximum {maximum:?}")]
-    InitialAboveMaximum {
+    /// The initial delay is outside [`MIN_INITIAL`]..=[`MAX_INITIAL`] (0 would retry at
+    /// once, forever).
+    #[error("{} is not allowed ({}..={})", Show(*.0), Show(MIN_INITIAL), Show(MAX_INITIAL))]
+    Initial(Duration),
+    /// The maximum is shorter than the initial delay.
+    #[error("{} is shorter than initial ({})", Show(*.maximum), Show(*.initial))]
+    MaximumBelowInitial {
+        /// The configured initial delay.
+        initial: Duration,
+        /// The configured maximum.
+        maximum: Duration,
+    },
+    /// The maximum is longer than [`MAX_MAXIMUM`].
+    #[error("{} is not allowed ({}..={})", Show(*.maximum), Show(*.initial), Show(MAX_MAXIMUM))]
+    Maximum {
         /// The configured initial delay.
         initial: Duration,
         /// The configured maximum.
         maximum: Duration,
     },
     /// The jitter fraction is not a number in 0..=1.
-    #[error("backoff jitter {0} is not allowed (0.0..=1.0)")]
+    #[error("{0} is not allowed (0..=1)")]
     Jitter(f64),
+}
+
+impl BackoffError {
+    /// The setting the error is about, as the configuration names it: `initial`, `max` or
+    /// `jitter`.
+    pub fn key(&self) -> &'static str {
+        match self {
+            BackoffError::Initial(_) => "initial",
+            BackoffError::MaximumBelowInitial { .. } | BackoffError::Maximum { .. } => "max",
+            BackoffError::Jitter(_) => "jitter",
+        }
+    }
 }
 
 /// The backoff parameters: initial delay, maximum and jitter (see the module documentation).
 /// Stateless: [`BackoffPolicy::delay`] takes the step, so a message's retry delay can be
 /// computed from the attempt count stored with the message.
-#[derive(Debug, Clone, Copy, PartialEq)]
+///
+/// The configuration writes it `{ initial = "1s", max = "60s", jitter = 0.2 }` (each key
+/// optional, defaulting to these) and reads it straight into this type; its validation
+/// then calls [`BackoffPolicy::check`], so that every configuration error is collected
+/// rather than the first ending the read. A policy that was never checked still computes
+/// delays without panicking.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct BackoffPolicy {
     /// The base delay of step 0.
+    #[serde(with = "crate::config::duration")]
     initial: Duration,
     /// No base delay exceeds this.
+    #[serde(rename = "max", with = "crate::config::duration")]
     maximum: Duration,
     /// The random fraction of the base, 0..=1.
     jitter: f64,
+}
+
+impl Default for BackoffPolicy {
+    /// 1 s doubling up to 60 s, a fifth of each delay random.
+    fn default() -> Self {
+        BackoffPolicy {
+            initial: Duration::from_secs(1),
+            maximum: Duration::from_secs(60),
+            jitter: 0.2,
+        }
+    }
 }
 
 impl BackoffPolicy {
@@ -67,27 +121,51 @@ impl BackoffPolicy {
     ///
     /// # Errors
     ///
-    /// [`BackoffError`] for a zero `initial`, `initial > maximum`, or a `jitter` outside
-    /// 0..=1 (NaN included).
+    /// [`BackoffError`] as [`BackoffPolicy::check`] finds it.
     pub fn new(
         initial: Duration,
         maximum: Duration,
         jitter: f64,
     ) -> Result<BackoffPolicy, BackoffError> {
-        if initial.is_zero() {
-            return Err(BackoffError::ZeroInitial);
-        }
-        if initial > maximum {
-            return Err(BackoffError::InitialAboveMaximum { initial, maximum });
-        }
-        if !(0.0..=1.0).contains(&jitter) {
-            return Err(BackoffError::Jitter(jitter));
-        }
-        Ok(BackoffPolicy {
+        let policy = BackoffPolicy {
             initial,
             maximum,
             jitter,
-        })
+        };
+        policy.check().map(|()| policy)
+    }
+
+    /// Checks the ranges: `initial` in [`MIN_INITIAL`]..=[`MAX_INITIAL`], `maximum` in
+    /// `initial`..=[`MAX_MAXIMUM`], `jitter` in 0..=1.
+    ///
+    /// # Errors
+    ///
+    /// The first [`BackoffError`] in that order (NaN jitter included).
+    pub fn check(&self) -> Result<(), BackoffError> {
+        let BackoffPolicy {
+            initial,
+            maximum,
+            jitter,
+        } = *self;
+        if !(MIN_INITIAL..=MAX_INITIAL).contains(&initial) {
+            return Err(BackoffError::Initial(initial));
+        }
+        if maximum < initial {
+            return Err(BackoffError::MaximumBelowInitial { initial, maximum });
+        }
+        if maximum > MAX_MAXIMUM {
+            return Err(BackoffError::Maximum { initial, maximum });
+        }
+        // NaN is not contained in any range, so it is refused here too.
+        if !(0.0..=1.0).contains(&jitter) {
+            return Err(BackoffError::Jitter(jitter));
+        }
+        Ok(())
+    }
+
+    /// No base delay exceeds this.
+    pub fn maximum(&self) -> Duration {
+        self.maximum
     }
 
     /// The delay before any jitter at `step`: `initial × 2^step`, capped at the maximum.
@@ -214,31 +292,102 @@ mod tests {
     }
 
     #[test]
-    fn invalid_settings_are_refused_with_the_value() {
+    fn invalid_settings_are_refused_with_the_value_and_the_key() {
+        let cases = [
+            (
+                Duration::ZERO,
+                secs(1),
+                0.5,
+                "initial",
+                "0s is not allowed (1ms..=1h)",
+            ),
+            (
+                secs(7200),
+                secs(7200),
+                0.5,
+                "initial",
+                "2h is not allowed (1ms..=1h)",
+            ),
+            (
+                secs(10),
+                secs(5),
+                0.5,
+                "max",
+                "5s is shorter than initial (10s)",
+            ),
+            (
+                secs(1),
+                secs(2 * 86_400),
+                0.5,
+                "max",
+                "2d is not allowed (1s..=1d)",
+            ),
+            (
+                secs(1),
+                secs(5),
+                1.5,
+                "jitter",
+                "1.5 is not allowed (0..=1)",
+            ),
+            (
+                secs(1),
+                secs(5),
+                -0.1,
+                "jitter",
+                "-0.1 is not allowed (0..=1)",
+            ),
+            (
+                secs(1),
+                secs(5),
+                f64::NAN,
+                "jitter",
+                "NaN is not allowed (0..=1)",
+            ),
+            (
+                secs(1),
+                secs(5),
+                f64::INFINITY,
+                "jitter",
+                "inf is not allowed (0..=1)",
+            ),
+        ];
+        for (initial, maximum, jitter, key, message) in cases {
+            let e = BackoffPolicy::new(initial, maximum, jitter).err();
+            assert_eq!(
+                e.map(|e| (e.key(), e.to_string())),
+                Some((key, message.to_string())),
+                "{initial:?} {maximum:?} {jitter}"
+            );
+        }
         assert_eq!(
-            BackoffPolicy::new(Duration::ZERO, secs(1), 0.5),
-            Err(BackoffError::ZeroInitial)
-        );
-        let e = BackoffPolicy::new(secs(10), secs(5), 0.5);
-        assert_eq!(
-            e,
-            Err(BackoffError::InitialAboveMaximum {
+            BackoffPolicy::new(secs(10), secs(5), 0.5),
+            Err(BackoffError::MaximumBelowInitial {
                 initial: secs(10),
                 maximum: secs(5)
             })
         );
-        assert_eq!(
-            e.err().map(|e| e.to_string()).as_deref(),
-            Some("backoff initial delay 10s is longer than its maximum 5s")
-        );
-        for j in [-0.1, 1.5, f64::NAN, f64::INFINITY] {
-            let e = BackoffPolicy::new(secs(1), secs(5), j).err();
-            assert!(matches!(e, Some(BackoffError::Jitter(_))), "{j}");
+        // The edges are allowed.
+        for (initial, maximum, jitter) in [
+            (MIN_INITIAL, MIN_INITIAL, 0.0),
+            (MAX_INITIAL, MAX_MAXIMUM, 1.0),
+        ] {
+            assert!(BackoffPolicy::new(initial, maximum, jitter).is_ok());
         }
+    }
+
+    #[test]
+    fn the_configuration_form_reads_into_the_policy_with_defaults() {
+        let p: BackoffPolicy =
+            toml::from_str("initial = \"2s\"\njitter = 0.5").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
-            BackoffError::Jitter(1.5).to_string(),
-            "backoff jitter 1.5 is not allowed (0.0..=1.0)"
+            p,
+            BackoffPolicy::new(secs(2), secs(60), 0.5).unwrap_or_else(|e| panic!("{e}"))
         );
+        assert_eq!(BackoffPolicy::default(), policy(0.2));
+        assert!(BackoffPolicy::default().check().is_ok());
+        let shown = toml::to_string(&p).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(shown, "initial = \"2s\"\nmax = \"1m\"\njitter = 0.5\n");
+        assert!(toml::from_str::<BackoffPolicy>("maximum = \"2s\"").is_err());
     }
 
     #[test]
@@ -256,8 +405,12 @@ mod tests {
         assert_eq!(p.base(31), secs(60));
         assert_eq!(p.base(32), secs(60));
         assert_eq!(p.base(u32::MAX), secs(60));
-        let big =
-            BackoffPolicy::new(Duration::MAX, Duration::MAX, 1.0).unwrap_or_else(|e| panic!("{e}"));
+        // Beyond what check() allows (a policy read but not checked): still no overflow.
+        let big = BackoffPolicy {
+            initial: Duration::MAX,
+            maximum: Duration::MAX,
+            jitter: 1.0,
+        };
         assert_eq!(big.base(5), Duration::MAX);
         assert!(big.delay(5, &mut most()) <= Duration::MAX);
         let mut b = Backoff::new(p);

@@ -1,7 +1,7 @@
 //! The carrier's message-id forms: the key a `submit_sm_resp` message id is indexed under,
 //! the key a receipt's id is looked up by under each form (as is, hex→decimal,
 //! decimal→hex), and a matcher that learns the form from the first receipts when the
-//! configuration says `auto`.
+//! configuration says `auto` ([`MessageIdForm`], the configuration's `message_id`).
 //!
 //! The message id is the SMSC's own, opaque handle (5.2.23); Appendix B receipts often
 //! carry it in another base — `submit_sm_resp` says `1A2B`, the receipt `id:6699`. The
@@ -23,6 +23,8 @@
 
 use core::fmt;
 
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use smpp::receipt::{normalize_message_id, IdRadix, MessageIdKey};
 
 /// How many agreeing receipts `auto` waits for before it commits to a form.
@@ -107,6 +109,74 @@ impl IdForm {
 impl fmt::Display for IdForm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// A carrier's configured message-id form, `message_id` in the configuration: one of the
+/// [`IdForm`]s by its name, or `auto` to learn it from the first receipts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum MessageIdForm {
+    /// This form, always.
+    Fixed(IdForm),
+    /// Learnt from [`DEFAULT_AUTO_THRESHOLD`] agreeing receipts.
+    #[default]
+    Auto,
+}
+
+impl MessageIdForm {
+    /// The name of [`MessageIdForm::Auto`].
+    pub const AUTO: &'static str = "auto";
+
+    /// Every name, as the configuration accepts them.
+    pub const NAMES: [&'static str; 4] = [
+        IdForm::AsIs.as_str(),
+        IdForm::HexToDec.as_str(),
+        IdForm::DecToHex.as_str(),
+        MessageIdForm::AUTO,
+    ];
+
+    /// Its name: the form's ([`IdForm::as_str`]) or `auto`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            MessageIdForm::Fixed(form) => form.as_str(),
+            MessageIdForm::Auto => MessageIdForm::AUTO,
+        }
+    }
+
+    /// The form named `name`.
+    pub fn parse(name: &str) -> Option<MessageIdForm> {
+        if name == MessageIdForm::AUTO {
+            return Some(MessageIdForm::Auto);
+        }
+        IdForm::parse(name).map(MessageIdForm::Fixed)
+    }
+
+    /// A matcher for a carrier with this setting: fixed to the form, or learning it.
+    pub fn matcher(self) -> IdMatcher {
+        match self {
+            MessageIdForm::Fixed(form) => IdMatcher::fixed(form),
+            MessageIdForm::Auto => IdMatcher::auto(DEFAULT_AUTO_THRESHOLD),
+        }
+    }
+}
+
+impl fmt::Display for MessageIdForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for MessageIdForm {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for MessageIdForm {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        MessageIdForm::parse(&name)
+            .ok_or_else(|| D::Error::unknown_variant(&name, &MessageIdForm::NAMES))
     }
 }
 
@@ -333,6 +403,52 @@ mod tests {
         }
         assert_eq!(IdForm::parse("hex_to_dec"), Some(IdForm::HexToDec));
         assert_eq!(IdForm::parse("auto"), None);
+    }
+
+    #[test]
+    fn the_configured_form_is_a_fixed_form_or_auto_by_name() {
+        for name in MessageIdForm::NAMES {
+            let form = MessageIdForm::parse(name).unwrap_or_else(|| panic!("{name}"));
+            assert_eq!(form.as_str(), name);
+            let json = serde_json::to_string(&form).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(json, format!("\"{name}\""));
+            assert_eq!(
+                serde_json::from_str::<MessageIdForm>(&json).ok(),
+                Some(form)
+            );
+        }
+        assert_eq!(
+            MessageIdForm::NAMES,
+            ["as_is", "hex_to_dec", "dec_to_hex", "auto"]
+        );
+        assert_eq!(MessageIdForm::default(), MessageIdForm::Auto);
+        let err = serde_json::from_str::<MessageIdForm>("\"hex\"")
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            err.as_deref().is_some_and(|e| {
+                e.contains(
+                "unknown variant `hex`, expected one of `as_is`, `hex_to_dec`, `dec_to_hex`, `auto`"
+            )
+            }),
+            "{err:?}"
+        );
+        assert_eq!(
+            MessageIdForm::Fixed(IdForm::HexToDec).matcher().form(),
+            Some(IdForm::HexToDec)
+        );
+        let mut auto = MessageIdForm::Auto.matcher();
+        assert_eq!(auto.form(), None);
+        // Learning takes DEFAULT_AUTO_THRESHOLD agreeing receipts.
+        let idx = index(&[("1A2B", 1), ("1A2C", 2), ("1A2D", 3)]);
+        for (i, id) in ["6699", "6700", "6701"].into_iter().enumerate() {
+            let learnt = matches!(
+                auto.find(id, |k| idx.get(k).copied()),
+                IdMatch::Matched { .. }
+            );
+            assert_eq!(learnt, i + 1 == DEFAULT_AUTO_THRESHOLD as usize, "{id}");
+        }
+        assert_eq!(auto.form(), Some(IdForm::HexToDec));
     }
 
     #[test]

@@ -65,8 +65,9 @@ pub enum NumberError {
 /// A numbering plan setting that cannot work.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
-    /// The country code is not 1 to 3 digits starting with 1-9.
-    #[error("country code {0:?} must be 1 to 3 digits, not starting with 0")]
+    /// The country code is not 1 to 3 digits starting with 1-9 (the message leaves naming
+    /// the setting to the caller: it is `country_code` in the configuration).
+    #[error("{0:?} is not allowed (1 to 3 digits, no leading 0 or +)")]
     CountryCode(String),
     /// A prefix is not 1 to 4 digits.
     #[error("prefix {0:?} must be 1 to 4 digits")]
@@ -136,8 +137,10 @@ impl fmt::Display for Msisdn {
     }
 }
 
-/// How a carrier wants destination numbers written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// How a carrier wants numbers written: `format` of an address in the configuration
+/// (`"e164"` or `"national"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum NumberFormat {
     /// International: E.164 digits without `+`, TON 1, NPI 1.
     E164,
@@ -434,6 +437,25 @@ mod tests {
             Err(NumberError::CountryCodeZero)
         );
         assert_eq!(Msisdn::parse_e164("+"), Err(NumberError::Empty));
+    }
+
+    #[test]
+    fn formats_are_named_as_the_configuration_writes_them() {
+        for (format, name) in [
+            (NumberFormat::E164, "\"e164\""),
+            (NumberFormat::National, "\"national\""),
+        ] {
+            assert_eq!(serde_json::to_string(&format).ok().as_deref(), Some(name));
+            assert_eq!(
+                serde_json::from_str::<NumberFormat>(name).ok(),
+                Some(format)
+            );
+        }
+        assert!(serde_json::from_str::<NumberFormat>("\"E164\"").is_err());
+        assert_eq!(
+            PlanError::CountryCode("+81".into()).to_string(),
+            "\"+81\" is not allowed (1 to 3 digits, no leading 0 or +)"
+        );
     }
 
     #[test]

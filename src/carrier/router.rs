@@ -6,34 +6,58 @@
 //! its carriers in failover order and a route kind (domestic direct or international). A
 //! ported number's carrier is tried first, then the other carriers of the prefix route its
 //! number falls under. A number no rule and no table entry serves is [`Unroutable`], refused
-//! at submit rather than queued forever.
+//! at submit rather than queued forever. The rules are the configuration's `[[routes]]`
+//! (`Config::router` builds the router), numbered as there: rule `i` is `routes[i]`.
 //!
 //! The portability table is a CSV file of `number,carrier` lines (see
 //! [`load_portability`]). It can hold millions of numbers, so it is kept compact: sorted
 //! numbers as `u64` beside a carrier index, looked up by binary search.
+//!
+//! This module also holds the rule for a carrier's name ([`is_carrier_name`]), which the
+//! configuration's `[carriers.NAME]`, the rules and the table all use.
 
 use std::collections::HashMap;
 use std::io::{self, BufRead};
 
+use serde::{Deserialize, Serialize};
+
 use crate::carrier::number::{Msisdn, NumberError, MAX_DIGITS};
 
-/// The longest carrier name accepted (a configuration key).
-const MAX_CARRIER_NAME: usize = 64;
+/// The longest carrier name accepted.
+const MAX_CARRIER_NAME: usize = 32;
 
-/// Whether a route goes to the destination's own network or abroad.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What a carrier name may be, as error messages say it.
+pub const CARRIER_NAME_RULE: &str = "1 to 32 of a-z, 0-9, - and _";
+
+/// Whether `name` can be a carrier name: 1 to 32 of `a-z`, `0-9`, `-` and `_`
+/// ([`CARRIER_NAME_RULE`]). It is what routes, the portability table, metrics and events
+/// call the carrier.
+pub fn is_carrier_name(name: &str) -> bool {
+    (1..=MAX_CARRIER_NAME).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// Whether a route goes to the destination's own network or abroad; `route_kind` of a Japan
+/// profile in the configuration, shown in status and events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RouteKind {
-    /// A carrier of the destination's country delivering on its own network.
-    DomesticDirect,
-    /// An international route.
+    /// Domestic direct: a carrier of the destination's country delivering on its own
+    /// network.
+    #[default]
+    Domestic,
+    /// An international route (an aggregator abroad).
     International,
 }
 
 impl RouteKind {
-    /// The name shown in status and events: `domestic_direct` or `international`.
+    /// The name shown in status and events, the same the configuration writes:
+    /// `domestic` or `international`.
     pub const fn as_str(self) -> &'static str {
         match self {
-            RouteKind::DomesticDirect => "domestic_direct",
+            RouteKind::Domestic => "domestic",
             RouteKind::International => "international",
         }
     }
@@ -45,7 +69,7 @@ impl std::fmt::Display for RouteKind {
     }
 }
 
-/// One routing rule, as the configuration gives it.
+/// One routing rule, checked by [`Router::new`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteRule {
     /// The E.164 digits (no `+`) the numbers it serves start with; empty for the default
@@ -75,40 +99,48 @@ pub struct Unroutable {
     pub number: String,
 }
 
-/// A routing rule that cannot be used.
+/// A routing rule that cannot be used: which one (its index among the rules given, so
+/// `routes[rule]` of the configuration) and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RouteRuleError {
+#[error("routes[{rule}]: {problem}")]
+pub struct RouteRuleError {
+    /// The rule's index among the rules given.
+    pub rule: usize,
+    /// What is wrong.
+    pub problem: RuleProblem,
+}
+
+/// What is wrong with a routing rule. The messages quote the value; which key it is
+/// (`prefix`, `carriers`, `carriers[index]`) the variant says.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleProblem {
     /// The prefix is not 0 to 15 digits.
-    #[error("route prefix {prefix:?} must be up to {MAX_DIGITS} digits (E.164 without '+')")]
-    Prefix {
-        /// The prefix as given.
-        prefix: String,
-    },
-    /// Two rules have the same prefix.
-    #[error("route prefix {prefix:?} is given twice")]
+    #[error("{0:?} is not allowed (0 to {MAX_DIGITS} digits of an E.164 number, no +)")]
+    Prefix(String),
+    /// An earlier rule has the same prefix.
+    #[error("{prefix:?} is also routes[{first}].prefix")]
     DuplicatePrefix {
         /// The prefix.
         prefix: String,
+        /// The earlier rule's index.
+        first: usize,
     },
-    /// A rule has no carrier.
-    #[error("route prefix {prefix:?} has no carrier")]
-    NoCarriers {
-        /// The rule's prefix.
-        prefix: String,
-    },
-    /// A carrier name is empty, too long or not letters, digits, `_` and `-`.
-    #[error("route prefix {prefix:?}: carrier {carrier:?} is not a carrier name (letters, digits, '_', '-')")]
+    /// The rule has no carrier.
+    #[error("at least one carrier is needed")]
+    NoCarriers,
+    /// A carrier name that breaks [`CARRIER_NAME_RULE`].
+    #[error("{carrier:?} is not a carrier name ({CARRIER_NAME_RULE})")]
     Carrier {
-        /// The rule's prefix.
-        prefix: String,
+        /// Its index in the rule's carriers.
+        index: usize,
         /// The name as given.
         carrier: String,
     },
-    /// A rule lists the same carrier twice.
-    #[error("route prefix {prefix:?} lists carrier {carrier:?} twice")]
+    /// The rule lists the same carrier twice.
+    #[error("{carrier:?} is listed twice")]
     DuplicateCarrier {
-        /// The rule's prefix.
-        prefix: String,
+        /// The index of the second mention in the rule's carriers.
+        index: usize,
         /// The repeated carrier.
         carrier: String,
     },
@@ -139,42 +171,52 @@ impl Router {
     ///
     /// # Errors
     ///
-    /// [`RouteRuleError`] naming the first rule whose prefix or carriers are invalid, or a
-    /// prefix given twice.
-    pub fn new(rules: impl IntoIterator<Item = RouteRule>) -> Result<Router, RouteRuleError> {
+    /// Every problem of every rule, in rule order: a prefix that is not 0 to 15 digits or
+    /// repeats an earlier rule's, no carrier, a carrier that is not a carrier name or is
+    /// listed twice.
+    pub fn new(rules: impl IntoIterator<Item = RouteRule>) -> Result<Router, Vec<RouteRuleError>> {
         let mut router = Router::default();
-        for rule in rules {
-            let RouteRule {
+        let mut first_of: HashMap<String, usize> = HashMap::new();
+        let mut errors = Vec::new();
+        for (
+            rule,
+            RouteRule {
                 prefix,
                 carriers,
                 kind,
-            } = rule;
+            },
+        ) in rules.into_iter().enumerate()
+        {
+            let mut fail = |problem| errors.push(RouteRuleError { rule, problem });
             if prefix.len() > MAX_DIGITS || !prefix.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(RouteRuleError::Prefix { prefix });
+                fail(RuleProblem::Prefix(prefix.clone()));
+            } else if let Some(&first) = first_of.get(&prefix) {
+                fail(RuleProblem::DuplicatePrefix {
+                    prefix: prefix.clone(),
+                    first,
+                });
+            } else {
+                first_of.insert(prefix.clone(), rule);
             }
             if carriers.is_empty() {
-                return Err(RouteRuleError::NoCarriers { prefix });
+                fail(RuleProblem::NoCarriers);
             }
-            for (i, carrier) in carriers.iter().enumerate() {
-                if !is_carrier_name(carrier) {
-                    let carrier = carrier.clone();
-                    return Err(RouteRuleError::Carrier { prefix, carrier });
+            for (index, carrier) in carriers.iter().enumerate() {
+                let carrier = carrier.clone();
+                if !is_carrier_name(&carrier) {
+                    fail(RuleProblem::Carrier { index, carrier });
+                } else if carriers.get(..index).is_some_and(|b| b.contains(&carrier)) {
+                    fail(RuleProblem::DuplicateCarrier { index, carrier });
                 }
-                if carriers
-                    .get(..i)
-                    .is_some_and(|before| before.contains(carrier))
-                {
-                    let carrier = carrier.clone();
-                    return Err(RouteRuleError::DuplicateCarrier { prefix, carrier });
-                }
-            }
-            if router.rules.contains_key(&prefix) {
-                return Err(RouteRuleError::DuplicatePrefix { prefix });
             }
             router.longest = router.longest.max(prefix.len());
             router.rules.insert(prefix, Target { carriers, kind });
         }
-        Ok(router)
+        if errors.is_empty() {
+            Ok(router)
+        } else {
+            Err(errors)
+        }
     }
 
     /// The portability table in use.
@@ -207,7 +249,7 @@ impl Router {
             }
             (Some(ported), None) => Ok(Route {
                 carriers: vec![ported.to_string()],
-                kind: RouteKind::DomesticDirect,
+                kind: RouteKind::Domestic,
             }),
             (None, Some(target)) => Ok(Route {
                 carriers: target.carriers.clone(),
@@ -227,15 +269,6 @@ impl Router {
     }
 }
 
-/// Whether `name` can be a carrier name: 1 to 64 ASCII letters, digits, `_` or `-` (a
-/// configuration key).
-fn is_carrier_name(name: &str) -> bool {
-    (1..=MAX_CARRIER_NAME).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
 /// Ported numbers → the carrier each was ported to (see [`load_portability`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PortabilityTable {
@@ -243,8 +276,9 @@ pub struct PortabilityTable {
     numbers: Vec<u64>,
     /// For each of `numbers`, its carrier's index in `carriers`.
     carrier_index: Vec<u16>,
-    /// The distinct carrier names, in order of first appearance.
-    carriers: Vec<String>,
+    /// The distinct carrier names, in order of first appearance, each with the line it
+    /// first appears on (for errors about the carrier).
+    carriers: Vec<(String, usize)>,
 }
 
 impl PortabilityTable {
@@ -252,7 +286,9 @@ impl PortabilityTable {
     pub fn carrier_of(&self, number: &Msisdn) -> Option<&str> {
         let at = self.numbers.binary_search(&number_value(number)?).ok()?;
         let index = self.carrier_index.get(at)?;
-        self.carriers.get(usize::from(*index)).map(String::as_str)
+        self.carriers
+            .get(usize::from(*index))
+            .map(|(c, _)| c.as_str())
     }
 
     /// How many numbers the table holds.
@@ -265,9 +301,23 @@ impl PortabilityTable {
         self.numbers.is_empty()
     }
 
-    /// The carriers the table names, so the caller can check each is configured.
-    pub fn carriers(&self) -> &[String] {
-        &self.carriers
+    /// The carriers the table names, each with the line it first appears on, in that
+    /// order.
+    pub fn carriers(&self) -> impl ExactSizeIterator<Item = (&str, usize)> + '_ {
+        self.carriers.iter().map(|(c, line)| (c.as_str(), *line))
+    }
+
+    /// The carriers the table names that `configured` does not know, each as an error
+    /// naming the line it first appears on: a table is used only when every carrier it
+    /// names is configured (checked at start and on reload).
+    pub fn unconfigured(&self, configured: impl Fn(&str) -> bool) -> Vec<PortabilityError> {
+        self.carriers()
+            .filter(|(carrier, _)| !configured(carrier))
+            .map(|(carrier, line)| PortabilityError {
+                line,
+                kind: PortabilityErrorKind::NotConfigured(carrier.to_string()),
+            })
+            .collect()
     }
 }
 
@@ -307,9 +357,12 @@ pub enum PortabilityErrorKind {
         #[source]
         source: NumberError,
     },
-    /// The carrier is not a carrier name.
-    #[error("carrier {0:?} is not a carrier name (letters, digits, '_', '-')")]
+    /// The carrier is not a carrier name ([`CARRIER_NAME_RULE`]).
+    #[error("carrier {0:?} is not a carrier name ({CARRIER_NAME_RULE})")]
     Carrier(String),
+    /// The carrier is not configured (from [`PortabilityTable::unconfigured`]).
+    #[error("carrier {0:?} is not configured")]
+    NotConfigured(String),
     /// The number was already given to another carrier.
     #[error(
         "number {number} is given to {carrier}, but line {first_line} gives it to {first_carrier}"
@@ -330,7 +383,8 @@ pub enum PortabilityErrorKind {
 }
 
 /// Reads a portability table: one `number,carrier` per line, the number in E.164 digits
-/// (`+` optional) and the carrier a configured carrier's name; fields trimmed; blank lines
+/// (`+` optional) and the carrier a carrier name ([`is_carrier_name`]; that it is
+/// configured is [`PortabilityTable::unconfigured`]'s check); fields trimmed; blank lines
 /// and lines starting with `#` skipped; a first line `number,carrier` taken as a header. No
 /// quoting: neither field ever needs it. A number listed twice for the same carrier is kept
 /// once; for two carriers it is an error.
@@ -343,7 +397,7 @@ pub enum PortabilityErrorKind {
 pub fn load_portability(mut reader: impl BufRead) -> Result<PortabilityTable, PortabilityError> {
     // (number, carrier index, line)
     let mut entries: Vec<(u64, u16, usize)> = Vec::new();
-    let mut carriers: Vec<String> = Vec::new();
+    let mut carriers: Vec<(String, usize)> = Vec::new();
     let mut carrier_ids: HashMap<String, u16> = HashMap::new();
     let mut buf = Vec::new();
     let mut line = 0usize;
@@ -396,7 +450,7 @@ pub fn load_portability(mut reader: impl BufRead) -> Result<PortabilityTable, Po
             None => {
                 let id = u16::try_from(carriers.len())
                     .map_err(|_| error(PortabilityErrorKind::TooManyCarriers))?;
-                carriers.push(carrier.to_string());
+                carriers.push((carrier.to_string(), line));
                 carrier_ids.insert(carrier.to_string(), id);
                 id
             }
@@ -415,7 +469,12 @@ pub fn load_portability(mut reader: impl BufRead) -> Result<PortabilityTable, Po
         }
     }
     if let Some((line, number, id, first_line, first_id)) = conflict {
-        let name = |i: u16| carriers.get(usize::from(i)).cloned().unwrap_or_default();
+        let name = |i: u16| {
+            carriers
+                .get(usize::from(i))
+                .map(|(c, _)| c.clone())
+                .unwrap_or_default()
+        };
         return Err(PortabilityError {
             line,
             kind: PortabilityErrorKind::Conflict {
@@ -453,11 +512,11 @@ mod tests {
 
     fn japan() -> Router {
         Router::new([
-            rule("8190", &["docomo", "softbank"], RouteKind::DomesticDirect),
-            rule("81", &["kddi", "docomo"], RouteKind::DomesticDirect),
+            rule("8190", &["docomo", "softbank"], RouteKind::Domestic),
+            rule("81", &["kddi", "docomo"], RouteKind::Domestic),
             rule("", &["world"], RouteKind::International),
         ])
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e:?}"))
     }
 
     fn table(csv: &str) -> PortabilityTable {
@@ -475,7 +534,7 @@ mod tests {
             .route(&n("819012345678"))
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(carriers(&route), vec!["docomo", "softbank"]);
-        assert_eq!(route.kind, RouteKind::DomesticDirect);
+        assert_eq!(route.kind, RouteKind::Domestic);
         let route = r.route(&n("81312345678")).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(carriers(&route), vec!["kddi", "docomo"]);
     }
@@ -492,8 +551,8 @@ mod tests {
 
     #[test]
     fn a_number_no_rule_serves_is_unroutable() {
-        let r = Router::new([rule("81", &["docomo"], RouteKind::DomesticDirect)])
-            .unwrap_or_else(|e| panic!("{e}"));
+        let r = Router::new([rule("81", &["docomo"], RouteKind::Domestic)])
+            .unwrap_or_else(|e| panic!("{e:?}"));
         let err = r.route(&n("12125550100"));
         assert_eq!(
             err,
@@ -529,13 +588,13 @@ mod tests {
 
     #[test]
     fn a_ported_number_no_rule_covers_is_routed_domestic_to_its_carrier() {
-        let mut r = Router::new([]).unwrap_or_else(|e| panic!("{e}"));
+        let mut r = Router::new([]).unwrap_or_else(|e| panic!("{e:?}"));
         r.set_portability(table("819012345678,kddi\n"));
         let route = r
             .route(&n("819012345678"))
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(carriers(&route), vec!["kddi"]);
-        assert_eq!(route.kind, RouteKind::DomesticDirect);
+        assert_eq!(route.kind, RouteKind::Domestic);
         assert!(r.route(&n("819012345679")).is_err());
     }
 
@@ -553,61 +612,128 @@ mod tests {
     }
 
     #[test]
-    fn invalid_rules_are_refused_naming_the_prefix() {
+    fn invalid_rules_are_refused_naming_the_rule_and_the_key() {
+        let problems = |rules: Vec<RouteRule>| -> Vec<(usize, RuleProblem)> {
+            match Router::new(rules) {
+                Ok(_) => panic!("accepted"),
+                Err(errors) => errors.into_iter().map(|e| (e.rule, e.problem)).collect(),
+            }
+        };
         let cases = [
             (
-                vec![rule("+81", &["a"], RouteKind::DomesticDirect)],
-                RouteRuleError::Prefix {
-                    prefix: "+81".into(),
-                },
+                vec![rule("+81", &["a"], RouteKind::Domestic)],
+                vec![(0, RuleProblem::Prefix("+81".into()))],
             ),
             (
-                vec![rule("1234567890123456", &["a"], RouteKind::DomesticDirect)],
-                RouteRuleError::Prefix {
-                    prefix: "1234567890123456".into(),
-                },
+                vec![rule("1234567890123456", &["a"], RouteKind::Domestic)],
+                vec![(0, RuleProblem::Prefix("1234567890123456".into()))],
             ),
             (
-                vec![rule("81", &[], RouteKind::DomesticDirect)],
-                RouteRuleError::NoCarriers {
-                    prefix: "81".into(),
-                },
+                vec![rule("81", &[], RouteKind::Domestic)],
+                vec![(0, RuleProblem::NoCarriers)],
             ),
             (
-                vec![rule("81", &["do como"], RouteKind::DomesticDirect)],
-                RouteRuleError::Carrier {
-                    prefix: "81".into(),
-                    carrier: "do como".into(),
-                },
+                vec![rule("81", &["do como"], RouteKind::Domestic)],
+                vec![(
+                    0,
+                    RuleProblem::Carrier {
+                        index: 0,
+                        carrier: "do como".into(),
+                    },
+                )],
             ),
             (
-                vec![rule("81", &["a", "b", "a"], RouteKind::DomesticDirect)],
-                RouteRuleError::DuplicateCarrier {
-                    prefix: "81".into(),
-                    carrier: "a".into(),
-                },
+                vec![rule("81", &["a", "b", "a"], RouteKind::Domestic)],
+                vec![(
+                    0,
+                    RuleProblem::DuplicateCarrier {
+                        index: 2,
+                        carrier: "a".into(),
+                    },
+                )],
             ),
             (
                 vec![
-                    rule("81", &["a"], RouteKind::DomesticDirect),
+                    rule("81", &["a"], RouteKind::Domestic),
                     rule("81", &["b"], RouteKind::International),
                 ],
-                RouteRuleError::DuplicatePrefix {
-                    prefix: "81".into(),
-                },
+                vec![(
+                    1,
+                    RuleProblem::DuplicatePrefix {
+                        prefix: "81".into(),
+                        first: 0,
+                    },
+                )],
+            ),
+            // Every problem of every rule, in order.
+            (
+                vec![
+                    rule("8x", &[], RouteKind::Domestic),
+                    rule("81", &["a"], RouteKind::Domestic),
+                    rule("81", &["KDDI", "a", "a"], RouteKind::Domestic),
+                ],
+                vec![
+                    (0, RuleProblem::Prefix("8x".into())),
+                    (0, RuleProblem::NoCarriers),
+                    (
+                        2,
+                        RuleProblem::DuplicatePrefix {
+                            prefix: "81".into(),
+                            first: 1,
+                        },
+                    ),
+                    (
+                        2,
+                        RuleProblem::Carrier {
+                            index: 0,
+                            carrier: "KDDI".into(),
+                        },
+                    ),
+                    (
+                        2,
+                        RuleProblem::DuplicateCarrier {
+                            index: 2,
+                            carrier: "a".into(),
+                        },
+                    ),
+                ],
             ),
         ];
         for (rules, want) in cases {
-            assert_eq!(Router::new(rules).err(), Some(want));
+            assert_eq!(problems(rules), want);
         }
+        let e = RouteRuleError {
+            rule: 3,
+            problem: RuleProblem::DuplicateCarrier {
+                index: 1,
+                carrier: "a".into(),
+            },
+        };
+        assert_eq!(e.to_string(), "routes[3]: \"a\" is listed twice");
         assert_eq!(
-            RouteRuleError::DuplicateCarrier {
-                prefix: "81".into(),
-                carrier: "a".into()
-            }
-            .to_string(),
-            "route prefix \"81\" lists carrier \"a\" twice"
+            RuleProblem::Prefix("+81".into()).to_string(),
+            "\"+81\" is not allowed (0 to 15 digits of an E.164 number, no +)"
         );
+    }
+
+    #[test]
+    fn carrier_names_are_lower_case_letters_digits_hyphens_and_underscores() {
+        for ok in ["docomo", "sim-a", "au_2", "a", &"x".repeat(32)] {
+            assert!(is_carrier_name(ok), "{ok}");
+        }
+        for bad in ["", "Docomo", "do como", "au.jp", &"x".repeat(33)] {
+            assert!(!is_carrier_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn route_kinds_are_named_in_events_as_the_configuration_writes_them() {
+        for kind in [RouteKind::Domestic, RouteKind::International] {
+            let json = serde_json::to_string(&kind).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert_eq!(serde_json::from_str::<RouteKind>(&json).ok(), Some(kind));
+        }
+        assert_eq!(RouteKind::default(), RouteKind::Domestic);
     }
 
     #[test]
@@ -619,8 +745,31 @@ mod tests {
         assert_eq!(t.carrier_of(&n("819012345678")), Some("kddi"));
         assert_eq!(t.carrier_of(&n("819011112222")), Some("softbank"));
         assert_eq!(t.carrier_of(&n("819011112223")), None);
-        assert_eq!(t.carriers(), ["kddi".to_string(), "softbank".to_string()]);
+        assert_eq!(
+            t.carriers().collect::<Vec<_>>(),
+            [("kddi", 4), ("softbank", 5)]
+        );
         assert!(table("").is_empty());
+    }
+
+    #[test]
+    fn carriers_the_configuration_lacks_are_reported_at_their_first_line() {
+        let t = table(
+            "819011112222,kddi\n819012345678,softbank\n819099990000,softbank\n819011110000,au\n",
+        );
+        let errors: Vec<String> = t
+            .unconfigured(|c| c == "kddi")
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                "portability table line 2: carrier \"softbank\" is not configured",
+                "portability table line 4: carrier \"au\" is not configured"
+            ]
+        );
+        assert!(t.unconfigured(|_| true).is_empty());
     }
 
     fn load_error(csv: &str) -> PortabilityError {
@@ -740,8 +889,8 @@ mod tests {
             prefixes in proptest::collection::btree_set("[1-9][0-9]{0,4}", 1..12),
             number in "[1-9][0-9]{6,14}",
         ) {
-            let rules: Vec<RouteRule> = prefixes.iter().map(|p| rule(p, &[&format!("c{p}")], RouteKind::DomesticDirect)).collect();
-            let r = Router::new(rules).unwrap_or_else(|e| panic!("{e}"));
+            let rules: Vec<RouteRule> = prefixes.iter().map(|p| rule(p, &[&format!("c{p}")], RouteKind::Domestic)).collect();
+            let r = Router::new(rules).unwrap_or_else(|e| panic!("{e:?}"));
             let want = prefixes.iter().filter(|p| number.starts_with(p.as_str())).max_by_key(|p| p.len());
             match (r.route(&n(&number)), want) {
                 (Ok(route), Some(p)) => prop_assert_eq!(route.carriers, vec![format!("c{p}")]),

@@ -14,12 +14,21 @@
 //! and never above it. A paused bind sends nothing; what it would have sent waits in order
 //! in front of it, so throttling never reorders the queue.
 
+use crate::carrier::window::{MAX_WINDOW, SIZES};
+use std::ops::RangeInclusive;
 use std::time::{Duration, Instant};
 
-/// The lowest rate a bucket accepts, tokens per second (one per 100 s).
+/// The submits per second a bind or a carrier may be configured with (`tps`); the
+/// configuration checks its values against this at load. Every one makes a valid bucket
+/// rate.
+pub const TPS: RangeInclusive<u32> = 1..=100_000;
+
+/// The lowest rate a bucket accepts, tokens per second (one per 100 s): lower than any
+/// configured [`TPS`], as a throttled bind's rate falls below it.
 pub const MIN_RATE: f64 = 0.01;
 
-/// The highest rate a bucket accepts, tokens per second.
+/// The highest rate a bucket accepts, tokens per second: higher than any configured
+/// [`TPS`], so a bucket at this rate is what "no limit configured" means.
 pub const MAX_RATE: f64 = 1_000_000.0;
 
 /// The largest burst a bucket accepts.
@@ -51,9 +60,9 @@ pub enum ThrottleError {
     /// The burst is not in 1..=[`MAX_BURST`].
     #[error("burst {0} is not allowed (1..={MAX_BURST})")]
     Burst(u32),
-    /// A pacer needs a window of at least 1.
-    #[error("window 0 is not allowed (at least 1)")]
-    Window,
+    /// The window is not one a bind may have ([`SIZES`]).
+    #[error("window {0} is not allowed (1..={MAX_WINDOW})")]
+    Window(usize),
 }
 
 /// A token bucket: `rate` tokens per second, holding at most `burst`; it starts full.
@@ -239,10 +248,10 @@ impl Pacer {
     ///
     /// # Errors
     ///
-    /// [`ThrottleError`] for a TPS or burst outside its range, or a window of 0.
+    /// [`ThrottleError`] for a TPS, burst or window outside its range.
     pub fn new(config: PacerConfig, now: Instant) -> Result<Pacer, ThrottleError> {
-        if config.window == 0 {
-            return Err(ThrottleError::Window);
+        if !SIZES.contains(&config.window) {
+            return Err(ThrottleError::Window(config.window));
         }
         Ok(Pacer {
             bucket: TokenBucket::new(config.tps, config.burst, now)?,
@@ -400,8 +409,26 @@ mod tests {
         );
         assert_eq!(
             Pacer::new(PacerConfig::new(10.0, 1, 0), now),
-            Err(ThrottleError::Window)
+            Err(ThrottleError::Window(0))
         );
+        assert_eq!(
+            Pacer::new(PacerConfig::new(10.0, 1, MAX_WINDOW + 1), now),
+            Err(ThrottleError::Window(1001))
+        );
+        assert_eq!(
+            ThrottleError::Window(1001).to_string(),
+            "window 1001 is not allowed (1..=1000)"
+        );
+    }
+
+    #[test]
+    fn every_configurable_tps_makes_a_bucket() {
+        let now = Instant::now();
+        for tps in [*TPS.start(), *TPS.end()] {
+            assert!(TokenBucket::new(f64::from(tps), 1, now).is_ok(), "{tps}");
+        }
+        // A throttled bind's floor stays a valid rate too.
+        assert!(f64::from(*TPS.start()) * THROTTLE_FLOOR >= MIN_RATE);
     }
 
     #[test]

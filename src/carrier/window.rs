@@ -13,10 +13,15 @@
 //! so their wrap from 0x7FFFFFFF back to 1 (5.1.4) changes nothing.
 
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
 use std::time::{Duration, Instant};
 
-/// The largest window a bind may have (the configuration's `window` is 1..=1000).
+/// The largest window a bind may have.
 pub const MAX_WINDOW: usize = 1000;
+
+/// The window sizes a bind may have: the configuration's `window` (checked against this at
+/// load), [`Window::new`] and [`crate::carrier::throttle::Pacer::new`].
+pub const SIZES: RangeInclusive<usize> = 1..=MAX_WINDOW;
 
 /// A list link that points nowhere.
 const NIL: u32 = u32::MAX;
@@ -99,9 +104,9 @@ impl<T> Window<T> {
     ///
     /// # Errors
     ///
-    /// [`WindowSizeError`] when `size` is not in 1..=[`MAX_WINDOW`].
+    /// [`WindowSizeError`] when `size` is not in [`SIZES`].
     pub fn new(size: usize, response_timeout: Duration) -> Result<Window<T>, WindowSizeError> {
-        if !(1..=MAX_WINDOW).contains(&size) {
+        if !SIZES.contains(&size) {
             return Err(WindowSizeError(size));
         }
         Ok(Window {

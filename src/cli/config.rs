@@ -4,7 +4,7 @@
 
 use super::{CliError, EXIT_BAD_INPUT, EXIT_IO};
 use crate::config::{
-    process_env, BindMode, CarrierConfig, Config, ConfigError, ConfigSource, LoadError, Origin,
+    process_env, BindShape, CarrierConfig, Config, ConfigError, ConfigSource, LoadError, Origin,
 };
 use clap::{Args, Subcommand};
 use serde::Serialize;
@@ -163,7 +163,7 @@ fn summary(name: &str, carrier: &CarrierConfig, config: &Config) -> String {
         .binds
         .iter()
         .map(|b| {
-            let mode = b.mode.name();
+            let mode = b.shape.name();
             let tls = if b.tls.is_some() { " over TLS" } else { "" };
             format!(
                 "{} × {mode} to {}:{}{tls} (window {})",
@@ -221,7 +221,7 @@ struct CarrierReport {
 struct BindReport {
     host: String,
     port: u16,
-    mode: BindMode,
+    mode: BindShape,
     count: u32,
     window: u32,
     tls: bool,
@@ -253,7 +253,7 @@ fn carrier_report(name: &str, carrier: &CarrierConfig, config: &Config) -> Carri
             .map(|b| BindReport {
                 host: b.host.clone(),
                 port: b.port,
-                mode: b.mode,
+                mode: b.shape,
                 count: b.count,
                 window: b.window,
                 tls: b.tls.is_some(),

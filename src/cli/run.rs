@@ -76,11 +76,7 @@ fn config(args: &RunArgs) -> Result<(Config, SocketAddr), CliError> {
 pub fn run(args: RunArgs) -> Result<(), CliError> {
     let (mut config, binds_at) = config(&args)?;
     let args = args.clone();
-    let format = match config.log.format {
-        crate::config::LogFormat::Text => crate::telemetry::LogFormat::Text,
-        crate::config::LogFormat::Json => crate::telemetry::LogFormat::Json,
-    };
-    crate::telemetry::init_logging(&config.log.filter, format)
+    crate::telemetry::init_logging(&config.log.filter, config.log.format)
         .map_err(|e| CliError::Start(e.to_string()))?;
     let system = actix::System::new();
     let result = system.block_on(async move {

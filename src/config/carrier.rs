@@ -5,10 +5,17 @@
 use super::duration;
 use super::japan::JapanProfile;
 use super::retry::RetryPolicy;
+use crate::carrier::backoff::BackoffPolicy;
+use crate::carrier::msgid::MessageIdForm;
+use crate::carrier::number::{
+    NumberFormat, NumberPlan, PlanError, NPI_ISDN, TON_INTERNATIONAL, TON_NATIONAL,
+};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smpp::session::BindMode;
 use smpp::text::Concat;
+use smpp::values::registered_delivery::{NO_RECEIPT, RECEIPT_FINAL, RECEIPT_ON_FAILURE};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,7 +42,7 @@ pub struct CarrierConfig {
     pub response_timeout: Duration,
     /// Wait between attempts to connect and bind again after a bind is lost or refused.
     #[serde(default)]
-    pub reconnect: Backoff,
+    pub reconnect: BackoffPolicy,
     /// TON/NPI and number form of source_addr (the sender).
     #[serde(default = "AddressFormat::default_source")]
     pub source: AddressFormat,
@@ -43,7 +50,7 @@ pub struct CarrierConfig {
     #[serde(default = "AddressFormat::default_destination")]
     pub destination: AddressFormat,
     /// Country calling code, without `+`, that `national` numbers drop and replace by the
-    /// trunk prefix 0 (81 for Japan).
+    /// trunk prefix 0 (81 for Japan); see [`CarrierConfig::number_plan`].
     #[serde(default = "default_country_code")]
     pub country_code: String,
     /// How a text longer than one short message is carried.
@@ -87,10 +94,26 @@ fn default_failover_after() -> Duration {
     Duration::from_secs(60)
 }
 
+/// The trunk prefix a `national` number starts with.
+const TRUNK_PREFIX: &str = "0";
+
 impl CarrierConfig {
     /// TCP connections the carrier's binds open together (a pair counts two).
     pub fn connections(&self) -> u32 {
         self.binds.iter().map(BindConfig::connections).sum()
+    }
+
+    /// The numbering plan the carrier's numbers are written in: `country_code` and the
+    /// trunk prefix 0. No international prefix: the configuration has none, and writing a
+    /// number needs none. The validation at load builds it, so `country_code` is checked
+    /// by [`NumberPlan::new`] alone.
+    ///
+    /// # Errors
+    ///
+    /// [`PlanError::CountryCode`] for a `country_code` that is not 1 to 3 digits without a
+    /// leading 0; never for a configuration from [`crate::config::Config::load`].
+    pub fn number_plan(&self) -> Result<NumberPlan, PlanError> {
+        NumberPlan::new(&self.country_code, Some(TRUNK_PREFIX), None)
     }
 }
 
@@ -123,13 +146,15 @@ pub struct BindConfig {
     /// system_type of the bind (5.2.3); empty for most carriers.
     #[serde(default)]
     pub system_type: String,
-    /// One transceiver session, or a transmitter and a receiver session.
-    #[serde(default)]
-    pub mode: BindMode,
+    /// One transceiver session, or a transmitter and a receiver session (`mode` in the
+    /// configuration).
+    #[serde(default, rename = "mode")]
+    pub shape: BindShape,
     /// How many of them (sessions, or pairs).
     #[serde(default = "one")]
     pub count: u32,
-    /// Requests each session may have unanswered at once (the carrier's window).
+    /// Requests each session may have unanswered at once (the carrier's window; the range
+    /// is [`crate::carrier::window::SIZES`]).
     #[serde(default = "default_window")]
     pub window: u32,
     /// submit_sm per second per session; `None`: only the carrier's limit applies.
@@ -159,12 +184,10 @@ impl BindConfig {
         self.password.as_ref().or(self.loaded_password.as_ref())
     }
 
-    /// TCP connections this entry opens: `count`, twice that for pairs.
+    /// TCP connections this entry opens: `count` times the sessions of its shape.
     pub fn connections(&self) -> u32 {
-        match self.mode {
-            BindMode::Transceiver => self.count,
-            BindMode::Pair => self.count.saturating_mul(2),
-        }
+        let per_entry = u32::try_from(self.shape.modes().len()).unwrap_or(u32::MAX);
+        self.count.saturating_mul(per_entry)
     }
 }
 
@@ -180,7 +203,7 @@ impl fmt::Debug for BindConfig {
             .field("password_env", &self.password_env)
             .field("password_file", &self.password_file)
             .field("system_type", &self.system_type)
-            .field("mode", &self.mode)
+            .field("shape", &self.shape)
             .field("count", &self.count)
             .field("window", &self.window)
             .field("tps", &self.tps)
@@ -210,27 +233,24 @@ mod secret {
             }
             // serde's default messages quote the value; a password is never quoted.
             fn visit_i64<E: Error>(self, _: i64) -> Result<SecretString, E> {
-                Err(E::custom(
-                    "a password must be a string (write it in quotes)",
-                ))
+                Err(not_a_string())
             }
             fn visit_u64<E: Error>(self, _: u64) -> Result<SecretString, E> {
-                Err(E::custom(
-                    "a password must be a string (write it in quotes)",
-                ))
+                Err(not_a_string())
             }
             fn visit_f64<E: Error>(self, _: f64) -> Result<SecretString, E> {
-                Err(E::custom(
-                    "a password must be a string (write it in quotes)",
-                ))
+                Err(not_a_string())
             }
             fn visit_bool<E: Error>(self, _: bool) -> Result<SecretString, E> {
-                Err(E::custom(
-                    "a password must be a string (write it in quotes)",
-                ))
+                Err(not_a_string())
             }
         }
         d.deserialize_any(SecretVisitor).map(Some)
+    }
+
+    /// The error for a password that is not a string, without its value.
+    fn not_a_string<E: Error>() -> E {
+        E::custom("a password must be a string (write it in quotes)")
     }
 
     pub fn serialize<S: Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -240,10 +260,12 @@ mod secret {
 
 pub use secret::REDACTED;
 
-/// The sessions of one `binds` entry.
+/// The shape of one `binds` entry (`mode` in the configuration): which sessions each of its
+/// `count` opens. Not a bind mode itself: each session is opened in one of the
+/// [`BindShape::modes`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum BindMode {
+pub enum BindShape {
     /// One bind_transceiver session (4.1.5) that submits and receives.
     #[default]
     Transceiver,
@@ -252,12 +274,20 @@ pub enum BindMode {
     Pair,
 }
 
-impl BindMode {
+impl BindShape {
     /// Its name in the configuration.
     pub fn name(self) -> &'static str {
         match self {
-            BindMode::Transceiver => "transceiver",
-            BindMode::Pair => "pair",
+            BindShape::Transceiver => "transceiver",
+            BindShape::Pair => "pair",
+        }
+    }
+
+    /// The sessions it opens, each by the mode it binds in.
+    pub fn modes(self) -> &'static [BindMode] {
+        match self {
+            BindShape::Transceiver => &[BindMode::Transceiver],
+            BindShape::Pair => &[BindMode::Transmitter, BindMode::Receiver],
         }
     }
 }
@@ -283,31 +313,6 @@ impl Default for EnquireLink {
     }
 }
 
-/// Exponential backoff: waits start at `initial`, double up to `max`, and each is spread by
-/// up to `jitter` × the wait either way so that many binds do not retry in step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Backoff {
-    /// The first wait.
-    #[serde(with = "duration")]
-    pub initial: Duration,
-    /// The longest wait.
-    #[serde(with = "duration")]
-    pub max: Duration,
-    /// Spread of each wait, a fraction 0..=1 of it.
-    pub jitter: f64,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Backoff {
-            initial: Duration::from_secs(1),
-            max: Duration::from_secs(60),
-            jitter: 0.2,
-        }
-    }
-}
-
 /// TON, NPI and number form of one address field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -326,8 +331,8 @@ impl AddressFormat {
     /// Senders are national numbers or 0005 short codes: TON 2 national, NPI 1.
     pub fn default_source() -> AddressFormat {
         AddressFormat {
-            ton: 2,
-            npi: 1,
+            ton: TON_NATIONAL,
+            npi: NPI_ISDN,
             format: NumberFormat::National,
         }
     }
@@ -335,21 +340,11 @@ impl AddressFormat {
     /// Handsets in international form: TON 1, NPI 1, digits with the country code.
     pub fn default_destination() -> AddressFormat {
         AddressFormat {
-            ton: 1,
-            npi: 1,
+            ton: TON_INTERNATIONAL,
+            npi: NPI_ISDN,
             format: NumberFormat::E164,
         }
     }
-}
-
-/// How a number's digits are written in an address field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NumberFormat {
-    /// Country code and number, no `+`: `819012345678`.
-    E164,
-    /// Trunk prefix 0 and the national number: `09012345678`.
-    National,
 }
 
 /// How a long text is carried (maps to [`smpp::text::Concat`]).
@@ -389,21 +384,6 @@ impl LongMessageMethod {
     }
 }
 
-/// How the message id in a carrier's receipts relates to the one in its submit_sm_resp.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MessageIdForm {
-    /// The same string.
-    AsIs,
-    /// submit_sm_resp gives hex, the receipt the same number in decimal.
-    HexToDec,
-    /// submit_sm_resp gives decimal, the receipt the same number in hex.
-    DecToHex,
-    /// Learnt from the first receipts that match.
-    #[default]
-    Auto,
-}
-
 /// Which delivery receipts to request (5.2.17, bits 1-0 of registered_delivery).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -421,9 +401,9 @@ impl RegisteredDelivery {
     /// The registered_delivery octet.
     pub fn value(self) -> u8 {
         match self {
-            RegisteredDelivery::None => 0x00,
-            RegisteredDelivery::Final => 0x01,
-            RegisteredDelivery::Failure => 0x02,
+            RegisteredDelivery::None => NO_RECEIPT,
+            RegisteredDelivery::Final => RECEIPT_FINAL,
+            RegisteredDelivery::Failure => RECEIPT_ON_FAILURE,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! how Japanese text is carried, the Shift_JIS-only rule, the sender's form and the route
 //! kind shown in status and events.
 
+use crate::carrier::router::RouteKind;
 use serde::{Deserialize, Serialize};
 
 /// The rules Japanese carriers impose on a message.
@@ -22,7 +23,8 @@ pub struct JapanProfile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sender: Option<String>,
     /// Whether traffic goes to the Japanese network directly or through an international
-    /// route; shown in status and events.
+    /// route; shown in status and events (the router's kind of the route, see
+    /// [`crate::config::RouteConfig::kind`]).
     pub route_kind: RouteKind,
 }
 
@@ -34,7 +36,7 @@ impl Default for JapanProfile {
             sjis_only: false,
             sender_form: SenderForm::National,
             sender: None,
-            route_kind: RouteKind::Domestic,
+            route_kind: RouteKind::default(),
         }
     }
 }
@@ -73,16 +75,6 @@ impl SenderForm {
             SenderForm::National => "a national number: 0 and 9 or 10 digits",
         }
     }
-}
-
-/// How a route reaches the handset's network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RouteKind {
-    /// Straight to the Japanese carrier.
-    Domestic,
-    /// Through an international aggregator.
-    International,
 }
 
 #[cfg(test)]

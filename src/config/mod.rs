@@ -20,15 +20,18 @@ mod validate;
 mod tests;
 
 pub use carrier::{
-    AddressFormat, Backoff, BindConfig, BindMode, CarrierConfig, EnquireLink, LongMessageMethod,
-    MessageIdForm, NumberFormat, RegisteredDelivery, TlsConfig, TlsError, REDACTED,
+    AddressFormat, BindConfig, BindShape, CarrierConfig, EnquireLink, LongMessageMethod,
+    RegisteredDelivery, TlsConfig, TlsError, REDACTED,
 };
 pub use env::PREFIX as ENV_PREFIX;
 pub use error::{ConfigError, ConfigErrors, KeyPath, LoadError, Origin, Segment};
-pub use japan::{JapanProfile, RouteKind, SenderForm};
-pub use portability::{PortabilityError, PortabilityLoadError, PortabilityTable};
+pub use japan::{JapanProfile, SenderForm};
+pub use portability::{PortabilityConfig, PortabilityLoadError};
 pub use retry::{parse_status, RetryPolicy, StatusClass};
 
+use crate::carrier::backoff::BackoffPolicy;
+use crate::carrier::router::{PortabilityTable, RouteKind, RouteRule, RouteRuleError, Router};
+use crate::telemetry::LogFormat;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -73,7 +76,7 @@ pub struct Config {
     pub carriers: BTreeMap<String, CarrierConfig>,
     /// Longest-prefix routing rules (`[[routes]]`).
     #[serde(default)]
-    pub routes: Vec<RouteRule>,
+    pub routes: Vec<RouteConfig>,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -107,19 +110,44 @@ impl Default for SimulatorConfig {
     }
 }
 
+/// What `simulator.enabled = true` is refused with by a binary built without the `sim`
+/// feature (and what `smsgate run` says there).
+pub const NO_SIMULATOR: &str = "this build has no simulator (built without the \"sim\" feature)";
+
+#[cfg(feature = "sim")]
 impl SimulatorConfig {
     /// The simulator's own configuration: the scenario (or its default), then the two
     /// addresses from here.
     pub fn sim_config(&self) -> Result<smsc_sim::Config, smsc_sim::SimError> {
-        let mut config = match &self.scenario {
-            Some(path) => smsc_sim::Config::from_file(path)?,
-            None => smsc_sim::Config::default(),
-        };
-        config.smpp_addr = self.smpp_address;
-        config.control_addr = self.control_address;
-        config.validate()?;
-        Ok(config)
+        simulator_config(
+            self.scenario.as_deref(),
+            Some(self.smpp_address),
+            Some(self.control_address),
+        )
     }
+}
+
+/// A simulator configuration: the scenario at `scenario` (or the simulator's default), the
+/// addresses given laid over it, validated. [`SimulatorConfig::sim_config`] and
+/// `smsgate run`'s flags both build theirs here.
+#[cfg(feature = "sim")]
+pub fn simulator_config(
+    scenario: Option<&std::path::Path>,
+    smpp_address: Option<SocketAddr>,
+    control_address: Option<SocketAddr>,
+) -> Result<smsc_sim::Config, smsc_sim::SimError> {
+    let mut config = match scenario {
+        Some(path) => smsc_sim::Config::from_file(path)?,
+        None => smsc_sim::Config::default(),
+    };
+    if let Some(addr) = smpp_address {
+        config.smpp_addr = addr;
+    }
+    if let Some(addr) = control_address {
+        config.control_addr = addr;
+    }
+    config.validate()?;
+    Ok(config)
 }
 
 /// `[metrics]`.
@@ -152,19 +180,9 @@ impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
             filter: "info".to_owned(),
-            format: LogFormat::Text,
+            format: LogFormat::default(),
         }
     }
-}
-
-/// The form of log lines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line, for log collectors.
-    Json,
 }
 
 /// `[outbox]`.
@@ -174,7 +192,7 @@ pub struct OutboxConfig {
     /// Most writes one group commit covers with its flush; more wait for the next.
     pub commit_batch_max: u32,
     /// Backoff before a message that met a transient failure is tried again.
-    pub retry: Backoff,
+    pub retry: BackoffPolicy,
     /// How long a client reference is remembered: a second submit with it within this
     /// time returns the first message and sends nothing.
     #[serde(with = "duration")]
@@ -191,7 +209,7 @@ impl Default for OutboxConfig {
     fn default() -> Self {
         OutboxConfig {
             commit_batch_max: 1024,
-            retry: Backoff::default(),
+            retry: BackoffPolicy::default(),
             idempotency_window: Duration::from_secs(24 * 3600),
             receipt_wait: Duration::from_secs(72 * 3600),
             max_queued: 1_000_000,
@@ -216,18 +234,12 @@ impl Default for ShutdownConfig {
     }
 }
 
-/// `[portability]`.
+/// One `[[routes]]` rule as the configuration writes it: its route kind is in a Japan
+/// profile (the route's or its carriers'), so it becomes the router's [`RouteRule`]
+/// through [`RouteConfig::rule`] (and [`Config::router`], which checks it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PortabilityConfig {
-    /// The CSV file (`number,carrier` per line), read at start and on reload.
-    pub file: PathBuf,
-}
-
-/// One `[[routes]]` rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RouteRule {
+pub struct RouteConfig {
     /// Leading digits of the E.164 number (no `+`) this rule serves; the longest matching
     /// prefix wins; `""` matches every number.
     pub prefix: String,
@@ -236,6 +248,31 @@ pub struct RouteRule {
     /// A Japan profile for this route, in place of the carriers' own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub japan: Option<JapanProfile>,
+}
+
+impl RouteConfig {
+    /// The kind of the route: its own Japan profile's `route_kind`, else its first
+    /// carrier's, else domestic (the profile's default).
+    pub fn kind(&self, carriers: &BTreeMap<String, CarrierConfig>) -> RouteKind {
+        let first = || {
+            let carrier = carriers.get(self.carriers.first()?)?;
+            carrier.japan.as_ref()
+        };
+        self.japan
+            .as_ref()
+            .or_else(first)
+            .map(|j| j.route_kind)
+            .unwrap_or_default()
+    }
+
+    /// The router's rule for it (unchecked: [`Router::new`] checks it).
+    pub fn rule(&self, carriers: &BTreeMap<String, CarrierConfig>) -> RouteRule {
+        RouteRule {
+            prefix: self.prefix.clone(),
+            carriers: self.carriers.clone(),
+            kind: self.kind(carriers),
+        }
+    }
 }
 
 /// Where the configuration text comes from.
@@ -329,6 +366,30 @@ impl Config {
     /// The embedded default, with no environment overrides.
     pub fn embedded_default() -> Result<Config, ConfigErrors> {
         Config::from_toml(EMBEDDED_NAME, EMBEDDED_DEFAULT, std::iter::empty())
+    }
+
+    /// The router over `[[routes]]`, with no portability table yet
+    /// ([`Config::portability_table`] reads it).
+    ///
+    /// # Errors
+    ///
+    /// Every problem of the rules; never for a configuration from [`Config::load`], whose
+    /// validation reports them by key.
+    pub fn router(&self) -> Result<Router, Vec<RouteRuleError>> {
+        Router::new(self.routes.iter().map(|r| r.rule(&self.carriers)))
+    }
+
+    /// The portability table of `[portability]`, read now (at start, and on reload), with
+    /// every carrier it names checked to be configured; `None` without the section.
+    ///
+    /// # Errors
+    ///
+    /// [`PortabilityLoadError`] naming the file and the line.
+    pub fn portability_table(&self) -> Result<Option<PortabilityTable>, PortabilityLoadError> {
+        self.portability
+            .as_ref()
+            .map(|p| p.load(|name| self.carriers.contains_key(name)))
+            .transpose()
     }
 
     /// The configuration as TOML, every secret written as `"<redacted>"` (`password_env`

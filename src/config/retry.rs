@@ -48,19 +48,16 @@ impl Default for RetryPolicy {
     /// retried (as [`CommandStatus::is_transient`] says); a destination the carrier does
     /// not serve (bad address, TON, NPI) fails over.
     fn default() -> Self {
-        let transient = [
-            CommandStatus::ESME_RTHROTTLED,
-            CommandStatus::ESME_RMSGQFUL,
-            CommandStatus::ESME_RSYSERR,
-            CommandStatus::ESME_RX_T_APPN,
-        ];
+        let transient = CommandStatus::NAMED
+            .iter()
+            .copied()
+            .filter(|s| s.is_transient());
         let failover = [
             CommandStatus::ESME_RINVDSTADR,
             CommandStatus::ESME_RINVDSTTON,
             CommandStatus::ESME_RINVDSTNPI,
         ];
         let classes = transient
-            .into_iter()
             .map(|s| (s, StatusClass::Transient))
             .chain(failover.into_iter().map(|s| (s, StatusClass::Failover)))
             .collect();
@@ -162,6 +159,21 @@ mod tests {
             StatusClass::Permanent
         );
         assert_eq!(p.classify(CommandStatus(0x0400)), StatusClass::Permanent);
+        // The four docs/configuration.md lists.
+        let transient: Vec<CommandStatus> = p
+            .entries()
+            .filter(|(_, c)| *c == StatusClass::Transient)
+            .map(|(s, _)| s)
+            .collect();
+        assert_eq!(
+            transient,
+            [
+                CommandStatus::ESME_RSYSERR,
+                CommandStatus::ESME_RMSGQFUL,
+                CommandStatus::ESME_RTHROTTLED,
+                CommandStatus::ESME_RX_T_APPN
+            ]
+        );
         // The defaults agree with the codec's notion of a transient status.
         for (status, class) in p.entries() {
             assert_eq!(

@@ -3,6 +3,9 @@
 //! and secrets kept out of Debug prints and `config show`.
 
 use super::*;
+use crate::carrier::msgid::MessageIdForm;
+use crate::carrier::number::Msisdn;
+use crate::carrier::router::load_portability;
 use secrecy::ExposeSecret;
 use smpp::CommandStatus;
 use std::path::Path;
@@ -38,6 +41,10 @@ carriers = ["docomo", "au"]
 {tail}
 "#
     )
+}
+
+fn number(digits: &str) -> Msisdn {
+    Msisdn::parse_e164(digits).expect("a number")
 }
 
 fn load(text: &str) -> Result<Config, ConfigErrors> {
@@ -106,6 +113,7 @@ fn the_base_text_of_these_tests_is_valid() {
     assert_eq!(c.carriers["docomo"].binds.len(), 2);
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn embedded_default_parses_and_validates() {
     let c = Config::embedded_default().expect("the embedded default is valid");
@@ -140,6 +148,7 @@ fn embedded_default_parses_and_validates() {
     assert_eq!(c.metrics.address.port(), 9775);
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn the_embedded_default_takes_overrides_from_the_environment() {
     let c = Config::load(
@@ -158,7 +167,10 @@ fn defaults_fill_what_the_file_leaves_out() {
     assert_eq!(c.outbox.idempotency_window, Duration::from_secs(86_400));
     let d = &c.carriers["docomo"];
     let b = &d.binds[0];
-    assert_eq!((b.count, b.window, b.mode), (1, 10, BindMode::Transceiver));
+    assert_eq!(
+        (b.count, b.window, b.shape),
+        (1, 10, BindShape::Transceiver)
+    );
     assert_eq!(d.enquire_link.interval, Duration::from_secs(30));
     assert_eq!(d.message_id, MessageIdForm::Auto);
     assert_eq!(d.long_message, LongMessageMethod::Udh8);
@@ -230,7 +242,7 @@ fn example_with_two_japanese_carriers_validates() {
     )
     .expect("valid");
     let docomo = &c.carriers["docomo"];
-    assert_eq!(docomo.binds[0].mode, BindMode::Pair);
+    assert_eq!(docomo.binds[0].shape, BindShape::Pair);
     assert_eq!(docomo.connections(), 4);
     assert_eq!(
         docomo.binds[0].password().map(|p| p.expose_secret()),
@@ -250,10 +262,17 @@ fn example_with_two_japanese_carriers_validates() {
         au.retry.classify(CommandStatus::ESME_RSYSERR),
         StatusClass::Permanent
     );
-    let file = &c.portability.as_ref().expect("portability").file;
-    let table =
-        PortabilityTable::load(file, |n| c.carriers.contains_key(n)).expect("portability table");
-    assert_eq!(table.carrier_for("819011112222"), Some("au"));
+    let table = c
+        .portability_table()
+        .expect("portability table")
+        .expect("configured");
+    assert_eq!(table.carrier_of(&number("819011112222")), Some("au"));
+    // The router it builds serves the example's routes, the table first.
+    let mut router = c.router().expect("valid rules");
+    router.set_portability(table);
+    let route = router.route(&number("819011112222")).expect("routed");
+    assert_eq!(route.carriers[0], "au");
+    assert_eq!(route.kind, RouteKind::Domestic);
 }
 
 #[test]
@@ -277,9 +296,12 @@ fn example_with_a_tls_carrier_validates() {
 #[test]
 fn the_examples_portability_csv_parses() {
     let text = std::fs::read_to_string("config/examples/portability.csv").expect("read");
-    let table = PortabilityTable::parse(&text, |n| matches!(n, "docomo" | "au")).expect("valid");
+    let table = load_portability(text.as_bytes()).expect("valid");
     assert_eq!(table.len(), 4);
-    assert_eq!(table.carrier_for("817077778888"), Some("docomo"));
+    assert_eq!(table.carrier_of(&number("817077778888")), Some("docomo"));
+    assert!(table
+        .unconfigured(|n| matches!(n, "docomo" | "au"))
+        .is_empty());
 }
 
 #[test]
@@ -970,6 +992,51 @@ fn route_japan_max_length_is_checked_against_each_carrier() {
 // ---------------------------------------------------------------- routes
 
 #[test]
+fn routes_become_the_routers_rules_with_their_kind() {
+    let t = text("", "", "", "")
+        .replace(
+            "[carriers.au]",
+            "[carriers.au]\njapan = { route_kind = \"international\" }",
+        )
+        + "[[routes]]\nprefix = \"81\"\ncarriers = [\"au\"]\n"
+        + "[[routes]]\nprefix = \"\"\ncarriers = [\"docomo\", \"au\"]\njapan = { route_kind = \"international\" }\n";
+    let c = load(&t).expect("valid");
+    let kinds: Vec<RouteKind> = c.routes.iter().map(|r| r.kind(&c.carriers)).collect();
+    // Its own profile, else its first carrier's, else domestic.
+    assert_eq!(
+        kinds,
+        [
+            RouteKind::Domestic,
+            RouteKind::International,
+            RouteKind::International
+        ]
+    );
+    let router = c.router().expect("valid rules");
+    let route = router.route(&number("819012345678")).expect("routed");
+    assert_eq!(
+        (route.carriers.as_slice(), route.kind),
+        (
+            ["docomo".to_owned(), "au".to_owned()].as_slice(),
+            RouteKind::Domestic
+        )
+    );
+    let route = router.route(&number("12125550100")).expect("routed");
+    assert_eq!(route.kind, RouteKind::International);
+}
+
+#[test]
+fn route_carrier_that_is_not_a_carrier_name_is_refused_once() {
+    let t = text("", "", "", "").replace("[\"docomo\", \"au\"]", "[\"docomo\", \"A u\"]");
+    assert_eq!(
+        refused(&t),
+        [format!(
+            "test.toml:{}: routes[0].carriers[1]: \"A u\" is not a carrier name (1 to 32 of a-z, 0-9, - and _)",
+            line_of(&t, "A u")
+        )]
+    );
+}
+
+#[test]
 fn no_route_is_refused() {
     let t = text("", "", "", "").replace(
         "[[routes]]\nprefix = \"8190\"\ncarriers = [\"docomo\", \"au\"]",
@@ -1047,6 +1114,21 @@ fn empty_data_dir_is_refused() {
     );
 }
 
+#[cfg(not(feature = "sim"))]
+#[test]
+fn an_enabled_simulator_is_refused_by_a_build_without_it() {
+    let t = section("simulator", "enabled = true");
+    assert_eq!(
+        refused(&t),
+        [format!(
+            "test.toml:{}: simulator.enabled: this build has no simulator (built without the \"sim\" feature)",
+            line_of(&t, "enabled = true")
+        )]
+    );
+    assert!(Config::embedded_default().is_err());
+}
+
+#[cfg(feature = "sim")]
 #[test]
 fn bad_scenario_is_refused() {
     assert_has(
@@ -1058,6 +1140,7 @@ fn bad_scenario_is_refused() {
     );
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn a_scenario_of_the_fixtures_is_accepted() {
     let c = load(&section(
@@ -1216,7 +1299,7 @@ fn portability_line_with_unknown_carrier_is_refused() {
             &format!("file = \"{}\"", csv.display()),
         )),
         &format!(
-            "portability.file: {} line 2: carrier \"softbank\" is not configured",
+            "portability.file: {}: portability table line 2: carrier \"softbank\" is not configured",
             csv.display()
         ),
     );
@@ -1226,7 +1309,10 @@ fn portability_line_with_unknown_carrier_is_refused() {
 fn a_portability_file_with_many_bad_lines_is_reported_in_short() {
     let dir = tempfile::tempdir().expect("tempdir");
     let csv = dir.path().join("p.csv");
-    let lines: String = (0..25).map(|i| format!("8190{i:08},softbank\n")).collect();
+    // 25 carriers that are not configured: 10 named, then a count.
+    let lines: String = (0..25)
+        .map(|i| format!("8190{i:08},softbank{i}\n"))
+        .collect();
     std::fs::write(&csv, lines).expect("write");
     let errors = refused(&section(
         "portability",
@@ -1234,6 +1320,25 @@ fn a_portability_file_with_many_bad_lines_is_reported_in_short() {
     ));
     assert_eq!(errors.len(), 11, "{errors:?}");
     assert_has(&errors, "15 more bad lines");
+}
+
+#[test]
+fn portability_line_that_is_not_a_number_is_refused_naming_the_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("p.csv");
+    std::fs::write(&csv, "number,carrier\n819011112222,au\n09012345678,au\n").expect("write");
+    let errors = refused(&section(
+        "portability",
+        &format!("file = \"{}\"", csv.display()),
+    ));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_has(
+        &errors,
+        &format!(
+            "portability.file: {}: portability table line 3: number \"09012345678\"",
+            csv.display()
+        ),
+    );
 }
 
 // ---------------------------------------------------------------- the form of errors
@@ -1360,6 +1465,7 @@ fn env_override_sets_a_nested_key() {
     assert_eq!(c.carriers["docomo"].binds[0].window, 10);
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn env_override_sets_top_level_and_new_keys() {
     let c = load_env(
@@ -1378,7 +1484,7 @@ fn env_override_sets_top_level_and_new_keys() {
     assert_eq!(c.data_dir, Path::new("/var/lib/smsgate"));
     let au = &c.carriers["au"];
     assert_eq!(au.tps, Some(75));
-    assert_eq!(au.reconnect.max, Duration::from_secs(120));
+    assert_eq!(au.reconnect.maximum(), Duration::from_secs(120));
     assert_eq!(c.log.format, LogFormat::Json);
     assert!(c.simulator.enabled);
     assert_eq!(c.routes[0].carriers, ["au"]);

@@ -2,15 +2,18 @@
 //! portability table), combinations, and the secrets, which are loaded here. Every problem is
 //! collected, not just the first, each naming its key and its value (never a secret's).
 
-use super::carrier::{
-    AddressFormat, Backoff, BindConfig, CarrierConfig, LongMessageMethod, NumberFormat, TlsConfig,
-};
+use super::carrier::{AddressFormat, BindConfig, CarrierConfig, LongMessageMethod, TlsConfig};
 use super::duration::Show;
 use super::env::PREFIX;
 use super::error::{ConfigError, KeyPath};
 use super::japan::JapanProfile;
-use super::portability::{PortabilityLoadError, PortabilityTable};
-use super::{Config, RouteRule};
+use super::portability::PortabilityLoadError;
+use super::Config;
+use crate::carrier::backoff::BackoffPolicy;
+use crate::carrier::number::{NumberFormat, TON_INTERNATIONAL};
+use crate::carrier::router::{is_carrier_name, RuleProblem, CARRIER_NAME_RULE};
+use crate::carrier::throttle::TPS;
+use crate::carrier::window;
 use secrecy::{ExposeSecret, SecretString};
 use smpp::text::{Encoding, MAX_PAYLOAD_LEN, MAX_SEGMENTS};
 use std::collections::BTreeMap;
@@ -26,6 +29,9 @@ const SECOND: Duration = Duration::from_secs(1);
 const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
 const DAY: Duration = Duration::from_secs(86_400);
+
+/// TON "Unknown" (5.2.5, Table 5-3).
+const TON_UNKNOWN: u8 = 0;
 
 /// NPI values of 5.2.6, Table 5-4.
 const NPIS: [u8; 10] = [0, 1, 3, 4, 6, 8, 9, 10, 14, 18];
@@ -58,32 +64,16 @@ pub fn validate(config: &mut Config, env: &BTreeMap<String, String>) -> Vec<Conf
     }
     for (name, carrier) in &mut config.carriers {
         let path = root.key("carriers").key(name);
-        let name_ok = (1..=32).contains(&name.len())
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        if !name_ok {
+        if !is_carrier_name(name) {
             c.fail(
                 path.clone(),
-                format!("the name {name:?} is not allowed (1 to 32 of a-z, 0-9, - and _)"),
+                format!("the name {name:?} is not allowed ({CARRIER_NAME_RULE})"),
             );
         }
         check_carrier(&mut c, &path, carrier, env);
     }
-    if config.routes.is_empty() {
-        c.fail(root.key("routes"), "at least one route is needed");
-    }
-    for (i, route) in config.routes.iter().enumerate() {
-        check_route(&mut c, &root.key("routes").index(i), route, i, config);
-    }
-    if let Some(p) = &config.portability {
-        portability(
-            &mut c,
-            &root.key("portability").key("file"),
-            &p.file,
-            config,
-        );
-    }
+    routes(&mut c, config);
+    portability(&mut c, config);
     c.errors
 }
 
@@ -125,26 +115,9 @@ impl Checker {
         }
     }
 
-    fn backoff(&mut self, path: &KeyPath, b: &Backoff) {
-        self.duration(path.key("initial"), b.initial, MS..=HOUR);
-        if b.max < b.initial {
-            self.fail(
-                path.key("max"),
-                format!(
-                    "{} is shorter than initial ({})",
-                    Show(b.max),
-                    Show(b.initial)
-                ),
-            );
-        } else {
-            self.duration(path.key("max"), b.max, b.initial..=DAY);
-        }
-        // NaN is not contained in any range, so it is refused here too.
-        if !(0.0..=1.0).contains(&b.jitter) {
-            self.fail(
-                path.key("jitter"),
-                format!("{} is not allowed (0..=1)", b.jitter),
-            );
+    fn backoff(&mut self, path: &KeyPath, b: &BackoffPolicy) {
+        if let Err(e) = b.check() {
+            self.fail(path.key(e.key()), e.to_string());
         }
     }
 }
@@ -155,6 +128,9 @@ fn simulator(c: &mut Checker, config: &Config) {
         return;
     }
     let path = KeyPath::root().key("simulator");
+    #[cfg(not(feature = "sim"))]
+    c.fail(path.key("enabled"), super::NO_SIMULATOR);
+    #[cfg(feature = "sim")]
     if let Err(e) = sim.sim_config() {
         let key = if sim.scenario.is_some() {
             path.key("scenario")
@@ -224,7 +200,7 @@ fn check_carrier(
         check_bind(c, &path.key("binds").index(i), bind, env);
     }
     if let Some(tps) = carrier.tps {
-        c.range(path.key("tps"), tps, 1..=100_000);
+        c.range(path.key("tps"), tps, TPS);
     }
     let el = path.key("enquire_link");
     c.duration(
@@ -245,15 +221,8 @@ fn check_carrier(
     c.backoff(&path.key("reconnect"), &carrier.reconnect);
     address(c, &path.key("source"), &carrier.source);
     address(c, &path.key("destination"), &carrier.destination);
-    let cc = &carrier.country_code;
-    if !(1..=3).contains(&cc.len())
-        || cc.starts_with('0')
-        || !cc.bytes().all(|b| b.is_ascii_digit())
-    {
-        c.fail(
-            path.key("country_code"),
-            format!("{cc:?} is not allowed (1 to 3 digits, no leading 0 or +)"),
-        );
+    if let Err(e) = carrier.number_plan() {
+        c.fail(path.key("country_code"), e.to_string());
     }
     c.duration(
         path.key("default_validity"),
@@ -307,9 +276,10 @@ fn check_bind(
     }
     password(c, path, bind, env);
     c.range(path.key("count"), bind.count, 1..=64);
-    c.range(path.key("window"), bind.window, 1..=1000);
+    let size = usize::try_from(bind.window).unwrap_or(usize::MAX);
+    c.range(path.key("window"), size, window::SIZES);
     if let Some(tps) = bind.tps {
-        c.range(path.key("tps"), tps, 1..=100_000);
+        c.range(path.key("tps"), tps, TPS);
     }
     if let Some(tls) = &bind.tls {
         check_tls(c, &path.key("tls"), tls, &bind.host);
@@ -416,8 +386,8 @@ fn address(c: &mut Checker, path: &KeyPath, a: &AddressFormat) {
         );
     }
     let clash = match a.format {
-        NumberFormat::E164 => !matches!(a.ton, 0 | 1),
-        NumberFormat::National => a.ton == 1,
+        NumberFormat::E164 => !matches!(a.ton, TON_UNKNOWN | TON_INTERNATIONAL),
+        NumberFormat::National => a.ton == TON_INTERNATIONAL,
     };
     if clash {
         let (name, fix) = match a.format {
@@ -476,59 +446,63 @@ fn check_japan(
     }
 }
 
-fn check_route(c: &mut Checker, path: &KeyPath, route: &RouteRule, i: usize, config: &Config) {
-    let prefix = &route.prefix;
-    if prefix.len() > 15 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
-        c.fail(
-            path.key("prefix"),
-            format!("{prefix:?} is not allowed (0 to 15 digits of an E.164 number, no +)"),
-        );
+/// The rules as the router checks them ([`crate::config::Config::router`]), then what only
+/// the configuration knows: that each carrier is configured, and the Japan profiles.
+fn routes(c: &mut Checker, config: &Config) {
+    let root = KeyPath::root().key("routes");
+    if config.routes.is_empty() {
+        c.fail(root.clone(), "at least one route is needed");
     }
-    if let Some(first) = config.routes[..i].iter().position(|r| r.prefix == *prefix) {
-        c.fail(
-            path.key("prefix"),
-            format!("{prefix:?} is also routes[{first}].prefix"),
-        );
-    }
-    if route.carriers.is_empty() {
-        c.fail(path.key("carriers"), "at least one carrier is needed");
-    }
-    let mut known = Vec::new();
-    for (j, name) in route.carriers.iter().enumerate() {
-        let key = path.key("carriers").index(j);
-        match config.carriers.get_key_value(name) {
-            None => {
-                let names: Vec<&str> = config.carriers.keys().map(String::as_str).collect();
-                c.fail(
-                    key,
-                    format!(
-                        "{name:?} is not a configured carrier (configured: {})",
-                        names.join(", ")
-                    ),
-                );
+    for e in config.router().err().unwrap_or_default() {
+        let path = root.index(e.rule);
+        let key = match &e.problem {
+            RuleProblem::Prefix(_) | RuleProblem::DuplicatePrefix { .. } => path.key("prefix"),
+            RuleProblem::NoCarriers => path.key("carriers"),
+            RuleProblem::Carrier { index, .. } | RuleProblem::DuplicateCarrier { index, .. } => {
+                path.key("carriers").index(*index)
             }
-            Some(_) if route.carriers[..j].contains(name) => {
-                c.fail(key, format!("{name:?} is listed twice"));
+        };
+        c.fail(key, e.problem.to_string());
+    }
+    for (i, route) in config.routes.iter().enumerate() {
+        let path = root.index(i);
+        let mut known = Vec::new();
+        for (j, name) in route.carriers.iter().enumerate() {
+            match config.carriers.get_key_value(name) {
+                // Not a carrier name at all: the router's check said so.
+                None if !is_carrier_name(name) => {}
+                None => {
+                    let names: Vec<&str> = config.carriers.keys().map(String::as_str).collect();
+                    c.fail(
+                        path.key("carriers").index(j),
+                        format!(
+                            "{name:?} is not a configured carrier (configured: {})",
+                            names.join(", ")
+                        ),
+                    );
+                }
+                Some(_) if route.carriers[..j].contains(name) => {}
+                Some((name, carrier)) => known.push((name.as_str(), carrier)),
             }
-            Some((name, carrier)) => known.push((name.as_str(), carrier)),
         }
-    }
-    if let Some(japan) = &route.japan {
-        check_japan(c, &path.key("japan"), japan, &known);
+        if let Some(japan) = &route.japan {
+            check_japan(c, &path.key("japan"), japan, &known);
+        }
     }
 }
 
-fn portability(c: &mut Checker, key: &KeyPath, file: &std::path::Path, config: &Config) {
-    match PortabilityTable::load(file, |name| config.carriers.contains_key(name)) {
+fn portability(c: &mut Checker, config: &Config) {
+    let key = KeyPath::root().key("portability").key("file");
+    match config.portability_table() {
         Ok(_) => {}
-        Err(e @ PortabilityLoadError::Read { .. }) => c.fail(key.clone(), e.to_string()),
+        Err(e @ PortabilityLoadError::Read { .. }) => c.fail(key, e.to_string()),
         Err(PortabilityLoadError::Invalid { path, errors }) => {
             for e in errors.iter().take(PORTABILITY_ERRORS_SHOWN) {
-                c.fail(key.clone(), format!("{path} {e}"));
+                c.fail(key.clone(), format!("{path}: {e}"));
             }
             if errors.len() > PORTABILITY_ERRORS_SHOWN {
                 c.fail(
-                    key.clone(),
+                    key,
                     format!(
                         "{path}: {} more bad lines",
                         errors.len() - PORTABILITY_ERRORS_SHOWN

@@ -326,7 +326,7 @@ impl OutboxActor {
             .partition(|c| !self.down.contains(c));
         up.extend(down);
         let kind = match route.kind {
-            router::RouteKind::DomesticDirect => RouteKind::Domestic,
+            router::RouteKind::Domestic => RouteKind::Domestic,
             router::RouteKind::International => RouteKind::International,
         };
         Ok((number.as_str().to_owned(), Route { carriers: up, kind }))

@@ -88,7 +88,7 @@ pub fn spec(dir: &Path, carriers: Vec<CarrierSpec>) -> GatewaySpec {
         router: Router::new([RouteRule {
             prefix: "81".into(),
             carriers: names,
-            kind: RouteKind::DomesticDirect,
+            kind: RouteKind::Domestic,
         }])
         .expect("router"),
         plan: NumberPlan::japan(),

@@ -4,7 +4,8 @@
 //!
 //! Shutdown is an ordered protocol (docs/architecture.md): stop accepting → unbind every
 //! bind and wait for unbind_resp or a deadline → hand what was unanswered back to the
-//! outbox (queued again on disk) → flush → stop.
+//! outbox (queued again on disk) → flush → stop the outbox and wait until its store is
+//! closed.
 
 use crate::carrier::bind::{BindActor, BindSpec};
 use crate::carrier::msgid::IdMatcher;
@@ -274,7 +275,17 @@ impl Gateway {
         }
         let flushed = matches!(self.outbox.send(Flush).await, Ok(Ok(())));
         info!(flushed, "shutdown: store flushed");
+        // The outbox owns the store: its thread ends once the store is closed (sled's
+        // lock released), so the data directory can be opened again when this returns.
         self.outbox_arbiter.stop();
+        let arbiter = self.outbox_arbiter;
+        if tokio::task::spawn_blocking(move || arbiter.join())
+            .await
+            .is_err()
+        {
+            warn!("shutdown: the outbox thread did not end cleanly");
+        }
+        info!("shutdown: store closed");
         ShutdownReport {
             unbound_in_time,
             flushed,

@@ -245,7 +245,13 @@ impl BindActor {
                     sequence_number,
                     command,
                     delivery,
-                } => self.delivered(sequence_number, command, delivery, ctx),
+                } => {
+                    // The results read before it go first, in the order the SMSC sent
+                    // them: a receipt right behind its submit_sm_resp is then matched at
+                    // once rather than held as unmatched.
+                    self.send_results(ctx);
+                    self.delivered(sequence_number, command, delivery, ctx);
+                }
                 Action::UnexpectedResponse {
                     command,
                     sequence_number,
@@ -388,14 +394,7 @@ impl BindActor {
 
     /// Sends the turn's results to the outbox and the window's movement to the pool.
     fn flush_turn(&mut self, ctx: &mut Context<Self>) {
-        if !self.results.is_empty() {
-            let results = std::mem::take(&mut self.results);
-            self.outbox
-                .send(Results(results))
-                .into_actor(self)
-                .map(|_, _, _| ())
-                .spawn(ctx);
-        }
+        self.send_results(ctx);
         let freed = std::mem::take(&mut self.freed);
         if freed.freed > 0 {
             self.tell_pool(
@@ -407,6 +406,18 @@ impl BindActor {
                 },
                 ctx,
             );
+        }
+    }
+
+    /// Sends the submit results gathered so far to the outbox.
+    fn send_results(&mut self, ctx: &mut Context<Self>) {
+        if !self.results.is_empty() {
+            let results = std::mem::take(&mut self.results);
+            self.outbox
+                .send(Results(results))
+                .into_actor(self)
+                .map(|_, _, _| ())
+                .spawn(ctx);
         }
     }
 

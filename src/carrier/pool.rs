@@ -137,6 +137,10 @@ pub struct Pool {
     pulling: bool,
     /// The last pull found less than asked: wait for a nudge before asking again.
     dry: bool,
+    /// A nudge came while a pull was on its way: that pull's answer may predate the new
+    /// work (the outbox forgets a carrier once it has nudged it), so it does not make the
+    /// pool dry.
+    nudged: bool,
     /// A wake-up is armed for this instant (tokens, pause end).
     wake_at: Option<Instant>,
     wake: Option<SpawnHandle>,
@@ -162,6 +166,7 @@ impl Pool {
             slots: Vec::new(),
             pulling: false,
             dry: false,
+            nudged: false,
             wake_at: None,
             wake: None,
             unable_since: Some(now),
@@ -233,6 +238,7 @@ impl Pool {
             return;
         }
         self.pulling = true;
+        self.nudged = false;
         let pull = Pull {
             carrier: self.settings.carrier.clone(),
             max: grants.len(),
@@ -243,7 +249,7 @@ impl Pool {
             .map(move |res, act, ctx| {
                 act.pulling = false;
                 let work = res.unwrap_or_default();
-                if work.len() < grants.len() {
+                if work.len() < grants.len() && !act.nudged {
                     act.dry = true;
                 }
                 act.hand_out(work, &grants, ctx);
@@ -421,6 +427,9 @@ impl Handler<Nudge> for Pool {
 
     fn handle(&mut self, _: Nudge, ctx: &mut Self::Context) {
         self.dry = false;
+        if self.pulling {
+            self.nudged = true;
+        }
         self.pump(ctx);
     }
 }

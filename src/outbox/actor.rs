@@ -349,10 +349,13 @@ impl OutboxActor {
         if self.dry.is_empty() {
             return;
         }
-        for carrier in self.dry.drain() {
+        for carrier in std::mem::take(&mut self.dry) {
             if let Some(link) = self.carriers.get(&carrier) {
-                // A full mailbox means the pool is busy and will ask again on its own.
-                let _ = link.pool.try_send(Nudge);
+                // A full mailbox: the pool stays dry until nudged, so it is nudged again
+                // on the next tick rather than forgotten.
+                if let Err(SendError::Full(_)) = link.pool.try_send(Nudge) {
+                    self.dry.insert(carrier);
+                }
             }
         }
     }

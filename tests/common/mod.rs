@@ -1,5 +1,7 @@
 //! What the connector's end-to-end tests share: the simulated SMSC in process on
-//! 127.0.0.1:0, and a gateway spec whose carriers bind to it.
+//! 127.0.0.1:0, a gateway spec whose carriers bind to it, numbers, and waits that are woken
+//! by the gateway's event log or the simulator's notifications (each bounded by a guard so
+//! a hang fails the test instead of stalling the suite).
 #![allow(dead_code)]
 
 use secrecy::SecretString;
@@ -12,8 +14,11 @@ use smsgate::carrier::number::NumberPlan;
 use smsgate::carrier::pool::PoolSettings;
 use smsgate::carrier::router::{RouteKind, RouteRule, Router};
 use smsgate::carrier::throttle::PacerConfig;
-use smsgate::gateway::{CarrierSpec, GatewaySpec};
-use smsgate::outbox::{Addressing, CarrierProfile, Settings, TextProfile};
+use smsgate::gateway::{CarrierSpec, Gateway, GatewaySpec};
+use smsgate::outbox::actor::Submit;
+use smsgate::outbox::{Addressing, CarrierProfile, MessageStatus, Settings, TextProfile};
+use smsgate::store::{Class, MessageId, State};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
@@ -99,4 +104,125 @@ pub fn spec(dir: &Path, carriers: Vec<CarrierSpec>) -> GatewaySpec {
 /// The simulator's test configuration: receipts at once.
 pub async fn simulator(config: smsc_sim::Config) -> smsc_sim::SimHandle {
     smsc_sim::start(config).await.expect("simulator starts")
+}
+
+/// Logs to the test's output when `RUST_LOG` is set (for a failing test's story).
+pub fn trace() {
+    if let Ok(filter) = std::env::var("RUST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
+}
+
+/// The longest any one wait of a test may take before the test fails as hung.
+pub const GUARD: Duration = Duration::from_secs(60);
+
+/// `fut`, or a failed test naming `what` after [`GUARD`].
+pub async fn within<F: Future>(what: &str, fut: F) -> F::Output {
+    match tokio::time::timeout(GUARD, fut).await {
+        Ok(out) => out,
+        Err(_) => panic!("timed out after {GUARD:?} waiting for {what}"),
+    }
+}
+
+/// A gateway over `dir` with these carriers (see [`spec`]).
+pub async fn gateway(dir: &Path, carriers: Vec<CarrierSpec>) -> Gateway {
+    Gateway::start(spec(dir, carriers))
+        .await
+        .expect("gateway starts")
+}
+
+/// The `n`th test number as a caller writes it: `+81 90 nnnn nnnn`.
+pub fn to(n: usize) -> String {
+    format!("+81 90 {:04} {:04}", n / 10_000 % 10_000, n % 10_000)
+}
+
+/// The same number as the SMSC sees it (E.164 digits), the simulator's inbox key.
+pub fn msisdn(n: usize) -> String {
+    format!("8190{:08}", n % 100_000_000)
+}
+
+/// Submits `text` to number `n` (receipts requested) and returns its id once accepted.
+pub async fn submit(gw: &Gateway, n: usize, text: &str, class: Class) -> MessageId {
+    let accepted = gw
+        .submit(Submit::new(to(n), text, class))
+        .await
+        .unwrap_or_else(|e| panic!("message to {} refused: {e}", to(n)));
+    assert_eq!(accepted.state, State::Queued);
+    accepted.id
+}
+
+/// Submits all of `messages` ((number, text)) at once (their accepts share flushes) and
+/// returns their ids in the same order.
+pub async fn submit_all(
+    gw: &Gateway,
+    messages: &[(usize, String)],
+    class: Class,
+) -> Vec<MessageId> {
+    let mut ids = Vec::with_capacity(messages.len());
+    // In chunks well under the outbox's mailbox, so every submit is queued at once.
+    for chunk in messages.chunks(1_000) {
+        let accepts = chunk.iter().map(|(n, text)| submit(gw, *n, text, class));
+        ids.extend(futures_util::future::join_all(accepts).await);
+    }
+    ids
+}
+
+/// Waits until message `id` is final and returns its status.
+pub async fn final_status(gw: &Gateway, id: MessageId) -> MessageStatus {
+    within(
+        &format!("message {id} to end"),
+        gw.wait_for(id, |s| s.state.is_final()),
+    )
+    .await
+    .expect("status readable")
+    .expect("gateway running")
+}
+
+/// Waits until no message is open (every one final), then returns their statuses.
+pub async fn all_final(gw: &Gateway, ids: &[MessageId]) -> Vec<MessageStatus> {
+    let mut events = gw.subscribe();
+    within("every message to end", async {
+        loop {
+            events.borrow_and_update();
+            if gw.depth().await.expect("depth").open == 0 {
+                return;
+            }
+            events.changed().await.expect("gateway running");
+        }
+    })
+    .await;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(gw.status(*id).await.expect("status").expect("known id"));
+    }
+    out
+}
+
+/// Asserts every status is delivered.
+pub fn assert_all_delivered(statuses: &[MessageStatus]) {
+    let not: Vec<_> = statuses
+        .iter()
+        .filter(|s| s.state != State::Delivered)
+        .collect();
+    assert!(not.is_empty(), "{} not delivered: {not:#?}", not.len());
+}
+
+/// Waits until the simulator's counters satisfy `pred`.
+pub async fn sim_stats(
+    sim: &smsc_sim::SimHandle,
+    what: &str,
+    pred: impl Fn(&smsc_sim::StatsSnapshot) -> bool,
+) -> smsc_sim::StatsSnapshot {
+    within(what, sim.wait_for_stats(pred)).await
+}
+
+/// The simulator's test configuration with its faults.
+pub fn sim_config(faults: smsc_sim::Faults) -> smsc_sim::Config {
+    smsc_sim::Config {
+        faults,
+        ..smsc_sim::Config::for_tests()
+    }
 }

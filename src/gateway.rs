@@ -115,7 +115,8 @@ pub struct Gateway {
     /// The last event's sequence number, as the outbox publishes it.
     events: tokio::sync::watch::Receiver<u64>,
     pools: BTreeMap<String, Addr<Pool>>,
-    outbox_arbiter: ArbiterHandle,
+    /// The outbox's thread; taken (stopped and joined) by the first shutdown.
+    outbox_arbiter: std::sync::Arc<parking_lot::Mutex<Option<Arbiter>>>,
     unbind_deadline: Duration,
 }
 
@@ -194,7 +195,7 @@ impl Gateway {
             outbox,
             events,
             pools,
-            outbox_arbiter: outbox_arbiter.handle(),
+            outbox_arbiter: std::sync::Arc::new(parking_lot::Mutex::new(Some(outbox_arbiter))),
             unbind_deadline: spec.unbind_deadline,
         })
     }
@@ -277,13 +278,15 @@ impl Gateway {
         info!(flushed, "shutdown: store flushed");
         // The outbox owns the store: its thread ends once the store is closed (sled's
         // lock released), so the data directory can be opened again when this returns.
-        self.outbox_arbiter.stop();
-        let arbiter = self.outbox_arbiter;
-        if tokio::task::spawn_blocking(move || arbiter.join())
-            .await
-            .is_err()
-        {
-            warn!("shutdown: the outbox thread did not end cleanly");
+        let arbiter = self.outbox_arbiter.lock().take();
+        if let Some(arbiter) = arbiter {
+            arbiter.stop();
+            if tokio::task::spawn_blocking(move || arbiter.join())
+                .await
+                .is_err()
+            {
+                warn!("shutdown: the outbox thread did not end cleanly");
+            }
         }
         info!("shutdown: store closed");
         ShutdownReport {

@@ -25,7 +25,7 @@
 
 use parking_lot::{Condvar, Mutex};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
-use sled::Transactional;
+
 use smpp::tlv::NetworkErrorCode;
 use std::fmt;
 use std::future::Future;
@@ -44,7 +44,7 @@ pub const RECORD_VERSION: u8 = 1;
 
 /// The layout version kept in the `meta` tree; a data directory written by a different
 /// layout is refused at open.
-pub const SCHEMA_VERSION: u8 = 1;
+pub const SCHEMA_VERSION: u8 = 2;
 
 /// Why the store could not do what was asked. Clone, so that one flush error reaches every
 /// writer waiting on that flush.
@@ -850,7 +850,21 @@ pub struct SledStore {
     unmatched: sled::Tree,
     unmatched_ids: sled::Tree,
     events: sled::Tree,
+    /// The step being applied, when it writes more than one key (see
+    /// [`SledStore::apply`]); empty between steps.
+    journal: sled::Tree,
+    /// The next journal key.
+    journal_seq: std::sync::atomic::AtomicU64,
     committer: Committer,
+}
+
+/// One write of a step, as the journal keeps it: the tree (its position in
+/// [`SledStore::trees`]), the key, and the value (`None` removes the key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Write {
+    tree: u8,
+    key: Vec<u8>,
+    value: Option<Vec<u8>>,
 }
 
 /// Positions of the trees in [`SledStore::trees`], for grouping a step's writes.
@@ -890,7 +904,10 @@ impl SledStore {
                     .map_err(open_error)?;
             }
         }
-        Ok(SledStore {
+        let journal = tree("journal")?;
+        let store = SledStore {
+            journal_seq: std::sync::atomic::AtomicU64::new(0),
+            journal,
             messages: tree("messages")?,
             open: tree("open")?,
             carrier_ids: tree("carrier_ids")?,
@@ -901,7 +918,43 @@ impl SledStore {
             events: tree("events")?,
             committer: Committer::start(db.clone())?,
             db,
-        })
+        };
+        store.replay_journal()?;
+        Ok(store)
+    }
+
+    /// Completes the step a crash interrupted, if any: its writes again (each a plain put
+    /// or remove of its final value), then its journal entry removed, then a flush.
+    fn replay_journal(&self) -> Result<(), StoreError> {
+        let mut replayed = false;
+        for item in self.journal.iter() {
+            let (key, value) = item.map_err(io_error("read the journal"))?;
+            let writes: Vec<Write> = decode("journal", &key, &value)?;
+            self.write_all(&writes)?;
+            self.journal
+                .remove(&key)
+                .map_err(io_error("clear the journal"))?;
+            replayed = true;
+        }
+        if replayed {
+            sled::Tree::flush(&self.db).map_err(io_error("flush the replayed journal"))?;
+        }
+        Ok(())
+    }
+
+    fn write_all(&self, writes: &[Write]) -> Result<(), StoreError> {
+        let trees = self.trees();
+        for w in writes {
+            let Some(tree) = trees.get(usize::from(w.tree)) else {
+                continue;
+            };
+            match &w.value {
+                Some(v) => tree.insert(w.key.as_slice(), v.as_slice()),
+                None => tree.remove(w.key.as_slice()),
+            }
+            .map_err(io_error("write"))?;
+        }
+        Ok(())
     }
 
     /// Flushes done by the group committer so far.
@@ -922,28 +975,29 @@ impl SledStore {
         ]
     }
 
-    /// Turns typed writes into per-tree sled batches.
-    fn batches(ops: Vec<Op>) -> Result<Vec<(usize, sled::Batch)>, StoreError> {
-        let mut batches: Vec<Option<sled::Batch>> = (0..TREES).map(|_| None).collect();
+    /// Turns typed writes into key writes, in order.
+    fn writes(ops: Vec<Op>) -> Result<Vec<Write>, StoreError> {
+        let mut writes = Vec::with_capacity(ops.len() * 2);
         let mut put = |tree: usize, key: Vec<u8>, value: Option<Vec<u8>>| {
-            if let Some(slot) = batches.get_mut(tree) {
-                let batch = slot.get_or_insert_with(sled::Batch::default);
-                match value {
-                    Some(v) => batch.insert(key, v),
-                    None => batch.remove(key),
-                }
-            }
+            writes.push(Write {
+                tree: u8::try_from(tree).unwrap_or(u8::MAX),
+                key,
+                value,
+            });
         };
         for op in ops {
             match op {
+                // An open message lives in `open`, a final one in `messages`: updating an
+                // open message is one write, and recovery reads `open` alone.
                 Op::Message(record) => {
                     let key = record.id.0.to_be_bytes().to_vec();
+                    let value = encode("message", &record)?;
                     if record.is_open() {
-                        put(OPEN, key.clone(), Some(Vec::new()));
+                        put(OPEN, key, Some(value));
                     } else {
                         put(OPEN, key.clone(), None);
+                        put(MESSAGES, key, Some(value));
                     }
-                    put(MESSAGES, key, Some(encode("message", &record)?));
                 }
                 Op::ClientRef { client_ref, record } => {
                     put(
@@ -1004,11 +1058,7 @@ impl SledStore {
                 ),
             }
         }
-        Ok(batches
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, b)| b.map(|b| (i, b)))
-            .collect())
+        Ok(writes)
     }
 
     fn get<T: DeserializeOwned>(
@@ -1028,43 +1078,33 @@ impl Storage for SledStore {
         self.db.generate_id().map_err(io_error("generate an id"))
     }
 
+    /// Applies a step's writes all or none, without sled's batches: a sled batch or
+    /// transaction writes out and syncs the log's buffer on every call (two buffer rolls and
+    /// a `sync_file_range` each), which made every step cost a disk write.
+    ///
+    /// Instead, a step of more than one key is written to the journal first, then key by
+    /// key, then its journal entry is removed. sled recovers a contiguous prefix of its log,
+    /// and one thread writes in order, so after a crash either the journal entry is gone
+    /// (the whole step is in) or it is there and the step is finished at the next open
+    /// ([`SledStore::open`] replays it). Any later write to the same keys follows the entry's
+    /// removal in the log, so a replay never overwrites a newer value.
     fn apply(&self, ops: Vec<Op>) -> Result<(), StoreError> {
-        let mut batches = Self::batches(ops)?;
-        let all = self.trees();
-        match batches.len() {
-            0 => Ok(()),
-            // One tree: a sled batch is atomic on its own.
-            1 => match batches.pop() {
-                Some((tree, batch)) => match all.get(tree) {
-                    Some(t) => t.apply_batch(batch).map_err(io_error("write")),
-                    None => Ok(()),
-                },
-                None => Ok(()),
-            },
-            _ => {
-                let trees: Vec<&sled::Tree> = batches
-                    .iter()
-                    .filter_map(|(i, _)| all.get(*i).copied())
-                    .collect();
-                trees
-                    .as_slice()
-                    .transaction(|views| {
-                        for ((_, batch), view) in batches.iter().zip(views) {
-                            view.apply_batch(batch)?;
-                        }
-                        Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
-                    })
-                    .map_err(|e| StoreError::Io {
-                        op: "write",
-                        reason: match e {
-                            sled::transaction::TransactionError::Storage(e) => e.to_string(),
-                            sled::transaction::TransactionError::Abort(()) => {
-                                "transaction aborted".into()
-                            }
-                        },
-                    })
-            }
+        let writes = Self::writes(ops)?;
+        if writes.len() <= 1 {
+            return self.write_all(&writes);
         }
+        let seq = self
+            .journal_seq
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .to_be_bytes();
+        self.journal
+            .insert(seq, encode("journal", &writes)?)
+            .map_err(io_error("write the journal"))?;
+        self.write_all(&writes)?;
+        self.journal
+            .remove(seq)
+            .map_err(io_error("clear the journal"))?;
+        Ok(())
     }
 
     fn commit(&self) -> CommitWait {
@@ -1072,18 +1112,18 @@ impl Storage for SledStore {
     }
 
     fn message(&self, id: MessageId) -> Result<Option<MessageRecord>, StoreError> {
-        Self::get(&self.messages, "messages", &id.0.to_be_bytes())
+        let key = id.0.to_be_bytes();
+        match Self::get(&self.open, "open", &key)? {
+            Some(record) => Ok(Some(record)),
+            None => Self::get(&self.messages, "messages", &key),
+        }
     }
 
     fn open_messages(&self) -> Result<Vec<MessageRecord>, StoreError> {
         let mut out = Vec::new();
         for item in self.open.iter() {
-            let (key, _) = item.map_err(io_error("read open messages"))?;
-            let id = MessageId(be_u64("open", &key)?);
-            match self.message(id)? {
-                Some(record) => out.push(record),
-                None => return Err(StoreError::MissingMessage { id }),
-            }
+            let (key, value) = item.map_err(io_error("read open messages"))?;
+            out.push(decode("open", &key, &value)?);
         }
         Ok(out)
     }
@@ -1213,6 +1253,81 @@ mod tests {
             expires_at: 2,
             updated_at: 1,
         }
+    }
+
+    /// A crash in the middle of a step: its journal entry is on disk with only the first of
+    /// its writes. The next open finishes the step and clears the journal.
+    #[test]
+    fn a_step_cut_short_by_a_crash_is_finished_from_the_journal_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            let writes = SledStore::writes(vec![
+                Op::Message(record(3, State::Queued)),
+                Op::Event {
+                    seq: 1,
+                    event: Event {
+                        at: 5,
+                        kind: EventKind::UnmatchedReceipt {
+                            carrier: "docomo".into(),
+                            carrier_id: "x".into(),
+                            state: 2,
+                        },
+                    },
+                },
+            ])
+            .unwrap();
+            assert_eq!(writes.len(), 2);
+            store
+                .journal
+                .insert(0u64.to_be_bytes(), encode("journal", &writes).unwrap())
+                .unwrap();
+            store.write_all(&writes[..1]).unwrap();
+            store.commit().wait_blocking().unwrap();
+            assert_eq!(
+                store.last_event_seq().unwrap(),
+                0,
+                "the event was not written"
+            );
+        }
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!(
+            store.message(MessageId(3)).unwrap(),
+            Some(record(3, State::Queued))
+        );
+        assert_eq!(
+            store.last_event_seq().unwrap(),
+            1,
+            "the replay wrote the event"
+        );
+        assert_eq!(store.journal.len(), 0);
+        assert_eq!(
+            store.open_messages().unwrap(),
+            vec![record(3, State::Queued)]
+        );
+    }
+
+    #[test]
+    fn a_final_message_leaves_the_open_tree_and_is_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        store
+            .apply(vec![Op::Message(record(4, State::Queued))])
+            .unwrap();
+        assert_eq!(store.open_messages().unwrap().len(), 1);
+        store
+            .apply(vec![Op::Message(record(4, State::Delivered))])
+            .unwrap();
+        assert!(store.open_messages().unwrap().is_empty());
+        assert_eq!(
+            store.message(MessageId(4)).unwrap(),
+            Some(record(4, State::Delivered))
+        );
+        assert_eq!(
+            store.journal.len(),
+            0,
+            "no step leaves a journal entry behind"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Codec benches (issue 2, Performance): decode and encode of a submit_sm carrying 40
 //! Japanese characters in UCS-2, decode of a delivery receipt with its TLVs, framing 10,000
-//! back-to-back PDUs through `SmppCodec`, and `Pdu::into_owned` for reference. Every case
+//! back-to-back PDUs through `SmppCodec` (each frame's PDU decoded borrowed from it), and
+//! `Pdu::into_owned` for reference. Every case
 //! reports time per PDU (`Throughput::Elements`).
 //!
 //! `cargo bench -p smpp --all-features --bench codec`
@@ -81,7 +82,7 @@ fn framing(c: &mut Criterion) {
                 let mut codec = SmppCodec::default();
                 let mut count = 0usize;
                 while let Some(frame) = codec.decode(&mut src).expect("frames") {
-                    black_box(frame.pdu.expect("decodes"));
+                    black_box(frame.pdu().expect("decodes"));
                     count += 1;
                 }
                 assert_eq!(count, FRAMED);

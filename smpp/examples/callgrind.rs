@@ -51,7 +51,7 @@ fn measure_framing(src: &mut BytesMut) -> usize {
     let mut codec = SmppCodec::default();
     let mut count = 0;
     while let Some(frame) = codec.decode(src).expect("frames") {
-        black_box(frame.pdu.expect("decodes"));
+        black_box(frame.pdu().expect("decodes"));
         count += 1;
     }
     count

@@ -3,7 +3,7 @@
 //! `valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*measure_*'` counts the
 //! instructions of exactly those iterations, whatever else the machine is doing.
 //!
-//! `callgrind <decode|encode|receipt|framing> <iterations>`
+//! `callgrind <decode|into_owned|encode|receipt|framing> <iterations>`
 // A measurement driver: a failed unwrap or expect is a failed measurement.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -20,6 +20,15 @@ use tokio_util::codec::Decoder;
 fn measure_decode(bytes: &[u8], n: usize) {
     for _ in 0..n {
         black_box(Pdu::decode(black_box(bytes)).expect("decodes"));
+    }
+}
+
+/// Decode, `into_owned` and drop: less the decode case, the cost of keeping a PDU.
+#[inline(never)]
+fn measure_into_owned(bytes: &[u8], n: usize) {
+    for _ in 0..n {
+        let pdu = Pdu::decode(black_box(bytes)).expect("decodes");
+        black_box(pdu.into_owned());
     }
 }
 
@@ -61,7 +70,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let case = args
         .next()
-        .expect("a case: decode, encode, receipt or framing");
+        .expect("a case: decode, into_owned, encode, receipt or framing");
     let n: usize = args
         .next()
         .and_then(|n| n.parse().ok())
@@ -70,6 +79,7 @@ fn main() {
     let bytes = submit.to_bytes().expect("encodes");
     match case.as_str() {
         "decode" => measure_decode(&bytes, n),
+        "into_owned" => measure_into_owned(&bytes, n),
         "encode" => measure_encode(&submit, &mut BytesMut::with_capacity(bytes.len()), n),
         "receipt" => {
             let receipt = common::receipt_deliver_sm().to_bytes().expect("encodes");

@@ -3,7 +3,7 @@
 //! `valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*measure_*'` counts the
 //! instructions of exactly those iterations, whatever else the machine is doing.
 //!
-//! `callgrind <decode|into_owned|encode|receipt|framing> <iterations>`
+//! `callgrind <decode|into_owned|encode|receipt|framing|slice> <iterations>`
 // A measurement driver: a failed unwrap or expect is a failed measurement.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -12,7 +12,8 @@ mod common;
 
 use bytes::BytesMut;
 use smpp::codec::SmppCodec;
-use smpp::{Body, Pdu};
+use smpp::header::frame_len;
+use smpp::{Body, Pdu, DEFAULT_MAX_PDU_LEN};
 use std::hint::black_box;
 use tokio_util::codec::Decoder;
 
@@ -66,11 +67,24 @@ fn measure_framing(src: &mut BytesMut) -> usize {
     count
 }
 
+/// The framing floor: the same PDUs framed by hand over a slice, no `Bytes` per frame.
+#[inline(never)]
+fn measure_slice(mut rest: &[u8]) -> usize {
+    let mut count = 0;
+    while let Some(len) = frame_len(rest, DEFAULT_MAX_PDU_LEN).expect("frames") {
+        let (frame, next) = rest.split_at(len);
+        black_box(Pdu::decode(frame).expect("decodes"));
+        rest = next;
+        count += 1;
+    }
+    count
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let case = args
         .next()
-        .expect("a case: decode, into_owned, encode, receipt or framing");
+        .expect("a case: decode, into_owned, encode, receipt, framing or slice");
     let n: usize = args
         .next()
         .and_then(|n| n.parse().ok())
@@ -85,12 +99,17 @@ fn main() {
             let receipt = common::receipt_deliver_sm().to_bytes().expect("encodes");
             measure_receipt(&receipt, n)
         }
-        "framing" => {
+        "framing" | "slice" => {
             let mut wire = BytesMut::with_capacity(bytes.len() * n);
             for _ in 0..n {
                 wire.extend_from_slice(&bytes);
             }
-            assert_eq!(measure_framing(&mut wire), n);
+            let framed = if case == "slice" {
+                measure_slice(&wire)
+            } else {
+                measure_framing(&mut wire)
+            };
+            assert_eq!(framed, n);
         }
         other => panic!("unknown case {other}"),
     }

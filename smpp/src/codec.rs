@@ -1,6 +1,7 @@
 //! [`SmppCodec`]: tokio_util framing of a byte stream into PDUs and back (feature
 //! `tokio-codec`). Frame first, then parse: command_length is checked against the maximum
-//! before the body is waited for.
+//! before the body is waited for, and the PDU is decoded from its [`Frame`], borrowed, only
+//! when the caller asks.
 
 use crate::error::{DecodeError, EncodeError};
 use crate::header::{frame_len, DEFAULT_MAX_PDU_LEN};
@@ -8,8 +9,9 @@ use crate::pdu::Pdu;
 use bytes::{Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
-/// Frames PDUs on a stream. Decoding yields [`Frame`]s: one PDU's octets, decoded into an
-/// owned [`Pdu`] or into the error that its session answers with a generic_nack.
+/// Frames PDUs on a stream. Decoding yields [`Frame`]s: one PDU's octets, which
+/// [`Frame::pdu`] decodes into a [`Pdu`] borrowed from them or into the error its session
+/// answers (a generic_nack, or the command's own response).
 #[derive(Debug, Clone)]
 pub struct SmppCodec {
     max_len: u32,
@@ -33,14 +35,30 @@ impl Default for SmppCodec {
     }
 }
 
-/// One framed PDU: its raw octets and what decoding them gave.
+/// One framed PDU: exactly command_length octets, command_length checked against the
+/// codec's maximum. Made only by [`SmppCodec`].
+///
+/// Framing and decoding fail apart: a frame whose PDU cannot be decoded still ends where
+/// command_length says, so the stream stays in step and the next frame starts after it.
 #[derive(Debug, Clone)]
 pub struct Frame {
-    /// The PDU's octets, header included.
-    pub bytes: Bytes,
-    /// The decoded PDU, or why it could not be decoded. The stream stays in step either
-    /// way: the next frame starts after command_length octets.
-    pub pdu: Result<Pdu<'static>, DecodeError>,
+    /// The PDU's octets, header included: a share of the read buffer, not a copy.
+    bytes: Bytes,
+}
+
+impl Frame {
+    /// Decodes the PDU, borrowing its strings and TLVs from the frame: no allocation.
+    /// [`Pdu::into_owned`] detaches it when it must outlive the frame. Each call decodes
+    /// the octets again, so take the result once.
+    pub fn pdu(&self) -> Result<Pdu<'_>, DecodeError> {
+        // The codec checked command_length against its maximum when it framed the octets.
+        Pdu::decode_with_max(&self.bytes, u32::MAX)
+    }
+
+    /// The PDU's octets, header included, as they came (for a log or a hex dump).
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
 }
 
 /// A stream-level failure: the framing is lost, or the transport failed.
@@ -70,9 +88,9 @@ impl Decoder for SmppCodec {
             src.reserve(len - src.len());
             return Ok(None);
         }
-        let bytes = src.split_to(len).freeze();
-        let pdu = Pdu::decode_with_max(&bytes, self.max_len).map(Pdu::into_owned);
-        Ok(Some(Frame { bytes, pdu }))
+        Ok(Some(Frame {
+            bytes: src.split_to(len).freeze(),
+        }))
     }
 }
 
@@ -121,7 +139,7 @@ mod tests {
         for chunk in all.chunks(5) {
             buf.extend_from_slice(chunk);
             while let Some(frame) = codec.decode(&mut buf).expect("frames") {
-                got.push(frame.pdu.expect("valid").sequence_number);
+                got.push(frame.pdu().expect("valid").sequence_number);
             }
         }
         assert_eq!(got, [1, 2, 3]);
@@ -133,11 +151,12 @@ mod tests {
         buf.extend_from_slice(&[0, 0, 0, 16, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0, 5]);
         let mut codec = SmppCodec::default();
         let first = codec.decode(&mut buf).expect("frames").expect("complete");
-        let err = first.pdu.expect_err("unknown command");
+        let err = first.pdu().expect_err("unknown command");
+        assert_eq!(first.bytes().len(), 16);
         assert_eq!(err.command_status(), CommandStatus::ESME_RINVCMDID);
         assert_eq!(err.sequence_number(), Some(4));
         let second = codec.decode(&mut buf).expect("frames").expect("complete");
-        assert_eq!(second.pdu.expect("valid").body, Body::EnquireLink);
+        assert_eq!(second.pdu().expect("valid").body, Body::EnquireLink);
     }
 
     #[test]
@@ -161,6 +180,34 @@ mod tests {
         ));
         assert!(dst.is_empty());
         assert!(SmppCodec::new(1024).encode(&pdu, &mut dst).is_ok());
+    }
+
+    #[test]
+    fn a_frame_decodes_up_to_its_codec_maximum_not_the_default() {
+        use crate::header::DEFAULT_MAX_PDU_LEN;
+        use crate::pdu::DataSm;
+        use crate::tlv::{Tlv, Tlvs};
+        let vendor = |tag| Tlv::Other {
+            tag,
+            value: crate::Octets::from(vec![b'v'; 40_000]),
+        };
+        let tlvs = Tlvs::new()
+            .with(vendor(0x1400))
+            .and_then(|t| t.with(vendor(0x1401)))
+            .expect("valid");
+        let pdu = Pdu::new(
+            1,
+            Body::DataSm(DataSm {
+                tlvs,
+                ..Default::default()
+            }),
+        );
+        assert!(pdu.encoded_len() > DEFAULT_MAX_PDU_LEN as usize);
+        let mut codec = SmppCodec::new(0x0004_0000);
+        let mut buf = BytesMut::new();
+        codec.encode(&pdu, &mut buf).expect("encodes");
+        let frame = codec.decode(&mut buf).expect("frames").expect("complete");
+        assert_eq!(frame.pdu(), Ok(pdu));
     }
 
     #[test]

@@ -11,10 +11,6 @@ pub const HEADER_LEN: usize = 16;
 /// full 64 KiB message_payload (section 5.3.2.32) and its other fields.
 pub const DEFAULT_MAX_PDU_LEN: u32 = 0x0001_1000;
 
-/// The largest sequence_number the specification allows (section 5.1.4: "0x00000001 to
-/// 0x7FFFFFFF").
-pub const MAX_SEQUENCE_NUMBER: u32 = 0x7FFF_FFFF;
-
 /// A decoded header. `command_id` is kept raw so that an unknown command can still be
 /// answered with its sequence number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,15 +84,6 @@ pub fn frame_len(buf: &[u8], max: u32) -> Result<Option<usize>, DecodeError> {
     Ok(Some(command_length as usize))
 }
 
-/// The sequence number after `n`, wrapping from 0x7FFFFFFF back to 1 (section 5.1.4).
-pub const fn next_sequence_number(n: u32) -> u32 {
-    if n >= MAX_SEQUENCE_NUMBER {
-        1
-    } else {
-        n + 1
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,12 +119,5 @@ mod tests {
             })
         );
         assert_eq!(frame_len(&[0, 0, 4], 1024), Ok(None));
-    }
-
-    #[test]
-    fn sequence_numbers_wrap_inside_the_spec_range() {
-        assert_eq!(next_sequence_number(1), 2);
-        assert_eq!(next_sequence_number(MAX_SEQUENCE_NUMBER), 1);
-        assert_eq!(next_sequence_number(u32::MAX), 1);
     }
 }

@@ -1,8 +1,10 @@
 //! [`Octets`]: the borrowed-or-owned byte string every string field uses, its hex form
-//! ([`to_hex`] / [`from_hex`], the workspace's one hex codec), and the bounded nom parsers
-//! and writers of the field types of section 3.1 (Integer, C-Octet String, Octet String).
+//! ([`to_hex`] / [`from_hex`], the workspace's one hex codec), and the bounded parsers, checks
+//! and writers of the field types of section 3.1 (Integer, C-Octet String, short_message's
+//! Octet String): their `Field` impls.
 
 use crate::error::{EncodeError, FieldError, FieldErrorKind, PResult};
+use crate::pdu::fields::{COctetString, Field, ShortMessage, Writer};
 use bytes::BufMut;
 use std::borrow::Cow;
 use std::fmt;
@@ -421,19 +423,94 @@ pub(crate) fn check_short_message(value: &Octets<'_>) -> Result<(), EncodeError>
     Ok(())
 }
 
-/// Writes a C-Octet String and its NUL.
-#[inline]
-pub(crate) fn put_c_octet<B: BufMut>(buf: &mut B, value: &Octets<'_>) {
-    put_octets(buf, value.as_bytes());
-    buf.put_u8(0);
+// ---- the [`Field`] impls of the section 3.1 types a body is made of ----
+
+/// Integer, 1 octet.
+impl<'a> Field<'a> for u8 {
+    type Owned = u8;
+
+    #[inline(always)]
+    fn parse(input: &'a [u8], name: &'static str) -> PResult<'a, u8> {
+        int8(input, name)
+    }
+
+    #[inline(always)]
+    fn encoded_len(&self) -> usize {
+        1
+    }
+
+    #[inline(always)]
+    fn write<B: BufMut>(&self, out: &mut Writer<'_, B>) {
+        out.octet(*self);
+    }
+
+    #[inline(always)]
+    fn into_owned(self) -> u8 {
+        self
+    }
 }
 
-/// Writes the octets of a string field, nothing else. Empty ones (most optional fields)
-/// skip the copy altogether.
-#[inline]
-pub(crate) fn put_octets<B: BufMut>(buf: &mut B, value: &[u8]) {
-    if !value.is_empty() {
-        buf.put_slice(value);
+/// C-Octet String of at most `MAX` octets, NUL included.
+impl<'a, const MAX: usize> Field<'a, COctetString<MAX>> for Octets<'a> {
+    type Owned = Octets<'static>;
+
+    #[inline(always)]
+    fn parse(input: &'a [u8], name: &'static str) -> PResult<'a, Octets<'a>> {
+        c_octet(input, name, MAX)
+    }
+
+    #[inline(always)]
+    fn encoded_len(&self) -> usize {
+        self.len() + 1
+    }
+
+    #[inline(always)]
+    fn check(&self, name: &'static str) -> Result<(), EncodeError> {
+        check_c_octet(self, name, MAX)
+    }
+
+    #[inline(always)]
+    fn write<B: BufMut>(&self, out: &mut Writer<'_, B>) {
+        out.octets(self.as_bytes());
+        out.octet(0);
+    }
+
+    #[inline(always)]
+    fn into_owned(self) -> Octets<'static> {
+        Octets::into_owned(self)
+    }
+}
+
+/// short_message with its sm_length. Errors name `sm_length` or `short_message`, the wire
+/// field at fault.
+impl<'a> Field<'a, ShortMessage> for Octets<'a> {
+    type Owned = Octets<'static>;
+
+    #[inline(always)]
+    fn parse(input: &'a [u8], _name: &'static str) -> PResult<'a, Octets<'a>> {
+        short_message(input)
+    }
+
+    #[inline(always)]
+    fn encoded_len(&self) -> usize {
+        self.len() + 1
+    }
+
+    #[inline(always)]
+    fn check(&self, _name: &'static str) -> Result<(), EncodeError> {
+        check_short_message(self)
+    }
+
+    #[inline(always)]
+    fn write<B: BufMut>(&self, out: &mut Writer<'_, B>) {
+        // At most 254 once checked (5.2.21).
+        out.octet(self.len() as u8);
+        out.octets(self.as_bytes());
+    }
+
+    #[inline(always)]
+    fn into_owned(self) -> Octets<'static> {
+        Octets::into_owned(self)
     }
 }
 

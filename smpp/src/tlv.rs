@@ -7,6 +7,7 @@
 
 use crate::error::{EncodeError, FieldError, FieldErrorKind, PResult};
 use crate::octets::Octets;
+use crate::pdu::fields::{Field, Writer};
 use bytes::BufMut;
 use std::borrow::Cow;
 use std::fmt;
@@ -671,6 +672,42 @@ impl<'a> Tlvs<'a> {
     /// sc_interface_version.
     pub fn sc_interface_version(&self) -> Option<u8> {
         self.value_of(Tag::ScInterfaceVersion).map(u8::from_value)
+    }
+}
+
+/// The optional part of a body, always its last field: the rest of the body, checked as
+/// TLVs and kept as it lies.
+impl<'a> Field<'a> for Tlvs<'a> {
+    type Owned = Tlvs<'static>;
+
+    #[inline(always)]
+    fn parse(input: &'a [u8], _name: &'static str) -> PResult<'a, Tlvs<'a>> {
+        Tlvs::parse(input)
+    }
+
+    #[inline(always)]
+    fn encoded_len(&self) -> usize {
+        self.as_bytes().len()
+    }
+
+    #[inline(always)]
+    fn write<B: BufMut>(&self, out: &mut Writer<'_, B>) {
+        out.octets(self.as_bytes());
+    }
+
+    #[inline(always)]
+    fn into_owned(self) -> Tlvs<'static> {
+        Tlvs::into_owned(self)
+    }
+
+    #[inline(always)]
+    fn tlvs(&self) -> Option<&Tlvs<'a>> {
+        Some(self)
+    }
+
+    #[inline(always)]
+    fn tlvs_mut(&mut self) -> Option<&mut Tlvs<'a>> {
+        Some(self)
     }
 }
 

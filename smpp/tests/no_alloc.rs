@@ -1,6 +1,6 @@
 //! The borrowed decode path makes no heap allocation (issue 2, Performance): decoding a
-//! submit_sm and a receipt deliver_sm and reading their fields and TLVs is counted by a
-//! global allocator wrapper and must count zero.
+//! submit_sm and a receipt deliver_sm and reading their fields and TLVs, directly or
+//! framed by `SmppCodec`, is counted by a global allocator wrapper and must count zero.
 //!
 //! This file holds the only `unsafe` of the crate's tests: `GlobalAlloc` cannot be
 //! implemented without it. The library itself is `#![forbid(unsafe_code)]`.
@@ -118,6 +118,57 @@ fn decoding_a_receipt_and_reading_its_tlvs_does_not_allocate() {
         assert_eq!(dsm.tlvs.iter().count(), 3);
     });
     assert_eq!(n, 0, "decoding a receipt allocated {n} time(s)");
+}
+
+/// The codec's read path: frame a buffer of back-to-back PDUs and decode each frame's PDU,
+/// as a connection's reader does.
+#[cfg(feature = "tokio-codec")]
+#[test]
+fn framing_and_decoding_through_the_codec_does_not_allocate() {
+    use bytes::BytesMut;
+    use smpp::codec::SmppCodec;
+    use tokio_util::codec::Decoder;
+
+    const PAIRS: usize = 100;
+    let submit = common::submit_sm().to_bytes().expect("encodes");
+    let receipt = common::receipt_deliver_sm().to_bytes().expect("encodes");
+    let mut src = BytesMut::with_capacity(PAIRS * (submit.len() + receipt.len()));
+    for _ in 0..PAIRS {
+        src.extend_from_slice(&submit);
+        src.extend_from_slice(&receipt);
+    }
+    let mut codec = SmppCodec::default();
+    // The first frame turns the read buffer into a shared one: one allocation per buffer,
+    // made here, outside the count; no frame after it allocates.
+    let first = codec.decode(&mut src).expect("frames").expect("complete");
+    assert_eq!(first.pdu().map(|p| p.sequence_number), Ok(0x0001_2345));
+    drop(first);
+    let (n, (submits, receipts)) = allocations_in(|| {
+        let (mut submits, mut receipts) = (0, 0);
+        while let Some(frame) = codec.decode(&mut src).expect("frames") {
+            let pdu = frame.pdu().expect("decodes");
+            match &pdu.body {
+                Body::SubmitSm(sm) => {
+                    assert_eq!(sm.destination_addr, "819012345678");
+                    assert_eq!(sm.short_message.len(), 80);
+                    submits += 1;
+                }
+                Body::DeliverSm(dsm) => {
+                    assert_eq!(
+                        dsm.tlvs.receipted_message_id(),
+                        Some(common::MESSAGE_ID.as_bytes())
+                    );
+                    assert_eq!(dsm.tlvs.message_state(), Some(2));
+                    receipts += 1;
+                }
+                other => panic!("unexpected {:?}", other.command_id()),
+            }
+        }
+        (submits, receipts)
+    });
+    assert_eq!((submits, receipts), (PAIRS - 1, PAIRS));
+    assert!(src.is_empty());
+    assert_eq!(n, 0, "framing {} PDUs allocated {n} time(s)", 2 * PAIRS - 1);
 }
 
 #[test]

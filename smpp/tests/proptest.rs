@@ -715,7 +715,7 @@ proptest! {
         for pair in points.windows(2) {
             buf.extend_from_slice(&wire[pair[0]..pair[1]]);
             while let Some(frame) = codec.decode(&mut buf).expect("frames") {
-                got.push(frame.pdu.expect("a valid PDU decodes"));
+                got.push(frame.pdu().expect("a valid PDU decodes").into_owned());
             }
         }
         prop_assert!(buf.is_empty());

@@ -17,7 +17,7 @@ use futures_util::StreamExt;
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
 use smpp::codec::{CodecError, Frame, SmppCodec};
-use smpp::{CommandId, CommandStatus, DecodeError, Pdu};
+use smpp::{CommandId, CommandStatus, Pdu};
 use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
@@ -550,7 +550,7 @@ impl BindActor {
         for frame in frames {
             let Some(conn) = &mut self.conn else { return };
             match frame {
-                Ok(frame) => match decoded(&frame) {
+                Ok(frame) => match frame.pdu() {
                     Ok(pdu) => conn.link.received(&pdu, now, &mut self.actions),
                     Err(e) => conn.link.undecodable(&e, now, &mut self.actions),
                 },
@@ -570,11 +570,6 @@ impl BindActor {
         }
         self.run_actions(ctx);
     }
-}
-
-/// The PDU of a frame.
-fn decoded(frame: &Frame) -> Result<Pdu<'_>, DecodeError> {
-    frame.pdu.clone()
 }
 
 /// Opens the connection: TCP, then TLS when configured.

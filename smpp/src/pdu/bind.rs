@@ -1,18 +1,20 @@
 //! The bind family (section 4.1): bind_transmitter, bind_receiver, bind_transceiver, their
 //! responses, and outbind.
 
-use crate::pdu::pdu_struct;
+use crate::octets::Octets;
+use crate::pdu::fields::{pdu_struct, COctetString};
+use crate::tlv::Tlvs;
 
 pdu_struct! {
     /// bind_transmitter (4.1.1), bind_receiver (4.1.3) and bind_transceiver (4.1.5): the
     /// three share one body; the command says which.
     pub struct Bind<'a> {
         /// Identifies the ESME (5.2.1), at most 16 octets with the NUL.
-        system_id: cstr(16),
+        system_id: Octets<'a> as COctetString<16>,
         /// Password (5.2.2), at most 9 octets with the NUL.
-        password: cstr(9),
+        password: Octets<'a> as COctetString<9>,
         /// The type of ESME (5.2.3), at most 13 octets with the NUL.
-        system_type: cstr(13),
+        system_type: Octets<'a> as COctetString<13>,
         /// interface_version (5.2.4): 0x34 for SMPP 3.4.
         interface_version: u8,
         /// addr_ton (5.2.5).
@@ -20,7 +22,7 @@ pdu_struct! {
         /// addr_npi (5.2.6).
         addr_npi: u8,
         /// address_range (5.2.7), at most 41 octets with the NUL.
-        address_range: cstr(41),
+        address_range: Octets<'a> as COctetString<41>,
     }
 }
 
@@ -29,9 +31,9 @@ pdu_struct! {
     /// (4.1.6).
     pub struct BindResp<'a> {
         /// The SMSC's identifier (5.2.1).
-        system_id: cstr(16),
+        system_id: Octets<'a> as COctetString<16>,
         /// Optional parameters: sc_interface_version (5.3.2.25).
-        tlvs: tlvs,
+        tlvs: Tlvs<'a>,
     }
 }
 
@@ -39,9 +41,9 @@ pdu_struct! {
     /// outbind (4.1.7.1): the SMSC asks the ESME to bind_receiver.
     pub struct Outbind<'a> {
         /// The SMSC's identifier (5.2.1).
-        system_id: cstr(16),
+        system_id: Octets<'a> as COctetString<16>,
         /// Password (5.2.2).
-        password: cstr(9),
+        password: Octets<'a> as COctetString<9>,
     }
 }
 

@@ -1,28 +1,30 @@
 //! data_sm (section 4.7): the message travels in TLVs (message_payload), either way; and
 //! data_sm_resp.
 
+use crate::octets::Octets;
 use crate::pdu::deliver::{delivery_report, DeliveryReport};
-use crate::pdu::pdu_struct;
+use crate::pdu::fields::{pdu_struct, COctetString};
 use crate::receipt::ReceiptError;
+use crate::tlv::Tlvs;
 use crate::values::esm_class;
 
 pdu_struct! {
     /// data_sm (4.7.1).
     pub struct DataSm<'a> {
         /// service_type (5.2.11).
-        service_type: cstr(6),
+        service_type: Octets<'a> as COctetString<6>,
         /// source_addr_ton (5.2.5).
         source_addr_ton: u8,
         /// source_addr_npi (5.2.6).
         source_addr_npi: u8,
         /// source_addr (5.2.8): up to 65 octets in data_sm.
-        source_addr: cstr(65),
+        source_addr: Octets<'a> as COctetString<65>,
         /// dest_addr_ton (5.2.5).
         dest_addr_ton: u8,
         /// dest_addr_npi (5.2.6).
         dest_addr_npi: u8,
         /// destination_addr (5.2.9): up to 65 octets in data_sm.
-        destination_addr: cstr(65),
+        destination_addr: Octets<'a> as COctetString<65>,
         /// esm_class (5.2.12).
         esm_class: u8,
         /// registered_delivery (5.2.17).
@@ -30,7 +32,7 @@ pdu_struct! {
         /// data_coding (5.2.19).
         data_coding: u8,
         /// Optional parameters: message_payload, receipt TLVs, SAR, ...
-        tlvs: tlvs,
+        tlvs: Tlvs<'a>,
     }
 }
 
@@ -38,10 +40,10 @@ pdu_struct! {
     /// data_sm_resp (4.7.2).
     pub struct DataSmResp<'a> {
         /// message_id (5.2.23): the SMSC's id of the message, at most 65 octets with the NUL.
-        message_id: cstr(65),
+        message_id: Octets<'a> as COctetString<65>,
         /// Optional parameters: delivery_failure_reason, network_error_code,
         /// additional_status_info_text, dpf_result.
-        tlvs: tlvs,
+        tlvs: Tlvs<'a>,
     }
 }
 

@@ -16,7 +16,8 @@
 //! let _ = smpp::pdu::SubmitSm::default().delivery_report();
 //! ```
 
-use crate::pdu::pdu_struct;
+use crate::octets::Octets;
+use crate::pdu::fields::{pdu_struct, COctetString, ShortMessage};
 use crate::receipt::{Receipt, ReceiptError};
 use crate::tlv::{NetworkErrorCode, Tlvs};
 use crate::values::{esm_class, MessageState};
@@ -27,20 +28,20 @@ pdu_struct! {
     /// replace_if_present_flag and sm_default_msg_id are unused (NULL) in it.
     pub struct DeliverSm<'a> {
         /// service_type (5.2.11), at most 6 octets with the NUL.
-        service_type: cstr(6),
+        service_type: Octets<'a> as COctetString<6>,
         /// source_addr_ton (5.2.5).
         source_addr_ton: u8,
         /// source_addr_npi (5.2.6).
         source_addr_npi: u8,
         /// source_addr (5.2.8), at most 21 octets with the NUL: the handset, or the
         /// receipted message's destination.
-        source_addr: cstr(21),
+        source_addr: Octets<'a> as COctetString<21>,
         /// dest_addr_ton (5.2.5).
         dest_addr_ton: u8,
         /// dest_addr_npi (5.2.6).
         dest_addr_npi: u8,
         /// destination_addr (5.2.9), at most 21 octets with the NUL.
-        destination_addr: cstr(21),
+        destination_addr: Octets<'a> as COctetString<21>,
         /// esm_class (5.2.12): whether this is a receipt, whether there is a UDH; see
         /// [`esm_class`].
         esm_class: u8,
@@ -49,9 +50,9 @@ pdu_struct! {
         /// priority_flag (5.2.14).
         priority_flag: u8,
         /// schedule_delivery_time (5.2.15): unused, NULL.
-        schedule_delivery_time: cstr(17),
+        schedule_delivery_time: Octets<'a> as COctetString<17>,
         /// validity_period (5.2.16): unused, NULL.
-        validity_period: cstr(17),
+        validity_period: Octets<'a> as COctetString<17>,
         /// registered_delivery (5.2.17).
         registered_delivery: u8,
         /// replace_if_present_flag (5.2.18): unused, NULL.
@@ -61,9 +62,9 @@ pdu_struct! {
         /// sm_default_msg_id (5.2.20): unused, NULL.
         sm_default_msg_id: u8,
         /// short_message (5.2.22), 0 to 254 octets; sm_length is its length.
-        short_message: sm,
+        short_message: Octets<'a> as ShortMessage,
         /// Optional parameters (4.6.1, 5.3): the receipt TLVs, message_payload, ...
-        tlvs: tlvs,
+        tlvs: Tlvs<'a>,
     }
 }
 
@@ -72,9 +73,9 @@ pdu_struct! {
     /// sends one.
     pub struct DeliverSmResp<'a> {
         /// message_id (5.2.23): unused, NULL; at most 65 octets with the NUL.
-        message_id: cstr(65),
+        message_id: Octets<'a> as COctetString<65>,
         /// Optional parameters.
-        tlvs: tlvs,
+        tlvs: Tlvs<'a>,
     }
 }
 

@@ -2,22 +2,24 @@
 //!
 //! One file per PDU family, each with its structs, parse, encode and tests; `message.rs` is
 //! the [`Message`] view the message-carrying bodies share. The structs are
-//! declared with [`pdu_struct!`], which writes the bounded nom parser, the length, the
-//! encode-time checks and the writer from one list of fields in the order of the spec's
-//! table, so the four can never disagree.
+//! declared with `pdu_struct!` (`fields.rs`) from one list of fields in the order of the
+//! spec's table; each field's type says how it is parsed, sized, checked and written (the
+//! `Field` trait), so the four can never disagree.
 //!
 //! Encoding walks the fields twice: once to check them and add up their length (a single
 //! pass, `checked_len`), once to write them behind the header.
 
 use crate::command::{CommandId, CommandStatus};
 use crate::error::{DecodeError, EncodeError, FieldError, FieldErrorKind};
-use crate::header::{Header, DEFAULT_MAX_PDU_LEN, HEADER_LEN, MAX_SEQUENCE_NUMBER};
+use crate::header::{Header, DEFAULT_MAX_PDU_LEN, HEADER_LEN};
+use crate::session::is_valid_request_sequence;
 use crate::tlv::Tlvs;
 use bytes::BufMut;
 
 pub mod bind;
 pub mod data;
 pub mod deliver;
+pub(crate) mod fields;
 pub mod message;
 pub mod query;
 pub mod session;
@@ -30,229 +32,6 @@ pub use message::Message;
 pub use query::{CancelSm, QuerySm, QuerySmResp, ReplaceSm};
 pub use session::AlertNotification;
 pub use submit::{DestAddress, SubmitMulti, SubmitMultiResp, SubmitSm, SubmitSmResp, UnsuccessSme};
-
-/// Declares a PDU body struct from its fields in wire order. Field kinds:
-/// `u8` (Integer, 1 octet), `cstr(MAX)` (C-Octet String, MAX counting the NUL),
-/// `sm` (sm_length + short_message), `dests` (number_of_dests + dest_address list),
-/// `unsuccess` (no_unsuccess + unsuccess_sme list), `tlvs` (the optional part, last).
-macro_rules! pdu_struct {
-    (
-        $(#[$meta:meta])*
-        pub struct $name:ident<'a> {
-            $( $(#[$fmeta:meta])* $field:ident : $kind:ident $(($max:expr))? ),* $(,)?
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Default)]
-        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-        #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
-        pub struct $name<'a> {
-            $( $(#[$fmeta])* pub $field: $crate::pdu::field_type!($kind), )*
-        }
-
-        impl<'a> $name<'a> {
-            /// Parses the fields from the front of `input`.
-            #[inline]
-            pub(crate) fn parse(input: &'a [u8]) -> $crate::error::PResult<'a, Self> {
-                $( let (input, $field) = $crate::pdu::field_parse!(input, stringify!($field), $kind $(, $max)?); )*
-                Ok((input, Self { $($field,)* }))
-            }
-
-            /// Octets the fields take on the wire.
-            #[inline]
-            pub(crate) fn encoded_len(&self) -> usize {
-                0 $( + $crate::pdu::field_len!(&self.$field, $kind) )*
-            }
-
-            /// Checks every field against its maximum, in wire order, and returns the
-            /// octets the fields take: the checks and the length in one pass, before
-            /// anything is written.
-            #[inline]
-            pub(crate) fn checked_len(&self) -> Result<usize, $crate::error::EncodeError> {
-                let len = 0;
-                $(
-                    $crate::pdu::field_check!(&self.$field, stringify!($field), $kind $(, $max)?);
-                    let len = len + $crate::pdu::field_len!(&self.$field, $kind);
-                )*
-                Ok(len)
-            }
-
-            /// Writes the fields.
-            #[inline]
-            pub(crate) fn write<B: bytes::BufMut>(&self, buf: &mut B) {
-                $crate::pdu::write_fields!(buf, self, []; $( $field: $kind, )*);
-            }
-
-            /// Detaches from the frame the fields were borrowed from.
-            pub fn into_owned(self) -> $name<'static> {
-                $name { $( $field: $crate::pdu::field_owned!(self.$field, $kind), )* }
-            }
-
-            /// The optional parameters, for a body that takes them.
-            pub(crate) fn tlvs_ref(&self) -> Option<&$crate::tlv::Tlvs<'a>> {
-                None $( .or($crate::pdu::field_tlvs!(&self.$field, $kind)) )*
-            }
-
-            /// The optional parameters, for a body that takes them, to change.
-            pub(crate) fn tlvs_mut(&mut self) -> Option<&mut $crate::tlv::Tlvs<'a>> {
-                None $( .or($crate::pdu::field_tlvs!(&mut self.$field, $kind)) )*
-            }
-        }
-    };
-}
-pub(crate) use pdu_struct;
-
-macro_rules! field_tlvs {
-    ($v:expr, tlvs) => {
-        Some($v)
-    };
-    ($v:expr, $other:ident) => {
-        None
-    };
-}
-pub(crate) use field_tlvs;
-
-macro_rules! field_type {
-    (u8) => { u8 };
-    (cstr) => { $crate::octets::Octets<'a> };
-    (sm) => { $crate::octets::Octets<'a> };
-    (dests) => { Vec<$crate::pdu::submit::DestAddress<'a>> };
-    (unsuccess) => { Vec<$crate::pdu::submit::UnsuccessSme<'a>> };
-    (tlvs) => { $crate::tlv::Tlvs<'a> };
-}
-pub(crate) use field_type;
-
-macro_rules! field_parse {
-    ($i:ident, $f:expr, u8) => {
-        $crate::octets::int8($i, $f)?
-    };
-    ($i:ident, $f:expr, cstr, $max:expr) => {
-        $crate::octets::c_octet($i, $f, $max)?
-    };
-    ($i:ident, $f:expr, sm) => {
-        $crate::octets::short_message($i)?
-    };
-    ($i:ident, $f:expr, dests) => {
-        $crate::pdu::submit::parse_dests($i)?
-    };
-    ($i:ident, $f:expr, unsuccess) => {
-        $crate::pdu::submit::parse_unsuccess($i)?
-    };
-    ($i:ident, $f:expr, tlvs) => {
-        $crate::tlv::Tlvs::parse($i)?
-    };
-}
-pub(crate) use field_parse;
-
-macro_rules! field_len {
-    ($v:expr, u8) => {
-        1
-    };
-    ($v:expr, cstr) => {
-        $v.len() + 1
-    };
-    ($v:expr, sm) => {
-        $v.len() + 1
-    };
-    ($v:expr, dests) => {
-        $crate::pdu::submit::dests_len($v)
-    };
-    ($v:expr, unsuccess) => {
-        $crate::pdu::submit::unsuccess_len($v)
-    };
-    ($v:expr, tlvs) => {
-        $v.as_bytes().len()
-    };
-}
-pub(crate) use field_len;
-
-macro_rules! field_check {
-    ($v:expr, $f:expr, u8) => {};
-    ($v:expr, $f:expr, cstr, $max:expr) => {
-        $crate::octets::check_c_octet($v, $f, $max)?
-    };
-    ($v:expr, $f:expr, sm) => {
-        $crate::octets::check_short_message($v)?
-    };
-    ($v:expr, $f:expr, dests) => {
-        $crate::pdu::submit::check_dests($v)?
-    };
-    ($v:expr, $f:expr, unsuccess) => {
-        $crate::pdu::submit::check_unsuccess($v)?
-    };
-    ($v:expr, $f:expr, tlvs) => {};
-}
-pub(crate) use field_check;
-
-/// Writes the fields of a [`pdu_struct!`] in order, coalescing every run of fixed-size
-/// octets (Integers, a C-Octet String's NUL, sm_length) into one `put_slice` of a
-/// stack array, so that a body like submit_sm's costs five capacity checks, not nineteen.
-///
-/// A muncher: `[$acc]` holds the octets waiting to be written; a field of variable length
-/// writes them first, then its own octets.
-macro_rules! write_fields {
-    ($b:ident, $s:ident, [$($acc:expr),*];) => {
-        $crate::pdu::put_octets!($b, [$($acc),*])
-    };
-    ($b:ident, $s:ident, [$($acc:expr),*]; $field:ident: u8, $($rest:tt)*) => {
-        $crate::pdu::write_fields!($b, $s, [$($acc,)* $s.$field]; $($rest)*)
-    };
-    ($b:ident, $s:ident, [$($acc:expr),*]; $field:ident: cstr, $($rest:tt)*) => {
-        $crate::pdu::put_octets!($b, [$($acc),*]);
-        $crate::octets::put_octets($b, $s.$field.as_bytes());
-        $crate::pdu::write_fields!($b, $s, [0u8]; $($rest)*)
-    };
-    ($b:ident, $s:ident, [$($acc:expr),*]; $field:ident: sm, $($rest:tt)*) => {
-        $crate::pdu::put_octets!($b, [$($acc,)* $s.$field.len() as u8]);
-        $crate::octets::put_octets($b, $s.$field.as_bytes());
-        $crate::pdu::write_fields!($b, $s, []; $($rest)*)
-    };
-    ($b:ident, $s:ident, [$($acc:expr),*]; $field:ident: $kind:ident, $($rest:tt)*) => {
-        $crate::pdu::put_octets!($b, [$($acc),*]);
-        $crate::pdu::field_write!($b, &$s.$field, $kind);
-        $crate::pdu::write_fields!($b, $s, []; $($rest)*)
-    };
-}
-pub(crate) use write_fields;
-
-/// Puts a run of octets known at compile time to be of fixed length (none: nothing).
-macro_rules! put_octets {
-    ($b:ident, []) => {};
-    ($b:ident, [$($octet:expr),+]) => {
-        $b.put_slice(&[$($octet),+])
-    };
-}
-pub(crate) use put_octets;
-
-/// Writes the variable-length fields [`write_fields!`] does not write itself.
-macro_rules! field_write {
-    ($b:ident, $v:expr, dests) => {
-        $crate::pdu::submit::put_dests($b, $v)
-    };
-    ($b:ident, $v:expr, unsuccess) => {
-        $crate::pdu::submit::put_unsuccess($b, $v)
-    };
-    ($b:ident, $v:expr, tlvs) => {
-        $crate::octets::put_octets($b, $v.as_bytes())
-    };
-}
-pub(crate) use field_write;
-
-macro_rules! field_owned {
-    ($v:expr, u8) => {
-        $v
-    };
-    ($v:expr, dests) => {
-        $v.into_iter().map(|d| d.into_owned()).collect()
-    };
-    ($v:expr, unsuccess) => {
-        $v.into_iter().map(|d| d.into_owned()).collect()
-    };
-    ($v:expr, $other:ident) => {
-        $v.into_owned()
-    };
-}
-pub(crate) use field_owned;
 
 /// One PDU: the header's status and sequence number, and the body typed by command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -450,11 +229,11 @@ fn put_pdu<B: BufMut>(
     Ok(len)
 }
 
-/// A request's sequence_number must lie in 0x00000001..=0x7FFFFFFF (section 5.1.4); a
-/// response echoes whatever its request carried.
+/// 5.1.4: a request's sequence_number must lie in 0x00000001..=0x7FFFFFFF; a response
+/// echoes whatever its request carried.
 #[inline(always)]
 fn check_sequence_number(command: CommandId, sequence_number: u32) -> Result<(), EncodeError> {
-    if !command.is_response() && !(1..=MAX_SEQUENCE_NUMBER).contains(&sequence_number) {
+    if !command.is_response() && !is_valid_request_sequence(sequence_number) {
         return Err(EncodeError::SequenceNumber(sequence_number));
     }
     Ok(())

@@ -1,20 +1,21 @@
 //! Message management (sections 4.8–4.10): query_sm, cancel_sm, replace_sm and their
 //! responses (cancel_sm_resp and replace_sm_resp are header only).
 
-use crate::pdu::pdu_struct;
+use crate::octets::Octets;
+use crate::pdu::fields::{pdu_struct, COctetString, ShortMessage};
 use crate::time::{SmppTime, TimeError};
 
 pdu_struct! {
     /// query_sm (4.8.1).
     pub struct QuerySm<'a> {
         /// The SMSC's id of the message to query (5.2.23).
-        message_id: cstr(65),
+        message_id: Octets<'a> as COctetString<65>,
         /// source_addr_ton (5.2.5).
         source_addr_ton: u8,
         /// source_addr_npi (5.2.6).
         source_addr_npi: u8,
         /// source_addr of the original message (5.2.8).
-        source_addr: cstr(21),
+        source_addr: Octets<'a> as COctetString<21>,
     }
 }
 
@@ -22,10 +23,10 @@ pdu_struct! {
     /// query_sm_resp (4.8.2).
     pub struct QuerySmResp<'a> {
         /// message_id (5.2.23).
-        message_id: cstr(65),
+        message_id: Octets<'a> as COctetString<65>,
         /// final_date: when the message reached its final state; empty if not final
         /// (section 7.1.1 absolute time).
-        final_date: cstr(17),
+        final_date: Octets<'a> as COctetString<17>,
         /// message_state (5.2.28).
         message_state: u8,
         /// error_code: network error when the message failed.
@@ -37,21 +38,21 @@ pdu_struct! {
     /// cancel_sm (4.9.1).
     pub struct CancelSm<'a> {
         /// service_type (5.2.11).
-        service_type: cstr(6),
+        service_type: Octets<'a> as COctetString<6>,
         /// message_id to cancel (5.2.23); empty to cancel by addresses.
-        message_id: cstr(65),
+        message_id: Octets<'a> as COctetString<65>,
         /// source_addr_ton (5.2.5).
         source_addr_ton: u8,
         /// source_addr_npi (5.2.6).
         source_addr_npi: u8,
         /// source_addr (5.2.8).
-        source_addr: cstr(21),
+        source_addr: Octets<'a> as COctetString<21>,
         /// dest_addr_ton (5.2.5).
         dest_addr_ton: u8,
         /// dest_addr_npi (5.2.6).
         dest_addr_npi: u8,
         /// destination_addr (5.2.9).
-        destination_addr: cstr(21),
+        destination_addr: Octets<'a> as COctetString<21>,
     }
 }
 
@@ -59,23 +60,23 @@ pdu_struct! {
     /// replace_sm (4.10.1).
     pub struct ReplaceSm<'a> {
         /// message_id to replace (5.2.23).
-        message_id: cstr(65),
+        message_id: Octets<'a> as COctetString<65>,
         /// source_addr_ton (5.2.5).
         source_addr_ton: u8,
         /// source_addr_npi (5.2.6).
         source_addr_npi: u8,
         /// source_addr (5.2.8).
-        source_addr: cstr(21),
+        source_addr: Octets<'a> as COctetString<21>,
         /// schedule_delivery_time (5.2.15).
-        schedule_delivery_time: cstr(17),
+        schedule_delivery_time: Octets<'a> as COctetString<17>,
         /// validity_period (5.2.16).
-        validity_period: cstr(17),
+        validity_period: Octets<'a> as COctetString<17>,
         /// registered_delivery (5.2.17).
         registered_delivery: u8,
         /// sm_default_msg_id (5.2.20).
         sm_default_msg_id: u8,
         /// The new short_message (5.2.22).
-        short_message: sm,
+        short_message: Octets<'a> as ShortMessage,
     }
 }
 

@@ -1,7 +1,9 @@
 //! Session PDUs (sections 4.2, 4.3, 4.11, 4.12): unbind, generic_nack and enquire_link are
 //! header only (unit variants of [`crate::Body`]); alert_notification has a body.
 
-use crate::pdu::pdu_struct;
+use crate::octets::Octets;
+use crate::pdu::fields::{pdu_struct, COctetString};
+use crate::tlv::Tlvs;
 
 pdu_struct! {
     /// alert_notification (4.12.1): the SMSC tells the ESME a handset became available.
@@ -11,15 +13,15 @@ pdu_struct! {
         /// source_addr_npi (5.2.6).
         source_addr_npi: u8,
         /// The MS that became available (5.2.8); up to 65 octets here.
-        source_addr: cstr(65),
+        source_addr: Octets<'a> as COctetString<65>,
         /// esme_addr_ton (5.2.5).
         esme_addr_ton: u8,
         /// esme_addr_npi (5.2.6).
         esme_addr_npi: u8,
         /// The ESME to alert (5.2.10), up to 65 octets.
-        esme_addr: cstr(65),
+        esme_addr: Octets<'a> as COctetString<65>,
         /// Optional parameters: ms_availability_status (5.3.2.30).
-        tlvs: tlvs,
+        tlvs: Tlvs<'a>,
     }
 }
 

@@ -2,28 +2,29 @@
 
 use crate::command::CommandStatus;
 use crate::error::{EncodeError, FieldError, FieldErrorKind, PResult};
-use crate::octets::{c_octet, check_c_octet, int32, int8, put_c_octet, Octets};
-use crate::pdu::pdu_struct;
+use crate::octets::{int32, int8, Octets};
+use crate::pdu::fields::{pdu_struct, COctetString, Field, ShortMessage, Writer};
 use crate::time::{SmppTime, TimeError};
+use crate::tlv::Tlvs;
 use bytes::BufMut;
 
 pdu_struct! {
     /// submit_sm (4.4.1).
     pub struct SubmitSm<'a> {
         /// service_type (5.2.11), at most 6 octets with the NUL.
-        service_type: cstr(6),
+        service_type: Octets<'a> as COctetString<6>,
         /// source_addr_ton (5.2.5).
         source_addr_ton: u8,
         /// source_addr_npi (5.2.6).
         source_addr_npi: u8,
         /// source_addr (5.2.8), at most 21 octets with the NUL.
-        source_addr: cstr(21),
+        source_addr: Octets<'a> as COctetString<21>,
         /// dest_addr_ton (5.2.5).
         dest_addr_ton: u8,
         /// dest_addr_npi (5.2.6).
         dest_addr_npi: u8,
         /// destination_addr (5.2.9), at most 21 octets with the NUL.
-        destination_addr: cstr(21),
+        destination_addr: Octets<'a> as COctetString<21>,
         /// esm_class (5.2.12): see [`crate::values::esm_class`].
         esm_class: u8,
         /// protocol_id (5.2.13).
@@ -31,9 +32,9 @@ pdu_struct! {
         /// priority_flag (5.2.14).
         priority_flag: u8,
         /// schedule_delivery_time (5.2.15): empty or 16 characters of section 7.1.1.
-        schedule_delivery_time: cstr(17),
+        schedule_delivery_time: Octets<'a> as COctetString<17>,
         /// validity_period (5.2.16): empty or 16 characters of section 7.1.1.
-        validity_period: cstr(17),
+        validity_period: Octets<'a> as COctetString<17>,
         /// registered_delivery (5.2.17): see [`crate::values::registered_delivery`].
         registered_delivery: u8,
         /// replace_if_present_flag (5.2.18).
@@ -43,9 +44,9 @@ pdu_struct! {
         /// sm_default_msg_id (5.2.20).
         sm_default_msg_id: u8,
         /// short_message (5.2.22), 0 to 254 octets; sm_length is its length.
-        short_message: sm,
+        short_message: Octets<'a> as ShortMessage,
         /// Optional parameters (4.4.1, 5.3).
-        tlvs: tlvs,
+        tlvs: Tlvs<'a>,
     }
 }
 
@@ -54,9 +55,9 @@ pdu_struct! {
     /// kept when an SMSC sends one.
     pub struct SubmitSmResp<'a> {
         /// message_id (5.2.23): the SMSC's id of the message, at most 65 octets with the NUL.
-        message_id: cstr(65),
+        message_id: Octets<'a> as COctetString<65>,
         /// Optional parameters.
-        tlvs: tlvs,
+        tlvs: Tlvs<'a>,
     }
 }
 
@@ -64,15 +65,15 @@ pdu_struct! {
     /// submit_multi (4.5.1): one message to up to 254 destinations.
     pub struct SubmitMulti<'a> {
         /// service_type (5.2.11).
-        service_type: cstr(6),
+        service_type: Octets<'a> as COctetString<6>,
         /// source_addr_ton (5.2.5).
         source_addr_ton: u8,
         /// source_addr_npi (5.2.6).
         source_addr_npi: u8,
         /// source_addr (5.2.8).
-        source_addr: cstr(21),
+        source_addr: Octets<'a> as COctetString<21>,
         /// number_of_dests (5.2.24) and the dest_address list (4.5.1.1), 1 to 254 entries.
-        dest_address: dests,
+        dest_address: Vec<DestAddress<'a>>,
         /// esm_class (5.2.12).
         esm_class: u8,
         /// protocol_id (5.2.13).
@@ -80,9 +81,9 @@ pdu_struct! {
         /// priority_flag (5.2.14).
         priority_flag: u8,
         /// schedule_delivery_time (5.2.15).
-        schedule_delivery_time: cstr(17),
+        schedule_delivery_time: Octets<'a> as COctetString<17>,
         /// validity_period (5.2.16).
-        validity_period: cstr(17),
+        validity_period: Octets<'a> as COctetString<17>,
         /// registered_delivery (5.2.17).
         registered_delivery: u8,
         /// replace_if_present_flag (5.2.18).
@@ -92,9 +93,9 @@ pdu_struct! {
         /// sm_default_msg_id (5.2.20).
         sm_default_msg_id: u8,
         /// short_message (5.2.22).
-        short_message: sm,
+        short_message: Octets<'a> as ShortMessage,
         /// Optional parameters.
-        tlvs: tlvs,
+        tlvs: Tlvs<'a>,
     }
 }
 
@@ -102,9 +103,9 @@ pdu_struct! {
     /// submit_multi_resp (4.5.2).
     pub struct SubmitMultiResp<'a> {
         /// message_id (5.2.23).
-        message_id: cstr(65),
+        message_id: Octets<'a> as COctetString<65>,
         /// no_unsuccess (5.2.26) and the unsuccess_sme list (4.5.2.1).
-        unsuccess_sme: unsuccess,
+        unsuccess_sme: Vec<UnsuccessSme<'a>>,
     }
 }
 
@@ -201,157 +202,186 @@ impl UnsuccessSme<'_> {
 /// The most destinations one submit_multi may carry (5.2.24).
 pub const MAX_DESTS: usize = 254;
 
-pub(crate) fn parse_dests(input: &[u8]) -> PResult<'_, Vec<DestAddress<'_>>> {
-    let (mut rest, count) = int8(input, "number_of_dests")?;
-    if count == 0 || count as usize > MAX_DESTS {
-        return Err(nom::Err::Error(FieldError::new(
-            "number_of_dests",
-            FieldErrorKind::Invalid("number_of_dests must be 1 to 254"),
-            input.len(),
-        )));
-    }
-    let mut dests = Vec::with_capacity(count as usize);
-    for _ in 0..count {
-        let at = rest.len();
-        let (r, flag) = int8(rest, "dest_flag")?;
-        let (r, dest) = match flag {
-            1 => {
-                let (r, dest_addr_ton) = int8(r, "dest_addr_ton")?;
-                let (r, dest_addr_npi) = int8(r, "dest_addr_npi")?;
-                let (r, destination_addr) = c_octet(r, "destination_addr", 21)?;
-                (
-                    r,
-                    DestAddress::SmeAddress {
-                        dest_addr_ton,
-                        dest_addr_npi,
-                        destination_addr,
-                    },
-                )
-            }
-            2 => {
-                let (r, dl_name) = c_octet(r, "dl_name", 21)?;
-                (r, DestAddress::DistributionList { dl_name })
-            }
-            _ => {
-                return Err(nom::Err::Error(FieldError::new(
-                    "dest_flag",
-                    FieldErrorKind::Invalid("dest_flag must be 1 (SME address) or 2 (list)"),
-                    at,
-                )))
-            }
-        };
-        dests.push(dest);
-        rest = r;
-    }
-    Ok((rest, dests))
-}
+/// destination_addr and dl_name in the lists: C-Octet Strings of at most 21 octets with
+/// the NUL (5.2.9, 5.2.27).
+type Address = COctetString<21>;
 
-pub(crate) fn dests_len(dests: &[DestAddress<'_>]) -> usize {
-    1 + dests
-        .iter()
-        .map(|d| match d {
-            DestAddress::SmeAddress {
-                destination_addr, ..
-            } => 4 + destination_addr.len(),
-            DestAddress::DistributionList { dl_name } => 2 + dl_name.len(),
-        })
-        .sum::<usize>()
-}
+/// number_of_dests and the dest_address list (4.5.1.1). Errors name the wire field at
+/// fault.
+impl<'a> Field<'a> for Vec<DestAddress<'a>> {
+    type Owned = Vec<DestAddress<'static>>;
 
-pub(crate) fn check_dests(dests: &[DestAddress<'_>]) -> Result<(), EncodeError> {
-    if dests.is_empty() || dests.len() > MAX_DESTS {
-        return Err(EncodeError::Invalid {
-            field: "number_of_dests",
-            reason: "submit_multi needs 1 to 254 destinations",
-        });
+    fn parse(input: &'a [u8], _name: &'static str) -> PResult<'a, Self> {
+        let (mut rest, count) = int8(input, "number_of_dests")?;
+        if count == 0 || count as usize > MAX_DESTS {
+            return Err(nom::Err::Error(FieldError::new(
+                "number_of_dests",
+                FieldErrorKind::Invalid("number_of_dests must be 1 to 254"),
+                input.len(),
+            )));
+        }
+        let mut dests = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            let at = rest.len();
+            let (r, flag) = int8(rest, "dest_flag")?;
+            let (r, dest) = match flag {
+                1 => {
+                    let (r, dest_addr_ton) = int8(r, "dest_addr_ton")?;
+                    let (r, dest_addr_npi) = int8(r, "dest_addr_npi")?;
+                    let (r, destination_addr) = Field::<Address>::parse(r, "destination_addr")?;
+                    (
+                        r,
+                        DestAddress::SmeAddress {
+                            dest_addr_ton,
+                            dest_addr_npi,
+                            destination_addr,
+                        },
+                    )
+                }
+                2 => {
+                    let (r, dl_name) = Field::<Address>::parse(r, "dl_name")?;
+                    (r, DestAddress::DistributionList { dl_name })
+                }
+                _ => {
+                    return Err(nom::Err::Error(FieldError::new(
+                        "dest_flag",
+                        FieldErrorKind::Invalid("dest_flag must be 1 (SME address) or 2 (list)"),
+                        at,
+                    )))
+                }
+            };
+            dests.push(dest);
+            rest = r;
+        }
+        Ok((rest, dests))
     }
-    for d in dests {
-        match d {
-            DestAddress::SmeAddress {
-                destination_addr, ..
-            } => check_c_octet(destination_addr, "destination_addr", 21)?,
-            DestAddress::DistributionList { dl_name } => check_c_octet(dl_name, "dl_name", 21)?,
+
+    fn encoded_len(&self) -> usize {
+        1 + self
+            .iter()
+            .map(|d| match d {
+                DestAddress::SmeAddress {
+                    destination_addr, ..
+                } => 3 + Field::<Address>::encoded_len(destination_addr),
+                DestAddress::DistributionList { dl_name } => {
+                    1 + Field::<Address>::encoded_len(dl_name)
+                }
+            })
+            .sum::<usize>()
+    }
+
+    fn check(&self, _name: &'static str) -> Result<(), EncodeError> {
+        if self.is_empty() || self.len() > MAX_DESTS {
+            return Err(EncodeError::Invalid {
+                field: "number_of_dests",
+                reason: "submit_multi needs 1 to 254 destinations",
+            });
+        }
+        for d in self {
+            match d {
+                DestAddress::SmeAddress {
+                    destination_addr, ..
+                } => Field::<Address>::check(destination_addr, "destination_addr")?,
+                DestAddress::DistributionList { dl_name } => {
+                    Field::<Address>::check(dl_name, "dl_name")?
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn write<B: BufMut>(&self, out: &mut Writer<'_, B>) {
+        // At most 254 once checked (5.2.24).
+        out.octet(self.len() as u8);
+        for d in self {
+            match d {
+                DestAddress::SmeAddress {
+                    dest_addr_ton,
+                    dest_addr_npi,
+                    destination_addr,
+                } => {
+                    out.octet(1);
+                    out.octet(*dest_addr_ton);
+                    out.octet(*dest_addr_npi);
+                    Field::<Address>::write(destination_addr, out);
+                }
+                DestAddress::DistributionList { dl_name } => {
+                    out.octet(2);
+                    Field::<Address>::write(dl_name, out);
+                }
+            }
         }
     }
-    Ok(())
+
+    fn into_owned(self) -> Self::Owned {
+        self.into_iter().map(DestAddress::into_owned).collect()
+    }
 }
 
-pub(crate) fn put_dests<B: BufMut>(buf: &mut B, dests: &[DestAddress<'_>]) {
-    buf.put_u8(dests.len() as u8);
-    for d in dests {
-        match d {
-            DestAddress::SmeAddress {
+/// no_unsuccess and the unsuccess_sme list (4.5.2.1). Errors name the wire field at fault.
+impl<'a> Field<'a> for Vec<UnsuccessSme<'a>> {
+    type Owned = Vec<UnsuccessSme<'static>>;
+
+    fn parse(input: &'a [u8], _name: &'static str) -> PResult<'a, Self> {
+        let (mut rest, count) = int8(input, "no_unsuccess")?;
+        // No more destinations can fail than a submit_multi may carry (5.2.24).
+        if count as usize > MAX_DESTS {
+            return Err(nom::Err::Error(FieldError::new(
+                "no_unsuccess",
+                FieldErrorKind::Invalid("no_unsuccess must be 0 to 254"),
+                input.len(),
+            )));
+        }
+        let mut list = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            let (r, dest_addr_ton) = int8(rest, "dest_addr_ton")?;
+            let (r, dest_addr_npi) = int8(r, "dest_addr_npi")?;
+            let (r, destination_addr) = Field::<Address>::parse(r, "destination_addr")?;
+            let (r, code) = int32(r, "error_status_code")?;
+            list.push(UnsuccessSme {
                 dest_addr_ton,
                 dest_addr_npi,
                 destination_addr,
-            } => {
-                buf.put_u8(1);
-                buf.put_u8(*dest_addr_ton);
-                buf.put_u8(*dest_addr_npi);
-                put_c_octet(buf, destination_addr);
-            }
-            DestAddress::DistributionList { dl_name } => {
-                buf.put_u8(2);
-                put_c_octet(buf, dl_name);
-            }
+                error_status_code: CommandStatus(code),
+            });
+            rest = r;
+        }
+        Ok((rest, list))
+    }
+
+    fn encoded_len(&self) -> usize {
+        1 + self
+            .iter()
+            .map(|u| 6 + Field::<Address>::encoded_len(&u.destination_addr))
+            .sum::<usize>()
+    }
+
+    fn check(&self, _name: &'static str) -> Result<(), EncodeError> {
+        if self.len() > MAX_DESTS {
+            return Err(EncodeError::Invalid {
+                field: "no_unsuccess",
+                reason: "at most 254 unsuccessful destinations",
+            });
+        }
+        for u in self {
+            Field::<Address>::check(&u.destination_addr, "destination_addr")?;
+        }
+        Ok(())
+    }
+
+    fn write<B: BufMut>(&self, out: &mut Writer<'_, B>) {
+        // At most 254 once checked (5.2.24).
+        out.octet(self.len() as u8);
+        for u in self {
+            out.octet(u.dest_addr_ton);
+            out.octet(u.dest_addr_npi);
+            Field::<Address>::write(&u.destination_addr, out);
+            out.u32(u.error_status_code.0);
         }
     }
-}
 
-pub(crate) fn parse_unsuccess(input: &[u8]) -> PResult<'_, Vec<UnsuccessSme<'_>>> {
-    let (mut rest, count) = int8(input, "no_unsuccess")?;
-    // No more destinations can fail than a submit_multi may carry (5.2.24).
-    if count as usize > MAX_DESTS {
-        return Err(nom::Err::Error(FieldError::new(
-            "no_unsuccess",
-            FieldErrorKind::Invalid("no_unsuccess must be 0 to 254"),
-            input.len(),
-        )));
-    }
-    let mut list = Vec::with_capacity(count as usize);
-    for _ in 0..count {
-        let (r, dest_addr_ton) = int8(rest, "dest_addr_ton")?;
-        let (r, dest_addr_npi) = int8(r, "dest_addr_npi")?;
-        let (r, destination_addr) = c_octet(r, "destination_addr", 21)?;
-        let (r, code) = int32(r, "error_status_code")?;
-        list.push(UnsuccessSme {
-            dest_addr_ton,
-            dest_addr_npi,
-            destination_addr,
-            error_status_code: CommandStatus(code),
-        });
-        rest = r;
-    }
-    Ok((rest, list))
-}
-
-pub(crate) fn unsuccess_len(list: &[UnsuccessSme<'_>]) -> usize {
-    1 + list
-        .iter()
-        .map(|u| 7 + u.destination_addr.len())
-        .sum::<usize>()
-}
-
-pub(crate) fn check_unsuccess(list: &[UnsuccessSme<'_>]) -> Result<(), EncodeError> {
-    if list.len() > MAX_DESTS {
-        return Err(EncodeError::Invalid {
-            field: "no_unsuccess",
-            reason: "at most 254 unsuccessful destinations",
-        });
-    }
-    for u in list {
-        check_c_octet(&u.destination_addr, "destination_addr", 21)?;
-    }
-    Ok(())
-}
-
-pub(crate) fn put_unsuccess<B: BufMut>(buf: &mut B, list: &[UnsuccessSme<'_>]) {
-    buf.put_u8(list.len() as u8);
-    for u in list {
-        buf.put_u8(u.dest_addr_ton);
-        buf.put_u8(u.dest_addr_npi);
-        put_c_octet(buf, &u.destination_addr);
-        buf.put_u32(u.error_status_code.0);
+    fn into_owned(self) -> Self::Owned {
+        self.into_iter().map(UnsuccessSme::into_owned).collect()
     }
 }
 

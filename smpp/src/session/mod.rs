@@ -105,7 +105,9 @@ mod table;
 mod tests;
 
 pub use mode::BindMode;
-pub use sequence::{is_valid_request_sequence, SequenceNumbers};
+pub use sequence::{
+    is_valid_request_sequence, next_sequence_number, SequenceNumbers, MAX_SEQUENCE_NUMBER,
+};
 
 use crate::{CommandId, CommandStatus, Pdu};
 use std::fmt;

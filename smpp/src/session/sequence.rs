@@ -1,7 +1,10 @@
-//! Sequence numbers (section 5.1.4): which values a request may carry, and an allocator
-//! that hands them out in order, wrapping from 0x7FFFFFFF back to 1.
+//! Sequence numbers (section 5.1.4), the rule in one place: which values a request may
+//! carry (the codec refuses to encode any other), the wrap from 0x7FFFFFFF back to 1, and
+//! an allocator that hands them out in order.
 
-use crate::header::{next_sequence_number, MAX_SEQUENCE_NUMBER};
+/// The largest sequence_number the specification allows (section 5.1.4: "0x00000001 to
+/// 0x7FFFFFFF").
+pub const MAX_SEQUENCE_NUMBER: u32 = 0x7FFF_FFFF;
 
 /// True when `sequence_number` may be carried by a request: 5.1.4 allows 0x00000001 to
 /// 0x7FFFFFFF.
@@ -12,6 +15,15 @@ use crate::header::{next_sequence_number, MAX_SEQUENCE_NUMBER};
 #[inline]
 pub const fn is_valid_request_sequence(sequence_number: u32) -> bool {
     sequence_number != 0 && sequence_number <= MAX_SEQUENCE_NUMBER
+}
+
+/// The sequence number after `n`, wrapping from 0x7FFFFFFF back to 1 (5.1.4); never 0.
+pub const fn next_sequence_number(n: u32) -> u32 {
+    if n >= MAX_SEQUENCE_NUMBER {
+        1
+    } else {
+        n + 1
+    }
 }
 
 /// Hands out the sequence numbers of the requests one side of a connection originates:
@@ -68,6 +80,14 @@ mod tests {
         assert!(is_valid_request_sequence(0x7FFF_FFFF));
         assert!(!is_valid_request_sequence(0x8000_0000));
         assert!(!is_valid_request_sequence(u32::MAX));
+    }
+
+    #[test]
+    fn sequence_numbers_wrap_inside_the_spec_range() {
+        assert_eq!(next_sequence_number(1), 2);
+        assert_eq!(next_sequence_number(MAX_SEQUENCE_NUMBER), 1);
+        assert_eq!(next_sequence_number(u32::MAX), 1);
+        assert_eq!(next_sequence_number(0), 1);
     }
 
     #[test]

@@ -185,9 +185,13 @@ pub enum NumberFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddressFormat {
-    /// Type of number (5.2.5, Table 5-3) sent with a number written in `format`.
+    /// Type of number (5.2.5, Table 5-3) sent with a number written in `format`: 0 unknown,
+    /// 1 international, 2 national, 3 network specific, 4 subscriber number, 5
+    /// alphanumeric, 6 abbreviated.
     pub ton: u8,
-    /// Numbering plan (5.2.6, Table 5-4) sent with a number written in `format`.
+    /// Numbering plan (5.2.6, Table 5-4) sent with a number written in `format`: 0 unknown,
+    /// 1 ISDN E.164, 3 data, 4 telex, 6 land mobile, 8 national, 9 private, 10 ERMES, 14
+    /// internet, 18 WAP client id.
     pub npi: u8,
     /// How the digits are written.
     pub format: NumberFormat,

@@ -55,8 +55,8 @@ pub struct Settings {
     pub receipt_wait_ms: u64,
     /// The wait after a transient failure: attempt `n` of a segment that failed waits the
     /// policy's base delay at step `n - 1` (doubling from its initial delay up to its
-    /// maximum). Its jitter is not applied: the wait is exact, so a message's line is
-    /// served again in a known order.
+    /// maximum). Its jitter is not applied: the wait is exact (the core draws no random
+    /// numbers; a line's order and the carrier's TPS keep retries from bunching up).
     pub retry: BackoffPolicy,
     /// Most client references and most unmatched receipts one [`Outbox::tick`] sweeps.
     pub sweep_max: usize,
@@ -102,7 +102,8 @@ pub struct NewMessage {
     /// Validity asked for (ms), cut to [`Settings::max_validity_ms`]; `None` for the
     /// first carrier's default.
     pub validity_ms: Option<u64>,
-    /// Whether to ask for delivery receipts.
+    /// Whether the backend wants delivery receipts (which ones, the carrier's
+    /// [`CarrierProfile::registered_delivery`] says).
     pub registered_delivery: bool,
 }
 

@@ -6,6 +6,7 @@
 //! (defaults 20000 and 100: at most BATCH acks outstanding, as that many concurrent
 //! backends would keep; 0 waits only at the end).
 
+use smsgate::carrier::number::Msisdn;
 use smsgate::outbox::{
     Addressing, CarrierProfile, Class, IncomingReceipt, NewMessage, Outbox, Route, RouteKind,
     Settings, SubmitResult, TextProfile,
@@ -43,7 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut waits = VecDeque::with_capacity(batch + 1);
     for i in 0..messages {
         let message = NewMessage {
-            to: format!("8190{:08}", i % 50_000),
+            to: Msisdn::parse_e164(&format!("8190{:08}", i % 50_000))?,
             from: Some("SMSGATE".into()),
             text: format!("Your code is {:06}", i % 1_000_000),
             class: Class::Otp,

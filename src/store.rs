@@ -23,10 +23,13 @@
 //! A carrier-and-id key is the carrier name's length (u16 BE), the name, then the id, so
 //! no carrier name can run into an id.
 
+use crate::carrier::number::Msisdn;
+use crate::carrier::router::{Route, RouteKind};
 use parking_lot::{Condvar, Mutex};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
-
+use smpp::text::Concat;
 use smpp::tlv::NetworkErrorCode;
+use smpp::values::registered_delivery::{NO_RECEIPT, RECEIPT_FINAL, RECEIPT_ON_FAILURE};
 use std::fmt;
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -190,26 +193,6 @@ impl Class {
     }
 }
 
-/// Whether a route reaches the destination's own network directly or through an
-/// international partner; shown in status and events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum RouteKind {
-    /// A carrier of the destination's country, direct.
-    Domestic,
-    /// An international carrier.
-    International,
-}
-
-/// Where a message may go: carriers in failover order (computed by the router) and the
-/// kind of route.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Route {
-    /// Carrier names; the first is tried first, the next ones on failover.
-    pub carriers: Vec<String>,
-    /// Domestic or international, for status and events.
-    pub kind: RouteKind,
-}
-
 /// A message's state. `InFlight` is never stored (a message in flight at a crash is sent
 /// again), it only appears in a status read while a segment awaits its submit_sm_resp.
 /// The ack to the backend is "accepted": by then the record is on disk as `Queued`.
@@ -319,10 +302,14 @@ pub enum TextEncoding {
     Ucs2,
 }
 
-/// How a text longer than one short message is carried (the carrier's long-message method).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// How a text longer than one short message is carried: the carrier's long-message method
+/// (`long_message` in the configuration, which reads straight into this type), stored in
+/// each message's [`SplitPlan`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LongMessage {
     /// A UDH with an 8-bit concatenation reference in each part.
+    #[default]
     Udh8,
     /// A UDH with a 16-bit concatenation reference in each part.
     Udh16,
@@ -330,6 +317,55 @@ pub enum LongMessage {
     Sar,
     /// The whole text in one message_payload TLV (5.3.2.32).
     Payload,
+}
+
+impl LongMessage {
+    /// Its name in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            LongMessage::Udh8 => "udh8",
+            LongMessage::Udh16 => "udh16",
+            LongMessage::Sar => "sar",
+            LongMessage::Payload => "payload",
+        }
+    }
+
+    /// The codec's concatenation method for it.
+    pub fn concat(self) -> Concat {
+        match self {
+            LongMessage::Udh8 => Concat::Udh8,
+            LongMessage::Udh16 => Concat::Udh16,
+            LongMessage::Sar => Concat::Sar,
+            LongMessage::Payload => Concat::Payload,
+        }
+    }
+}
+
+/// Which delivery receipts a submit_sm asks for (5.2.17, bits 1-0 of registered_delivery):
+/// a carrier's `registered_delivery` in the configuration (which reads straight into this
+/// type), and what a message's record asks of the carrier it is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegisteredDelivery {
+    /// None (00): the message ends at `submitted`.
+    None,
+    /// On final delivery, success or failure (01): the message waits for its receipts.
+    #[default]
+    Final,
+    /// On final failure only (10): the message ends at `submitted`, and a failure receipt
+    /// that comes later still ends it with the state it reports.
+    Failure,
+}
+
+impl RegisteredDelivery {
+    /// The registered_delivery octet.
+    pub fn value(self) -> u8 {
+        match self {
+            RegisteredDelivery::None => NO_RECEIPT,
+            RegisteredDelivery::Final => RECEIPT_FINAL,
+            RegisteredDelivery::Failure => RECEIPT_ON_FAILURE,
+        }
+    }
 }
 
 /// What decides a message's segments: kept in the record so that the segments rebuilt
@@ -382,8 +418,8 @@ impl SegmentRecord {
 pub struct MessageRecord {
     /// Its id.
     pub id: MessageId,
-    /// Destination, E.164 digits without `+`.
-    pub to: String,
+    /// Destination.
+    pub to: Msisdn,
     /// Sender as the backend gave it; `None` for the carrier's default.
     pub from: Option<String>,
     /// The text, kept so that a failover can prepare it for another carrier.
@@ -392,9 +428,14 @@ pub struct MessageRecord {
     pub class: Class,
     /// The backend's idempotency reference, if it gave one.
     pub client_ref: Option<String>,
-    /// Whether a delivery receipt is asked for; without one the message ends at
-    /// `submitted`.
+    /// Whether the backend asked for delivery receipts; a failover asks the next carrier
+    /// again from this.
     pub registered_delivery: bool,
+    /// The receipts its submit_sm asks the carrier it is on for: none when the backend
+    /// asked for none, else the carrier's `registered_delivery`. Kept so that a resent or
+    /// recovered submit_sm asks what the first one did; unless it is `Final` the message
+    /// ends at `submitted`.
+    pub receipts: RegisteredDelivery,
     /// Carriers in failover order and the route kind.
     pub route: Route,
     /// Position in `route.carriers` of the carrier it is on now.
@@ -424,10 +465,11 @@ impl MessageRecord {
             .map_or("", String::as_str)
     }
 
-    /// Whether anything can still happen to it: not final, and not a message without
-    /// receipts that is fully submitted (that one ends at `submitted`).
+    /// Whether anything can still happen to it: not final, and not a fully submitted
+    /// message that awaits no receipt on success (that one ends at `submitted`).
     pub fn is_open(&self) -> bool {
-        !(self.state.is_final() || (self.state == State::Submitted && !self.registered_delivery))
+        !(self.state.is_final()
+            || (self.state == State::Submitted && self.receipts != RegisteredDelivery::Final))
     }
 }
 
@@ -1230,12 +1272,13 @@ mod tests {
     fn record(id: u64, state: State) -> MessageRecord {
         MessageRecord {
             id: MessageId(id),
-            to: "819012345678".into(),
+            to: Msisdn::parse_e164("819012345678").unwrap(),
             from: None,
             text: "hello".into(),
             class: Class::Otp,
             client_ref: None,
             registered_delivery: true,
+            receipts: RegisteredDelivery::Final,
             route: Route {
                 carriers: vec!["docomo".into()],
                 kind: RouteKind::Domestic,

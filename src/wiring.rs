@@ -5,19 +5,12 @@
 
 use crate::carrier::bind::{BindSpec, Endpoint};
 use crate::carrier::link::LinkSettings;
-use crate::carrier::number::{NumberFormat, NumberPlan as Numbering};
+use crate::carrier::number::NumberPlan;
 use crate::carrier::pool::PoolSettings;
 use crate::carrier::throttle::{PacerConfig, MAX_RATE};
-use crate::config::{
-    AddressFormat, CarrierConfig, Config, LongMessageMethod, StatusClass as ConfigClass,
-};
+use crate::config::{CarrierConfig, Config};
 use crate::gateway::{CarrierSpec, GatewaySpec};
-use crate::outbox::{
-    Addressing, CarrierProfile, NumberPlan, Settings, ShiftJisRule, StatusClass, TextProfile,
-    TonNpi,
-};
-use crate::store::LongMessage;
-use std::sync::Arc;
+use crate::outbox::{Addressing, CarrierProfile, Settings, ShiftJisRule, TextProfile};
 use std::time::Duration;
 use thiserror::Error;
 
@@ -32,6 +25,14 @@ pub enum WiringError {
         /// The bind entry.
         bind: usize,
         /// What failed.
+        reason: String,
+    },
+    /// A country code the numbering plan refuses (the loader checks it; a bug guard).
+    #[error("carriers.{carrier}.country_code: {reason}")]
+    CountryCode {
+        /// The carrier.
+        carrier: String,
+        /// What is wrong.
         reason: String,
     },
     /// A bind without a password (the loader resolves every one; this is a bug guard).
@@ -84,7 +85,6 @@ pub fn spec(config: &Config) -> Result<GatewaySpec, WiringError> {
     if let Some(table) = portability {
         router.set_portability(table);
     }
-    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     let longest_validity = config
         .carriers
         .values()
@@ -97,13 +97,13 @@ pub fn spec(config: &Config) -> Result<GatewaySpec, WiringError> {
             max_validity_ms: ms(longest_validity.max(Duration::from_secs(48 * 3600))),
             client_ref_ttl_ms: ms(config.outbox.idempotency_window),
             receipt_wait_ms: ms(config.outbox.receipt_wait),
-            retry_initial_ms: ms(config.outbox.retry.base(0)),
-            retry_max_ms: ms(config.outbox.retry.maximum()),
+            retry: config.outbox.retry,
+            max_open: config.outbox.max_queued,
             ..Settings::default()
         },
         carriers,
         router,
-        plan: Numbering::japan(),
+        plan: NumberPlan::japan(),
         unbind_deadline: config.shutdown.unbind_deadline,
     })
 }
@@ -182,7 +182,7 @@ fn carrier_spec(
         .max(crate::carrier::throttle::MIN_RATE);
     Ok(CarrierSpec {
         name: name.to_owned(),
-        profile: profile(carrier),
+        profile: profile(name, carrier)?,
         pool: PoolSettings {
             carrier: name.to_owned(),
             tps: carrier_tps,
@@ -207,53 +207,133 @@ fn burst(tps: f64) -> u32 {
     }
 }
 
-fn profile(carrier: &CarrierConfig) -> CarrierProfile {
-    let long_message = match carrier.long_message {
-        LongMessageMethod::Udh8 => LongMessage::Udh8,
-        LongMessageMethod::Udh16 => LongMessage::Udh16,
-        LongMessageMethod::Sar => LongMessage::Sar,
-        LongMessageMethod::Payload => LongMessage::Payload,
-    };
-    let text = TextProfile {
-        long_message,
-        max_chars: carrier
-            .japan
-            .as_ref()
-            .map(|j| usize::try_from(j.max_length).unwrap_or(usize::MAX)),
-        shift_jis: match &carrier.japan {
-            Some(j) if j.sjis_only => ShiftJisRule::All,
-            _ => ShiftJisRule::Off,
-        },
-    };
-    let plan = |format: &AddressFormat| NumberPlan {
-        format: match format.format {
-            NumberFormat::E164 => crate::outbox::NumberFormat::International,
-            NumberFormat::National => crate::outbox::NumberFormat::National {
-                country_code: carrier.country_code.clone(),
-                trunk_prefix: "0".into(),
+/// Milliseconds of `d`, as the outbox counts time.
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The outbox's view of a carrier: its Japan profile's text and sender rules, its address
+/// formats, validity, receipts and retry policy.
+fn profile(name: &str, carrier: &CarrierConfig) -> Result<CarrierProfile, WiringError> {
+    let japan = carrier.japan.as_ref();
+    let plan = carrier
+        .number_plan()
+        .map_err(|e| WiringError::CountryCode {
+            carrier: name.to_owned(),
+            reason: e.to_string(),
+        })?;
+    Ok(CarrierProfile {
+        text: TextProfile {
+            long_message: carrier.long_message,
+            max_chars: japan.map(|j| j.max_length),
+            ucs2: japan.is_none_or(|j| j.ucs2),
+            shift_jis: if japan.is_some_and(|j| j.sjis_only) {
+                ShiftJisRule::All
+            } else {
+                ShiftJisRule::Off
             },
         },
-        ton_npi: TonNpi {
-            ton: format.ton,
-            npi: format.npi,
+        addressing: Addressing {
+            plan,
+            destination: carrier.destination,
+            source: carrier.source,
+            sender_form: japan.map(|j| j.sender_form),
+            default_sender: japan.and_then(|j| j.sender.clone()),
         },
-    };
-    let addressing = Addressing {
-        destination: plan(&carrier.destination),
-        source: plan(&carrier.source),
-        short_code: TonNpi::NETWORK_SPECIFIC,
-        default_sender: carrier.japan.as_ref().and_then(|j| j.sender.clone()),
-    };
-    let retry = carrier.retry.clone();
-    let mut profile = CarrierProfile::new(
-        text,
-        addressing,
-        u64::try_from(carrier.default_validity.as_millis()).unwrap_or(u64::MAX),
-    );
-    profile.classify = Arc::new(move |status| match retry.classify(status) {
-        ConfigClass::Transient => StatusClass::Transient,
-        ConfigClass::Failover => StatusClass::Failover,
-        ConfigClass::Permanent => StatusClass::Permanent,
-    });
-    profile
+        default_validity_ms: ms(carrier.default_validity),
+        registered_delivery: carrier.registered_delivery,
+        retry: carrier.retry.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::carrier::number::{AddressFormat, NumberFormat};
+    use crate::carrier::retry::RetryPolicy;
+    use crate::outbox::SenderForm;
+    use crate::store::{LongMessage, RegisteredDelivery};
+
+    const TOML: &str = r#"
+[outbox]
+retry = { initial = "2s", max = "1m" }
+max_queued = 5
+
+[carriers.au]
+registered_delivery = "failure"
+source = { ton = 0, npi = 0, format = "national" }
+long_message = "sar"
+default_validity = "6h"
+retry = { ESME_RSYSERR = "permanent" }
+japan = { max_length = 300, ucs2 = false, sjis_only = true, sender_form = "short_code", sender = "0005123456" }
+
+[[carriers.au.binds]]
+host = "127.0.0.1"
+port = 2775
+system_id = "acme"
+password = "pw"
+
+[[routes]]
+prefix = "81"
+carriers = ["au"]
+"#;
+
+    #[test]
+    fn every_carrier_and_outbox_key_reaches_the_spec() {
+        let config = Config::from_toml("test.toml", TOML, std::iter::empty()).unwrap();
+        let spec = spec(&config).unwrap();
+        assert_eq!(spec.outbox.retry.base(0), Duration::from_secs(2));
+        assert_eq!(spec.outbox.retry.maximum(), Duration::from_secs(60));
+        assert_eq!(spec.outbox.max_open, 5);
+        let au = &spec.carriers[0];
+        assert_eq!(
+            au.profile,
+            CarrierProfile {
+                text: TextProfile {
+                    long_message: LongMessage::Sar,
+                    max_chars: Some(300),
+                    ucs2: false,
+                    shift_jis: ShiftJisRule::All,
+                },
+                addressing: Addressing {
+                    plan: NumberPlan::new("81", Some("0"), None).unwrap(),
+                    destination: AddressFormat::default_destination(),
+                    source: AddressFormat {
+                        ton: 0,
+                        npi: 0,
+                        format: NumberFormat::National,
+                    },
+                    sender_form: Some(SenderForm::ShortCode),
+                    default_sender: Some("0005123456".into()),
+                },
+                default_validity_ms: 6 * 3_600_000,
+                registered_delivery: RegisteredDelivery::Failure,
+                retry: toml::from_str::<RetryPolicy>("ESME_RSYSERR = \"permanent\"").unwrap(),
+            }
+        );
+    }
+
+    #[test]
+    fn a_carrier_without_a_japan_profile_has_no_japanese_rules() {
+        let text = TOML.replace(
+            "japan = { max_length = 300, ucs2 = false, sjis_only = true, sender_form = \"short_code\", sender = \"0005123456\" }\n",
+            "",
+        );
+        let config = Config::from_toml("test.toml", &text, std::iter::empty()).unwrap();
+        let profile = &spec(&config).unwrap().carriers[0].profile;
+        assert_eq!(
+            profile.text,
+            TextProfile {
+                long_message: LongMessage::Sar,
+                ..TextProfile::default()
+            }
+        );
+        assert_eq!(
+            (
+                profile.addressing.sender_form,
+                &profile.addressing.default_sender
+            ),
+            (None, &None)
+        );
+    }
 }

@@ -11,8 +11,9 @@
 //! | [`backoff`] | exponential backoff with jitter: reconnects, bind refusals (backed off harder), message retries |
 //! | [`throttle`] | token buckets (carrier and bind) and the [`throttle::Pacer`]: ESME_RTHROTTLED and ESME_RMSGQFUL slow a bind down, success recovers it |
 //! | [`msgid`] | the key a carrier message id is indexed and looked up by (as is, hex→decimal, decimal→hex, learnt) |
-//! | [`number`] | numbers normalised to E.164 under a numbering plan, and written E.164 or national for a carrier |
+//! | [`number`] | numbers normalised to E.164 under a numbering plan, and written E.164 or national with a carrier's TON/NPI |
 //! | [`router`] | portability table, then longest prefix: the carriers of a number in failover order |
+//! | [`retry`] | a carrier's retry policy: which submit_sm_resp statuses are retried, failed over or final |
 //!
 //! How a bind uses them, in outline: a submit leaves when [`throttle::Pacer::admit`] says
 //! [`throttle::Admit::Go`] (tokens from the carrier's bucket and the bind's, room in the
@@ -28,6 +29,7 @@ pub mod link;
 pub mod msgid;
 pub mod number;
 pub mod pool;
+pub mod retry;
 pub mod router;
 pub mod throttle;
 pub mod window;

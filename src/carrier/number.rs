@@ -1,12 +1,14 @@
 //! Phone numbers: what a caller hands in ("+81 90-1234-5678", "09012345678") normalised to
 //! E.164 digits under a configured numbering plan, and an E.164 number written the way a
-//! carrier wants it in `dest_addr` (international or national, with its TON and NPI).
+//! carrier wants it in an address field: its [`AddressFormat`] (international or national
+//! digits, with the TON and NPI the carrier asks for).
 //!
 //! A normalised number ([`Msisdn`]) is what routing, portability and the outbox use: digits
 //! only, no `+`, 7 to 15 of them (E.164 allows at most 15), never starting with 0 (a
 //! country code never does).
 
 use core::fmt;
+use serde::{Deserialize, Serialize};
 
 /// The most digits an E.164 number has.
 pub const MAX_DIGITS: usize = 15;
@@ -15,11 +17,23 @@ pub const MAX_DIGITS: usize = 15;
 /// a typo, a short code or a fragment, none of which a carrier route delivers to.
 pub const MIN_DIGITS: usize = 7;
 
+/// TON "Unknown" (5.2.5, Table 5-3).
+pub const TON_UNKNOWN: u8 = 0x00;
+
 /// TON "International" (5.2.5, Table 5-3).
 pub const TON_INTERNATIONAL: u8 = 0x01;
 
 /// TON "National" (5.2.5, Table 5-3).
 pub const TON_NATIONAL: u8 = 0x02;
+
+/// TON "Network Specific" (5.2.5, Table 5-3): short codes.
+pub const TON_NETWORK_SPECIFIC: u8 = 0x03;
+
+/// TON "Alphanumeric" (5.2.5, Table 5-3).
+pub const TON_ALPHANUMERIC: u8 = 0x05;
+
+/// NPI "Unknown" (5.2.6, Table 5-4).
+pub const NPI_UNKNOWN: u8 = 0x00;
 
 /// NPI "ISDN (E163/E164)" (5.2.6, Table 5-4).
 pub const NPI_ISDN: u8 = 0x01;
@@ -84,8 +98,24 @@ pub enum PlanError {
 }
 
 /// A normalised number: E.164 digits without the `+` (see the module documentation).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Stored as its digits; reading one back checks it again ([`Msisdn::parse_e164`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Msisdn(String);
+
+impl TryFrom<String> for Msisdn {
+    type Error = NumberError;
+
+    fn try_from(digits: String) -> Result<Msisdn, NumberError> {
+        Msisdn::parse_e164(&digits)
+    }
+}
+
+impl From<Msisdn> for String {
+    fn from(number: Msisdn) -> String {
+        number.0
+    }
+}
 
 impl Msisdn {
     /// A number already in E.164 form: digits with an optional leading `+`, nothing else
@@ -137,16 +167,79 @@ impl fmt::Display for Msisdn {
     }
 }
 
-/// How a carrier wants numbers written: `format` of an address in the configuration
-/// (`"e164"` or `"national"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+/// How the digits of an address field are written: `format` of an address in the
+/// configuration (`"e164"` or `"national"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NumberFormat {
-    /// International: E.164 digits without `+`, TON 1, NPI 1.
+    /// International: E.164 digits without `+` (`819012345678`).
     E164,
-    /// National: the national prefix and the national number (`09012345678`), TON 2,
-    /// NPI 1; numbers of other countries stay international.
+    /// National: the national prefix and the national significant number
+    /// (`09012345678`); a number it cannot write so is written international (see
+    /// [`AddressFormat::write`]).
     National,
+}
+
+/// TON, NPI and number format of one address field of a carrier (`source` and
+/// `destination` in the configuration, which reads straight into this type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressFormat {
+    /// Type of number (5.2.5, Table 5-3) sent with a number written in `format`: 0 unknown,
+    /// 1 international, 2 national, 3 network specific, 4 subscriber number, 5
+    /// alphanumeric, 6 abbreviated.
+    pub ton: u8,
+    /// Numbering plan (5.2.6, Table 5-4) sent with a number written in `format`: 0 unknown,
+    /// 1 ISDN E.164, 3 data, 4 telex, 6 land mobile, 8 national, 9 private, 10 ERMES, 14
+    /// internet, 18 WAP client id.
+    pub npi: u8,
+    /// How the digits are written.
+    pub format: NumberFormat,
+}
+
+impl AddressFormat {
+    /// Senders as national numbers: TON 2 national, NPI 1.
+    pub fn default_source() -> AddressFormat {
+        AddressFormat {
+            ton: TON_NATIONAL,
+            npi: NPI_ISDN,
+            format: NumberFormat::National,
+        }
+    }
+
+    /// Handsets in international form: TON 1, NPI 1, digits with the country code.
+    pub fn default_destination() -> AddressFormat {
+        AddressFormat {
+            ton: TON_INTERNATIONAL,
+            npi: NPI_ISDN,
+            format: NumberFormat::E164,
+        }
+    }
+
+    /// `number` as this field is written for a carrier whose numbers are read in `plan`:
+    /// in `format` with this TON and NPI (what the operator configured wins). National
+    /// applies to numbers of the plan's country only, and only when the national form
+    /// reads back as the same number; any other number is written international, the only
+    /// way it can be addressed, with TON 1 international and NPI 1 ISDN (the configured
+    /// TON/NPI describe national numbers there).
+    pub fn write(&self, plan: &NumberPlan, number: &Msisdn) -> Address {
+        let digits = match self.format {
+            NumberFormat::E164 => Some(number.as_str().to_string()),
+            NumberFormat::National => plan.national_form(number),
+        };
+        match digits {
+            Some(digits) => Address {
+                ton: self.ton,
+                npi: self.npi,
+                digits,
+            },
+            None => Address {
+                ton: TON_INTERNATIONAL,
+                npi: NPI_ISDN,
+                digits: number.as_str().to_string(),
+            },
+        }
+    }
 }
 
 /// A number as it goes into a PDU's address fields.
@@ -273,29 +366,6 @@ impl NumberPlan {
             return Msisdn::checked(format!("{}{rest}", self.country_code));
         }
         Msisdn::checked(digits)
-    }
-
-    /// `number` written for a carrier that wants `format`. National applies to numbers of
-    /// this plan's country only, and only when the national form reads back as the same
-    /// number; any other number is written internationally, the only way it can be
-    /// addressed.
-    pub fn format(&self, number: &Msisdn, format: NumberFormat) -> Address {
-        let national = match format {
-            NumberFormat::National => self.national_form(number),
-            NumberFormat::E164 => None,
-        };
-        match national {
-            Some(digits) => Address {
-                ton: TON_NATIONAL,
-                npi: NPI_ISDN,
-                digits,
-            },
-            None => Address {
-                ton: TON_INTERNATIONAL,
-                npi: NPI_ISDN,
-                digits: number.as_str().to_string(),
-            },
-        }
     }
 
     /// The national form of `number` (national prefix + national significant number), if
@@ -482,12 +552,18 @@ mod tests {
         );
     }
 
+    const NATIONAL: AddressFormat = AddressFormat {
+        ton: TON_NATIONAL,
+        npi: NPI_ISDN,
+        format: NumberFormat::National,
+    };
+
     #[test]
     fn formatting_for_a_carrier_gives_e164_or_national_with_ton_and_npi() {
         let plan = NumberPlan::japan();
         let n = msisdn("819012345678");
         assert_eq!(
-            plan.format(&n, NumberFormat::E164),
+            AddressFormat::default_destination().write(&plan, &n),
             Address {
                 ton: TON_INTERNATIONAL,
                 npi: NPI_ISDN,
@@ -495,7 +571,7 @@ mod tests {
             }
         );
         assert_eq!(
-            plan.format(&n, NumberFormat::National),
+            NATIONAL.write(&plan, &n),
             Address {
                 ton: TON_NATIONAL,
                 npi: NPI_ISDN,
@@ -505,9 +581,45 @@ mod tests {
     }
 
     #[test]
+    fn the_configured_ton_and_npi_win_for_a_number_written_in_the_configured_format() {
+        let plan = NumberPlan::japan();
+        let n = msisdn("819012345678");
+        let unknown = AddressFormat {
+            ton: TON_UNKNOWN,
+            npi: NPI_UNKNOWN,
+            format: NumberFormat::National,
+        };
+        assert_eq!(
+            unknown.write(&plan, &n),
+            Address {
+                ton: TON_UNKNOWN,
+                npi: NPI_UNKNOWN,
+                digits: "09012345678".into()
+            }
+        );
+        let e164_unknown = AddressFormat {
+            format: NumberFormat::E164,
+            ..unknown
+        };
+        assert_eq!(
+            (
+                e164_unknown.write(&plan, &n).ton,
+                e164_unknown.write(&plan, &n).digits
+            ),
+            (TON_UNKNOWN, "819012345678".to_string())
+        );
+        // A number the national format cannot write goes international with 1/1.
+        let foreign = unknown.write(&plan, &msisdn("12125550100"));
+        assert_eq!(
+            (foreign.ton, foreign.npi, foreign.digits.as_str()),
+            (TON_INTERNATIONAL, NPI_ISDN, "12125550100")
+        );
+    }
+
+    #[test]
     fn a_national_form_that_would_read_as_international_stays_international() {
         // 81 10...: its national form 010... would be read as the international prefix.
-        let address = NumberPlan::japan().format(&msisdn("8110123456"), NumberFormat::National);
+        let address = NATIONAL.write(&NumberPlan::japan(), &msisdn("8110123456"));
         assert_eq!(
             (address.ton, address.digits.as_str()),
             (TON_INTERNATIONAL, "8110123456")
@@ -516,12 +628,20 @@ mod tests {
 
     #[test]
     fn a_foreign_number_stays_international_for_a_national_carrier() {
-        let plan = NumberPlan::japan();
-        let address = plan.format(&msisdn("12125550100"), NumberFormat::National);
+        let address = NATIONAL.write(&NumberPlan::japan(), &msisdn("12125550100"));
         assert_eq!(
             (address.ton, address.digits.as_str()),
             (TON_INTERNATIONAL, "12125550100")
         );
+    }
+
+    #[test]
+    fn a_stored_number_is_its_digits_and_is_checked_when_read_back() {
+        let n = msisdn("819012345678");
+        let json = serde_json::to_string(&n).unwrap_or_default();
+        assert_eq!(json, "\"819012345678\"");
+        assert_eq!(serde_json::from_str::<Msisdn>(&json).ok(), Some(n));
+        assert!(serde_json::from_str::<Msisdn>("\"090\"").is_err());
     }
 
     fn e164() -> impl Strategy<Value = String> {
@@ -554,8 +674,8 @@ mod tests {
         fn prop_both_carrier_formats_normalise_back_to_the_number(digits in e164()) {
             let plan = NumberPlan::japan();
             let n = msisdn(&digits);
-            for format in [NumberFormat::E164, NumberFormat::National] {
-                let address = plan.format(&n, format);
+            for format in [AddressFormat::default_destination(), NATIONAL] {
+                let address = format.write(&plan, &n);
                 prop_assert_eq!(plan.normalise(&address.digits), Ok(n.clone()));
                 prop_assert_eq!(address.npi, NPI_ISDN);
             }

@@ -81,8 +81,9 @@ pub struct RouteRule {
     pub kind: RouteKind,
 }
 
-/// The carriers to try for one number, in order, and the route's kind.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The carriers to try for one number, in order, and the route's kind. The outbox keeps
+/// it in each message's record (serde), so failover follows the route it was accepted on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Route {
     /// Carrier names in failover order; never empty.
     pub carriers: Vec<String>,

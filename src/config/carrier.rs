@@ -4,18 +4,15 @@
 
 use super::duration;
 use super::japan::JapanProfile;
-use super::retry::RetryPolicy;
 use crate::carrier::backoff::BackoffPolicy;
 use crate::carrier::msgid::MessageIdForm;
-use crate::carrier::number::{
-    NumberFormat, NumberPlan, PlanError, NPI_ISDN, TON_INTERNATIONAL, TON_NATIONAL,
-};
+use crate::carrier::number::{AddressFormat, NumberPlan, PlanError};
+use crate::carrier::retry::RetryPolicy;
+use crate::store::{LongMessage, RegisteredDelivery};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use smpp::session::BindMode;
-use smpp::text::Concat;
-use smpp::values::registered_delivery::{NO_RECEIPT, RECEIPT_FINAL, RECEIPT_ON_FAILURE};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -55,7 +52,7 @@ pub struct CarrierConfig {
     pub country_code: String,
     /// How a text longer than one short message is carried.
     #[serde(default)]
-    pub long_message: LongMessageMethod,
+    pub long_message: LongMessage,
     /// How the carrier writes its message ids in receipts compared with submit_sm_resp.
     #[serde(default)]
     pub message_id: MessageIdForm,
@@ -66,7 +63,7 @@ pub struct CarrierConfig {
     /// gateway keeps trying to submit it.
     #[serde(default = "default_validity", with = "duration")]
     pub default_validity: Duration,
-    /// Which delivery receipts to ask for (5.2.17).
+    /// Which delivery receipts to ask for (5.2.17) when a message wants them.
     #[serde(default)]
     pub registered_delivery: RegisteredDelivery,
     /// With no bound bind for this long, the router sends this carrier's traffic to the
@@ -309,101 +306,6 @@ impl Default for EnquireLink {
         EnquireLink {
             interval: Duration::from_secs(30),
             timeout: Duration::from_secs(10),
-        }
-    }
-}
-
-/// TON, NPI and number form of one address field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AddressFormat {
-    /// Type of number (5.2.5, Table 5-3): 0 unknown, 1 international, 2 national, 3 network
-    /// specific, 4 subscriber number, 5 alphanumeric, 6 abbreviated.
-    pub ton: u8,
-    /// Numbering plan (5.2.6, Table 5-4): 0 unknown, 1 ISDN E.164, 3 data, 4 telex, 6 land
-    /// mobile, 8 national, 9 private, 10 ERMES, 14 internet, 18 WAP client id.
-    pub npi: u8,
-    /// How the digits are written.
-    pub format: NumberFormat,
-}
-
-impl AddressFormat {
-    /// Senders are national numbers or 0005 short codes: TON 2 national, NPI 1.
-    pub fn default_source() -> AddressFormat {
-        AddressFormat {
-            ton: TON_NATIONAL,
-            npi: NPI_ISDN,
-            format: NumberFormat::National,
-        }
-    }
-
-    /// Handsets in international form: TON 1, NPI 1, digits with the country code.
-    pub fn default_destination() -> AddressFormat {
-        AddressFormat {
-            ton: TON_INTERNATIONAL,
-            npi: NPI_ISDN,
-            format: NumberFormat::E164,
-        }
-    }
-}
-
-/// How a long text is carried (maps to [`smpp::text::Concat`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LongMessageMethod {
-    /// Segments with an 8-bit-reference concatenation UDH.
-    #[default]
-    Udh8,
-    /// Segments with a 16-bit-reference concatenation UDH.
-    Udh16,
-    /// Segments with the sar_* optional parameters (5.3.2.22-24).
-    Sar,
-    /// One submit_sm with the whole text in message_payload (5.3.2.32).
-    Payload,
-}
-
-impl LongMessageMethod {
-    /// Its name in the configuration.
-    pub fn name(self) -> &'static str {
-        match self {
-            LongMessageMethod::Udh8 => "udh8",
-            LongMessageMethod::Udh16 => "udh16",
-            LongMessageMethod::Sar => "sar",
-            LongMessageMethod::Payload => "payload",
-        }
-    }
-
-    /// The codec's name for it.
-    pub fn concat(self) -> Concat {
-        match self {
-            LongMessageMethod::Udh8 => Concat::Udh8,
-            LongMessageMethod::Udh16 => Concat::Udh16,
-            LongMessageMethod::Sar => Concat::Sar,
-            LongMessageMethod::Payload => Concat::Payload,
-        }
-    }
-}
-
-/// Which delivery receipts to request (5.2.17, bits 1-0 of registered_delivery).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RegisteredDelivery {
-    /// None (00).
-    None,
-    /// On final delivery, success or failure (01).
-    #[default]
-    Final,
-    /// On final failure only (10).
-    Failure,
-}
-
-impl RegisteredDelivery {
-    /// The registered_delivery octet.
-    pub fn value(self) -> u8 {
-        match self {
-            RegisteredDelivery::None => NO_RECEIPT,
-            RegisteredDelivery::Final => RECEIPT_FINAL,
-            RegisteredDelivery::Failure => RECEIPT_ON_FAILURE,
         }
     }
 }

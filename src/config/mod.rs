@@ -13,21 +13,18 @@ mod error;
 mod japan;
 mod locate;
 pub mod portability;
-mod retry;
 mod validate;
 
 #[cfg(test)]
 mod tests;
 
 pub use carrier::{
-    AddressFormat, BindConfig, BindShape, CarrierConfig, EnquireLink, LongMessageMethod,
-    RegisteredDelivery, TlsConfig, TlsError, REDACTED,
+    BindConfig, BindShape, CarrierConfig, EnquireLink, TlsConfig, TlsError, REDACTED,
 };
 pub use env::PREFIX as ENV_PREFIX;
 pub use error::{ConfigError, ConfigErrors, KeyPath, LoadError, Origin, Segment};
-pub use japan::{JapanProfile, SenderForm};
+pub use japan::JapanProfile;
 pub use portability::{PortabilityConfig, PortabilityLoadError};
-pub use retry::{parse_status, RetryPolicy, StatusClass};
 
 use crate::carrier::backoff::BackoffPolicy;
 use crate::carrier::router::{PortabilityTable, RouteKind, RouteRule, RouteRuleError, Router};
@@ -189,26 +186,25 @@ impl Default for LogConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OutboxConfig {
-    /// Most writes one group commit covers with its flush; more wait for the next.
-    pub commit_batch_max: u32,
-    /// Backoff before a message that met a transient failure is tried again.
+    /// Backoff before a message that met a transient failure is tried again (its base
+    /// delays: the outbox applies no jitter, see [`crate::outbox::Settings::retry`]).
     pub retry: BackoffPolicy,
     /// How long a client reference is remembered: a second submit with it within this
     /// time returns the first message and sends nothing.
     #[serde(with = "duration")]
     pub idempotency_window: Duration,
-    /// How long a submitted message waits for its delivery receipt before it ends as
-    /// expired (no receipt).
+    /// How long after its validity (or its last submission) a submitted message waits for
+    /// its delivery receipts before it ends as failed (no receipt in time).
     #[serde(with = "duration")]
     pub receipt_wait: Duration,
-    /// Messages not yet final the outbox holds at most; a submit beyond is refused.
-    pub max_queued: u64,
+    /// Messages not yet final the outbox holds at most; a submit beyond is refused
+    /// ([`crate::outbox::SubmitError::QueueFull`]).
+    pub max_queued: usize,
 }
 
 impl Default for OutboxConfig {
     fn default() -> Self {
         OutboxConfig {
-            commit_batch_max: 1024,
             retry: BackoffPolicy::default(),
             idempotency_window: Duration::from_secs(24 * 3600),
             receipt_wait: Duration::from_secs(72 * 3600),

@@ -4,7 +4,8 @@
 
 use super::*;
 use crate::carrier::msgid::MessageIdForm;
-use crate::carrier::number::Msisdn;
+use crate::carrier::number::{AddressFormat, Msisdn};
+use crate::carrier::retry::StatusClass;
 use crate::carrier::router::load_portability;
 use secrecy::ExposeSecret;
 use smpp::CommandStatus;
@@ -173,7 +174,7 @@ fn defaults_fill_what_the_file_leaves_out() {
     );
     assert_eq!(d.enquire_link.interval, Duration::from_secs(30));
     assert_eq!(d.message_id, MessageIdForm::Auto);
-    assert_eq!(d.long_message, LongMessageMethod::Udh8);
+    assert_eq!(d.long_message, crate::store::LongMessage::Udh8);
     assert_eq!(d.registered_delivery.value(), 1);
     assert_eq!(d.destination, AddressFormat::default_destination());
     assert_eq!(
@@ -1203,10 +1204,11 @@ fn unknown_log_format_is_refused() {
 }
 
 #[test]
-fn commit_batch_max_zero_is_refused() {
+fn commit_batch_max_is_not_a_key() {
+    // The group committer covers every waiter with each flush; there is nothing to cap.
     assert_has(
-        &refused(&section("outbox", "commit_batch_max = 0")),
-        "outbox.commit_batch_max: 0 is not allowed (1..=65536)",
+        &refused(&section("outbox", "commit_batch_max = 1024")),
+        "outbox.commit_batch_max: unknown field `commit_batch_max`",
     );
 }
 

@@ -2,7 +2,7 @@
 //! portability table), combinations, and the secrets, which are loaded here. Every problem is
 //! collected, not just the first, each naming its key and its value (never a secret's).
 
-use super::carrier::{AddressFormat, BindConfig, CarrierConfig, LongMessageMethod, TlsConfig};
+use super::carrier::{BindConfig, CarrierConfig, TlsConfig};
 use super::duration::Show;
 use super::env::PREFIX;
 use super::error::{ConfigError, KeyPath};
@@ -10,10 +10,11 @@ use super::japan::JapanProfile;
 use super::portability::PortabilityLoadError;
 use super::Config;
 use crate::carrier::backoff::BackoffPolicy;
-use crate::carrier::number::{NumberFormat, TON_INTERNATIONAL};
+use crate::carrier::number::{AddressFormat, NumberFormat, TON_INTERNATIONAL, TON_UNKNOWN};
 use crate::carrier::router::{is_carrier_name, RuleProblem, CARRIER_NAME_RULE};
 use crate::carrier::throttle::TPS;
 use crate::carrier::window;
+use crate::store::LongMessage;
 use secrecy::{ExposeSecret, SecretString};
 use smpp::text::{Encoding, MAX_PAYLOAD_LEN, MAX_SEGMENTS};
 use std::collections::BTreeMap;
@@ -29,9 +30,6 @@ const SECOND: Duration = Duration::from_secs(1);
 const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
 const DAY: Duration = Duration::from_secs(86_400);
-
-/// TON "Unknown" (5.2.5, Table 5-3).
-const TON_UNKNOWN: u8 = 0;
 
 /// NPI values of 5.2.6, Table 5-4.
 const NPIS: [u8; 10] = [0, 1, 3, 4, 6, 8, 9, 10, 14, 18];
@@ -162,7 +160,6 @@ fn simulator(c: &mut Checker, config: &Config) {
 fn outbox(c: &mut Checker, config: &Config) {
     let o = &config.outbox;
     let path = KeyPath::root().key("outbox");
-    c.range(path.key("commit_batch_max"), o.commit_batch_max, 1..=65_536);
     c.backoff(&path.key("retry"), &o.retry);
     c.duration(
         path.key("idempotency_window"),
@@ -411,12 +408,10 @@ fn check_japan(
 ) {
     for (name, carrier) in carriers {
         let method = carrier.long_message;
-        let concat = method.concat();
         let limit = match method {
-            LongMessageMethod::Payload => MAX_PAYLOAD_LEN / 2,
-            _ => MAX_SEGMENTS * concat.part_capacity(Encoding::Ucs2),
+            LongMessage::Payload => MAX_PAYLOAD_LEN / 2,
+            _ => MAX_SEGMENTS * method.concat().part_capacity(Encoding::Ucs2),
         };
-        let limit = u32::try_from(limit).unwrap_or(u32::MAX);
         if !(1..=limit).contains(&japan.max_length) {
             let whose = if name.is_empty() {
                 String::new()

@@ -8,9 +8,10 @@ use super::{
     ReceiptOutcome, SubmitEffect, SubmitError, SubmitResult,
 };
 use crate::carrier::msgid::{IdMatch, IdMatcher};
+use crate::carrier::number::Msisdn;
 use crate::carrier::number::NumberPlan;
-use crate::carrier::router::{self, Router};
-use crate::store::{Class, Event, MessageId, Route, RouteKind, SledStore, Storage, StoreError};
+use crate::carrier::router::{Route, Router};
+use crate::store::{Class, Event, MessageId, SledStore, Storage, StoreError};
 use crate::telemetry::names;
 use actix::prelude::*;
 use smpp::tlv::NetworkErrorCode;
@@ -95,6 +96,7 @@ impl Refused {
             Refused::Refused(SubmitError::Unfit { .. }) => "unfit",
             Refused::Refused(SubmitError::ClientRef { .. }) => "invalid_client_ref",
             Refused::Refused(SubmitError::ZeroValidity) => "invalid_validity",
+            Refused::Refused(SubmitError::QueueFull { .. }) => "queue_full",
             Refused::Refused(SubmitError::Store(_)) => "storage",
             Refused::Refused(_) => "unroutable",
             Refused::ShuttingDown => "shutting_down",
@@ -310,7 +312,7 @@ impl OutboxActor {
         self.stopped.get_or_insert_with(|| e.to_string());
     }
 
-    fn route(&self, to: &str) -> Result<(String, Route), Refused> {
+    fn route(&self, to: &str) -> Result<(Msisdn, Route), Refused> {
         let number = self
             .plan
             .normalise(to)
@@ -325,11 +327,8 @@ impl OutboxActor {
             .into_iter()
             .partition(|c| !self.down.contains(c));
         up.extend(down);
-        let kind = match route.kind {
-            router::RouteKind::Domestic => RouteKind::Domestic,
-            router::RouteKind::International => RouteKind::International,
-        };
-        Ok((number.as_str().to_owned(), Route { carriers: up, kind }))
+        let kind = route.kind;
+        Ok((number, Route { carriers: up, kind }))
     }
 
     /// Publishes the last event's sequence number when it moved.

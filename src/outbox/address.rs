@@ -1,306 +1,212 @@
-//! Addresses per carrier: turns a message's E.164 destination and its sender into the
-//! source_addr / destination_addr of a submit_sm with the TON/NPI the carrier's number
-//! format asks for (SMPP 3.4 5.2.5, 5.2.6, 5.2.8, 5.2.9).
+//! Addresses per carrier: turns a message's destination and its sender into the
+//! source_addr / destination_addr of a submit_sm, written in the carrier's
+//! [`AddressFormat`]s with their TON/NPI (SMPP 3.4 5.2.5, 5.2.6, 5.2.8, 5.2.9), and checks a
+//! sender against the form a Japanese carrier requires.
 
-/// Type of number and numbering plan indicator of one address (5.2.5, 5.2.6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TonNpi {
-    /// addr_ton: 0 unknown, 1 international, 2 national, 3 network specific, 5 alphanumeric.
-    pub ton: u8,
-    /// addr_npi: 0 unknown, 1 ISDN (E.163/E.164).
-    pub npi: u8,
-}
-
-impl TonNpi {
-    /// International number, ISDN plan (1/1).
-    pub const INTERNATIONAL: TonNpi = TonNpi { ton: 1, npi: 1 };
-    /// National number, ISDN plan (2/1).
-    pub const NATIONAL: TonNpi = TonNpi { ton: 2, npi: 1 };
-    /// Network-specific number, unknown plan (3/0): short codes.
-    pub const NETWORK_SPECIFIC: TonNpi = TonNpi { ton: 3, npi: 0 };
-    /// Alphanumeric sender, unknown plan (5/0).
-    pub const ALPHANUMERIC: TonNpi = TonNpi { ton: 5, npi: 0 };
-    /// Unknown/unknown (0/0): with an empty source_addr, the SMSC's default sender.
-    pub const UNKNOWN: TonNpi = TonNpi { ton: 0, npi: 0 };
-}
-
-/// How a carrier writes an E.164 number.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NumberFormat {
-    /// As E.164 digits: country code and national number, no `+`.
-    International,
-    /// As a national number: the country code replaced by the trunk prefix
-    /// (Japan: `81 90 1234 5678` → `090 1234 5678`). Only numbers of that country can be
-    /// written so.
-    National {
-        /// The country code, e.g. `"81"`.
-        country_code: String,
-        /// The trunk prefix, e.g. `"0"`.
-        trunk_prefix: String,
-    },
-}
-
-/// A number format with the TON/NPI that goes with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NumberPlan {
-    /// How the digits are written.
-    pub format: NumberFormat,
-    /// TON/NPI sent with them.
-    pub ton_npi: TonNpi,
-}
-
-impl NumberPlan {
-    /// E.164 digits, TON/NPI 1/1.
-    pub fn international() -> NumberPlan {
-        NumberPlan {
-            format: NumberFormat::International,
-            ton_npi: TonNpi::INTERNATIONAL,
-        }
-    }
-
-    /// National numbers of `country_code` with `trunk_prefix`, TON/NPI 2/1.
-    pub fn national(country_code: &str, trunk_prefix: &str) -> NumberPlan {
-        NumberPlan {
-            format: NumberFormat::National {
-                country_code: country_code.into(),
-                trunk_prefix: trunk_prefix.into(),
-            },
-            ton_npi: TonNpi::NATIONAL,
-        }
-    }
-
-    fn write(&self, number: &str) -> Option<String> {
-        match &self.format {
-            NumberFormat::International => Some(number.to_owned()),
-            NumberFormat::National {
-                country_code,
-                trunk_prefix,
-            } => number
-                .strip_prefix(country_code.as_str())
-                .map(|rest| format!("{trunk_prefix}{rest}")),
-        }
-    }
-}
+use crate::carrier::number::{
+    Address, AddressFormat, Msisdn, NumberFormat, NumberPlan, NPI_ISDN, NPI_UNKNOWN,
+    TON_ALPHANUMERIC, TON_INTERNATIONAL, TON_NETWORK_SPECIFIC, TON_UNKNOWN,
+};
+use serde::{Deserialize, Serialize};
 
 /// A carrier's addressing rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Addressing {
+    /// The numbering plan its national numbers are written in (its country code and trunk
+    /// prefix); used only by a `national` format and by a national sender.
+    pub plan: NumberPlan,
     /// How destinations are written.
-    pub destination: NumberPlan,
-    /// How a sender given as an E.164 number is written.
-    pub source: NumberPlan,
-    /// TON/NPI of a sender given as a short code, i.e. digits starting with `0` that are
-    /// no E.164 number (Japan's `0005` common short codes), sent as given.
-    pub short_code: TonNpi,
+    pub destination: AddressFormat,
+    /// How a sender given as a number is written.
+    pub source: AddressFormat,
+    /// The form every sender must have on this carrier (a Japan profile's `sender_form`);
+    /// `None`: any number, short code or alphanumeric sender.
+    pub sender_form: Option<SenderForm>,
     /// The sender used when a message names none; `None` leaves source_addr empty, so
     /// the SMSC applies its default (5.2.8).
     pub default_sender: Option<String>,
 }
 
 impl Default for Addressing {
-    /// International destinations and senders, short codes as network-specific, no
-    /// default sender.
+    /// International destinations and senders (TON 1, NPI 1) under the Japanese plan, any
+    /// sender form, no default sender.
     fn default() -> Self {
+        let international = AddressFormat {
+            ton: TON_INTERNATIONAL,
+            npi: NPI_ISDN,
+            format: NumberFormat::E164,
+        };
         Addressing {
-            destination: NumberPlan::international(),
-            source: NumberPlan::international(),
-            short_code: TonNpi::NETWORK_SPECIFIC,
+            plan: NumberPlan::japan(),
+            destination: international,
+            source: international,
+            sender_form: None,
             default_sender: None,
         }
     }
 }
 
-/// An address ready for a submit_sm.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Address {
-    /// Its TON/NPI.
-    pub ton_npi: TonNpi,
-    /// Its digits or text.
-    pub addr: String,
+/// The two sender forms Japanese carriers accept (`sender_form` of a Japan profile in the
+/// configuration, which reads straight into this type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SenderForm {
+    /// A common short code: `0005` and six digits (`0005123456`), sent as given with TON 3
+    /// network specific, NPI 0.
+    ShortCode,
+    /// A national number: trunk prefix 0 and 9 or 10 digits (`0312345678`, `09012345678`),
+    /// written in the carrier's source format.
+    National,
+}
+
+impl SenderForm {
+    /// Is `sender` written in this form?
+    pub fn accepts(self, sender: &str) -> bool {
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        match self {
+            SenderForm::ShortCode => {
+                sender.len() == 10 && sender.starts_with("0005") && digits(sender)
+            }
+            SenderForm::National => {
+                (10..=11).contains(&sender.len())
+                    && sender.starts_with('0')
+                    && !sender.starts_with("0005")
+                    && digits(sender)
+            }
+        }
+    }
+
+    /// The form as the error messages describe it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SenderForm::ShortCode => "a common short code: 0005 and 6 digits",
+            SenderForm::National => "a national number: 0 and 9 or 10 digits",
+        }
+    }
 }
 
 /// Why an address cannot be written for a carrier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AddressError {
-    /// The destination is not E.164 digits.
-    #[error("destination {to:?}: {reason}")]
-    Destination {
-        /// The destination as given.
-        to: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-    /// The carrier writes national numbers and the destination is not of its country.
-    #[error("destination {to:?} is not a number of country code {country_code}, the only one this carrier's national format can write")]
-    NotNational {
-        /// The destination.
-        to: String,
-        /// The carrier's country code.
-        country_code: String,
-    },
     /// The sender cannot be sent.
     #[error("sender {from:?}: {reason}")]
     Sender {
-        /// The sender as given.
+        /// The sender as given (or the carrier's default).
         from: String,
         /// What is wrong with it.
-        reason: &'static str,
+        reason: String,
     },
 }
 
-/// Most digits of an E.164 number (ITU-T E.164 section 6).
-const E164_MAX_DIGITS: usize = 15;
 /// Most characters of an alphanumeric sender (3GPP TS 23.040 9.1.2.5: 11 characters).
 const ALPHANUMERIC_MAX: usize = 11;
 /// Most octets of source_addr / destination_addr without the NUL (5.2.8, 5.2.9).
 const ADDR_MAX: usize = 20;
 
-/// Checks that `to` is an E.164 number: 2 to 15 digits, no leading `0` or `+`.
-///
-/// # Errors
-/// [`AddressError::Destination`] saying what is wrong.
-pub fn check_e164(to: &str) -> Result<(), AddressError> {
-    let reason = if !to.bytes().all(|b| b.is_ascii_digit()) {
-        Some("must be E.164 digits only (no '+', spaces or dashes)")
-    } else if to.len() < 2 || to.len() > E164_MAX_DIGITS {
-        Some("must have 2 to 15 digits")
-    } else if to.starts_with('0') {
-        Some("must start with the country code, not 0")
-    } else {
-        None
-    };
-    match reason {
-        Some(reason) => Err(AddressError::Destination {
-            to: to.to_owned(),
-            reason,
-        }),
-        None => Ok(()),
-    }
-}
-
 impl Addressing {
-    /// destination_addr for the E.164 number `to`.
-    ///
-    /// # Errors
-    /// [`AddressError::Destination`] if `to` is not E.164, [`AddressError::NotNational`]
-    /// if the carrier's national format cannot write it.
-    pub fn destination(&self, to: &str) -> Result<Address, AddressError> {
-        check_e164(to)?;
-        let addr = self.destination.write(to).ok_or_else(|| {
-            let country_code = match &self.destination.format {
-                NumberFormat::National { country_code, .. } => country_code.clone(),
-                NumberFormat::International => String::new(),
-            };
-            AddressError::NotNational {
-                to: to.to_owned(),
-                country_code,
-            }
-        })?;
-        Ok(Address {
-            ton_npi: self.destination.ton_npi,
-            addr,
-        })
+    /// destination_addr for `to`, in the destination format (see
+    /// [`AddressFormat::write`]).
+    pub fn destination(&self, to: &Msisdn) -> Address {
+        self.destination.write(&self.plan, to)
     }
 
-    /// source_addr for the sender `from` (or the default sender): an E.164 number written
-    /// per the source plan; digits starting with `0`, a short code sent as given; anything
-    /// else alphanumeric (at most 11 characters, printable ASCII).
+    /// source_addr for the sender `from` (or the default sender; none leaves source_addr
+    /// empty with TON/NPI 0/0).
+    ///
+    /// With a sender form, the sender must be of it: a short code goes as given with TON 3
+    /// NPI 0, a national number is written in the source format. Without one: an E.164
+    /// number is written in the source format; other digits (starting with `0`, or too
+    /// short for E.164: a short code) go as given with TON 3 NPI 0; anything else is
+    /// alphanumeric (at most 11 characters, printable ASCII) with TON 5 NPI 0.
     ///
     /// # Errors
-    /// [`AddressError::Sender`] for a sender that cannot be sent.
+    /// [`AddressError::Sender`] for a sender that cannot be sent, naming the form it breaks.
     pub fn source(&self, from: Option<&str>) -> Result<Address, AddressError> {
         let Some(from) = from.or(self.default_sender.as_deref()) else {
             return Ok(Address {
-                ton_npi: TonNpi::UNKNOWN,
-                addr: String::new(),
+                ton: TON_UNKNOWN,
+                npi: NPI_UNKNOWN,
+                digits: String::new(),
             });
         };
-        let bad = |reason| AddressError::Sender {
+        let bad = |reason: String| AddressError::Sender {
             from: from.to_owned(),
             reason,
         };
-        if from.is_empty() {
-            return Err(bad("is empty"));
-        }
-        if from.bytes().all(|b| b.is_ascii_digit()) {
-            if from.len() > ADDR_MAX {
-                return Err(bad("has more than 20 digits"));
+        let short_code = || Address {
+            ton: TON_NETWORK_SPECIFIC,
+            npi: NPI_UNKNOWN,
+            digits: from.to_owned(),
+        };
+        match self.sender_form {
+            Some(form) if !form.accepts(from) => {
+                Err(bad(format!("must be {} on this carrier", form.describe())))
             }
-            if from.starts_with('0') {
-                return Ok(Address {
-                    ton_npi: self.short_code,
-                    addr: from.to_owned(),
-                });
+            Some(SenderForm::ShortCode) => Ok(short_code()),
+            Some(SenderForm::National) => {
+                let number = self.plan.normalise(from).map_err(|e| bad(e.to_string()))?;
+                Ok(self.source.write(&self.plan, &number))
             }
-            let addr = self
-                .source
-                .write(from)
-                .ok_or(bad("is not a number of the carrier's country"))?;
-            return Ok(Address {
-                ton_npi: self.source.ton_npi,
-                addr,
-            });
+            None if from.is_empty() => Err(bad("is empty".into())),
+            None if from.bytes().all(|b| b.is_ascii_digit()) => {
+                if from.len() > ADDR_MAX {
+                    return Err(bad("has more than 20 digits".into()));
+                }
+                Ok(match Msisdn::parse_e164(from) {
+                    Ok(number) => self.source.write(&self.plan, &number),
+                    Err(_) => short_code(),
+                })
+            }
+            None if !from.bytes().all(|b| (0x20..0x7F).contains(&b)) => Err(bad(
+                "an alphanumeric sender takes printable ASCII only".into(),
+            )),
+            None if from.len() > ALPHANUMERIC_MAX => Err(bad(
+                "an alphanumeric sender has at most 11 characters".into(),
+            )),
+            None => Ok(Address {
+                ton: TON_ALPHANUMERIC,
+                npi: NPI_UNKNOWN,
+                digits: from.to_owned(),
+            }),
         }
-        if !from.bytes().all(|b| (0x20..0x7F).contains(&b)) {
-            return Err(bad("an alphanumeric sender takes printable ASCII only"));
-        }
-        if from.len() > ALPHANUMERIC_MAX {
-            return Err(bad("an alphanumeric sender has at most 11 characters"));
-        }
-        Ok(Address {
-            ton_npi: TonNpi::ALPHANUMERIC,
-            addr: from.to_owned(),
-        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::carrier::number::TON_NATIONAL;
+
+    fn national() -> AddressFormat {
+        AddressFormat::default_source()
+    }
 
     fn japan() -> Addressing {
         Addressing {
-            destination: NumberPlan::national("81", "0"),
-            source: NumberPlan::national("81", "0"),
+            destination: national(),
+            source: national(),
             ..Addressing::default()
         }
     }
 
-    #[test]
-    fn destinations_in_each_format() {
-        let d = Addressing::default().destination("819012345678").unwrap();
-        assert_eq!(
-            (d.ton_npi, d.addr.as_str()),
-            (TonNpi::INTERNATIONAL, "819012345678")
-        );
-        let d = japan().destination("819012345678").unwrap();
-        assert_eq!(
-            (d.ton_npi, d.addr.as_str()),
-            (TonNpi::NATIONAL, "09012345678")
-        );
-        assert_eq!(
-            japan().destination("14155550100"),
-            Err(AddressError::NotNational {
-                to: "14155550100".into(),
-                country_code: "81".into()
-            })
-        );
+    fn number(digits: &str) -> Msisdn {
+        Msisdn::parse_e164(digits).unwrap()
+    }
+
+    fn pair(a: &Address) -> (u8, u8, &str) {
+        (a.ton, a.npi, a.digits.as_str())
     }
 
     #[test]
-    fn destinations_that_are_not_e164_are_refused() {
-        for bad in [
-            "+819012345678",
-            "090-1234-5678",
-            "09012345678",
-            "8",
-            "8190123456789012",
-        ] {
-            assert!(
-                matches!(check_e164(bad), Err(AddressError::Destination { .. })),
-                "{bad}"
-            );
-        }
+    fn destinations_in_each_format() {
+        let d = Addressing::default().destination(&number("819012345678"));
+        assert_eq!(pair(&d), (TON_INTERNATIONAL, NPI_ISDN, "819012345678"));
+        let d = japan().destination(&number("819012345678"));
+        assert_eq!(pair(&d), (TON_NATIONAL, NPI_ISDN, "09012345678"));
+        // A national carrier cannot write another country's number nationally: it goes
+        // international, with 1/1.
+        let d = japan().destination(&number("14155550100"));
+        assert_eq!(pair(&d), (TON_INTERNATIONAL, NPI_ISDN, "14155550100"));
     }
 
     #[test]
@@ -308,17 +214,14 @@ mod tests {
         let a = japan();
         // A 0005 common short code goes as given, with the short-code TON/NPI.
         let s = a.source(Some("0005012345")).unwrap();
-        assert_eq!(
-            (s.ton_npi, s.addr.as_str()),
-            (TonNpi::NETWORK_SPECIFIC, "0005012345")
-        );
+        assert_eq!(pair(&s), (TON_NETWORK_SPECIFIC, NPI_UNKNOWN, "0005012345"));
         let s = a.source(Some("81312345678")).unwrap();
-        assert_eq!(
-            (s.ton_npi, s.addr.as_str()),
-            (TonNpi::NATIONAL, "0312345678")
-        );
+        assert_eq!(pair(&s), (TON_NATIONAL, NPI_ISDN, "0312345678"));
+        // Too short for E.164: a short code.
+        let s = a.source(Some("1234")).unwrap();
+        assert_eq!(pair(&s), (TON_NETWORK_SPECIFIC, NPI_UNKNOWN, "1234"));
         let s = a.source(Some("SMSGATE")).unwrap();
-        assert_eq!(s.ton_npi, TonNpi::ALPHANUMERIC);
+        assert_eq!(s.ton, TON_ALPHANUMERIC);
         assert!(matches!(
             a.source(Some("ABCDEFGHIJKL")),
             Err(AddressError::Sender { .. })
@@ -328,11 +231,66 @@ mod tests {
             Err(AddressError::Sender { .. })
         ));
         let s = a.source(None).unwrap();
-        assert_eq!((s.ton_npi, s.addr.as_str()), (TonNpi::UNKNOWN, ""));
+        assert_eq!(pair(&s), (TON_UNKNOWN, NPI_UNKNOWN, ""));
         let with_default = Addressing {
             default_sender: Some("0005012345".into()),
             ..japan()
         };
-        assert_eq!(with_default.source(None).unwrap().addr, "0005012345");
+        assert_eq!(with_default.source(None).unwrap().digits, "0005012345");
+    }
+
+    #[test]
+    fn sender_forms() {
+        assert!(SenderForm::ShortCode.accepts("0005123456"));
+        assert!(!SenderForm::ShortCode.accepts("000512345"));
+        assert!(!SenderForm::ShortCode.accepts("0312345678"));
+        assert!(SenderForm::National.accepts("0312345678"));
+        assert!(SenderForm::National.accepts("09012345678"));
+        assert!(!SenderForm::National.accepts("0005123456"));
+        assert!(!SenderForm::National.accepts("+81312345678"));
+        assert!(!SenderForm::National.accepts("312345678"));
+    }
+
+    #[test]
+    fn a_sender_form_is_required_of_every_sender_and_the_default() {
+        let short = Addressing {
+            sender_form: Some(SenderForm::ShortCode),
+            default_sender: Some("0005123456".into()),
+            ..japan()
+        };
+        let s = short.source(None).unwrap();
+        assert_eq!(pair(&s), (TON_NETWORK_SPECIFIC, NPI_UNKNOWN, "0005123456"));
+        let err = short.source(Some("0312345678")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "sender \"0312345678\": must be a common short code: 0005 and 6 digits on this carrier"
+        );
+        assert!(short.source(Some("SMSGATE")).is_err());
+
+        let national = Addressing {
+            sender_form: Some(SenderForm::National),
+            ..japan()
+        };
+        // A national sender takes the configured source TON/NPI, not the short code's.
+        let s = national.source(Some("0312345678")).unwrap();
+        assert_eq!(pair(&s), (TON_NATIONAL, NPI_ISDN, "0312345678"));
+        // Written E.164 when the carrier's source format says so.
+        let e164 = Addressing {
+            source: AddressFormat::default_destination(),
+            ..national.clone()
+        };
+        let s = e164.source(Some("0312345678")).unwrap();
+        assert_eq!(pair(&s), (TON_INTERNATIONAL, NPI_ISDN, "81312345678"));
+        for refused in ["0005123456", "81312345678", "SMSGATE"] {
+            assert!(
+                matches!(
+                    national.source(Some(refused)),
+                    Err(AddressError::Sender { .. })
+                ),
+                "{refused}"
+            );
+        }
+        // No sender at all: the SMSC's default, as without a form.
+        assert_eq!(national.source(None).unwrap().digits, "");
     }
 }

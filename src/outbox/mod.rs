@@ -20,11 +20,15 @@ mod queue;
 mod tests;
 pub mod text;
 
-pub use crate::store::{Class, MessageId, Route, RouteKind, SegmentState, State};
-pub use address::{AddressError, Addressing, NumberFormat, NumberPlan, TonNpi};
-pub use profile::{default_classify, CarrierProfile, ClassifyStatus, StatusClass, Unfit};
+pub use crate::carrier::router::{Route, RouteKind};
+pub use crate::store::{Class, MessageId, SegmentState, State};
+pub use address::{AddressError, Addressing, SenderForm};
+pub use profile::{CarrierProfile, Unfit};
 pub use text::{ShiftJisRule, TextProfile, TextRefusal};
 
+use crate::carrier::backoff::BackoffPolicy;
+use crate::carrier::number::Msisdn;
+use crate::carrier::retry::{RetryPolicy, StatusClass};
 use crate::store::{
     ClientRefRecord, CommitWait, Event, EventKind, MessageRecord, Op, SegmentRecord, SegmentRef,
     Storage, StoreError, UnmatchedReceipt,
@@ -38,7 +42,7 @@ use smpp::CommandStatus;
 use std::collections::{BTreeSet, HashMap};
 
 /// The outbox's own settings (the per-carrier ones are in [`CarrierProfile`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// The longest validity a message may ask for; longer requests are cut to it (ms).
     pub max_validity_ms: u64,
@@ -49,18 +53,22 @@ pub struct Settings {
     /// How long after its validity (or its last submission) a submitted message waits for
     /// its receipts before it is `failed` (ms).
     pub receipt_wait_ms: u64,
-    /// First backoff after a transient failure (ms); doubles per attempt.
-    pub retry_initial_ms: u64,
-    /// Longest backoff (ms).
-    pub retry_max_ms: u64,
+    /// The wait after a transient failure: attempt `n` of a segment that failed waits the
+    /// policy's base delay at step `n - 1` (doubling from its initial delay up to its
+    /// maximum). Its jitter is not applied: the wait is exact (the core draws no random
+    /// numbers; a line's order and the carrier's TPS keep retries from bunching up).
+    pub retry: BackoffPolicy,
     /// Most client references and most unmatched receipts one [`Outbox::tick`] sweeps.
     pub sweep_max: usize,
+    /// Most messages not yet final held at once; [`Outbox::accept`] refuses a new one
+    /// beyond ([`SubmitError::QueueFull`]).
+    pub max_open: usize,
 }
 
 impl Default for Settings {
     /// Validity at most 48 h; client references 24 h; unmatched receipts kept 24 h;
     /// receipts awaited 24 h after validity; backoff 1 s doubling to 60 s; 1,000 swept per
-    /// tick.
+    /// tick; a million messages open at most.
     fn default() -> Self {
         const HOUR: u64 = 3_600_000;
         Settings {
@@ -68,9 +76,9 @@ impl Default for Settings {
             client_ref_ttl_ms: 24 * HOUR,
             unmatched_ttl_ms: 24 * HOUR,
             receipt_wait_ms: 24 * HOUR,
-            retry_initial_ms: 1_000,
-            retry_max_ms: 60_000,
+            retry: BackoffPolicy::default(),
             sweep_max: 1_000,
+            max_open: 1_000_000,
         }
     }
 }
@@ -81,8 +89,8 @@ pub const CLIENT_REF_MAX: usize = 128;
 /// A message a backend hands in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage {
-    /// Destination, E.164 digits without `+`.
-    pub to: String,
+    /// Destination.
+    pub to: Msisdn,
     /// Sender; `None` for the carrier's default.
     pub from: Option<String>,
     /// The text.
@@ -94,7 +102,8 @@ pub struct NewMessage {
     /// Validity asked for (ms), cut to [`Settings::max_validity_ms`]; `None` for the
     /// first carrier's default.
     pub validity_ms: Option<u64>,
-    /// Whether to ask for delivery receipts.
+    /// Whether the backend wants delivery receipts (which ones, the carrier's
+    /// [`CarrierProfile::registered_delivery`] says).
     pub registered_delivery: bool,
 }
 
@@ -136,6 +145,12 @@ pub enum SubmitError {
     /// A validity of zero.
     #[error("validity_ms: 0 is not allowed")]
     ZeroValidity,
+    /// As many messages as [`Settings::max_open`] are not yet final: try again later.
+    #[error("the outbox holds {limit} messages not yet final, its limit (outbox.max_queued)")]
+    QueueFull {
+        /// The limit.
+        limit: usize,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -391,7 +406,7 @@ impl Entry {
         Line {
             carrier: self.record.carrier_name(),
             class: self.record.class,
-            dest: &self.record.to,
+            dest: self.record.to.as_str(),
         }
     }
 
@@ -460,7 +475,7 @@ fn outgoing(record: &MessageRecord) -> Outgoing<'_> {
         to: &record.to,
         from: record.from.as_deref(),
         text: &record.text,
-        registered_delivery: record.registered_delivery,
+        receipts: record.receipts,
     }
 }
 
@@ -743,12 +758,18 @@ impl<S: Storage> Outbox<S> {
                 });
             }
         }
+        if self.entries.len() >= self.settings.max_open {
+            return Err(SubmitError::QueueFull {
+                limit: self.settings.max_open,
+            });
+        }
         let id = MessageId(self.store.generate_id()?);
+        let receipts = profile.receipts(message.registered_delivery);
         let out = Outgoing {
             to: &message.to,
             from: message.from.as_deref(),
             text: &message.text,
-            registered_delivery: message.registered_delivery,
+            receipts,
         };
         // The concatenation reference: the id's low 16 bits, stored in the plan.
         let reference = (id.0 % 65_536) as u16;
@@ -771,6 +792,7 @@ impl<S: Storage> Outbox<S> {
             class: message.class,
             client_ref: message.client_ref,
             registered_delivery: message.registered_delivery,
+            receipts,
             route,
             carrier: 0,
             plan,
@@ -910,8 +932,8 @@ impl<S: Storage> Outbox<S> {
             }
             SubmitResult::Status(status) => {
                 let class = match self.carriers.get(entry.record.carrier_name()) {
-                    Some(profile) => profile.classify.classify(status),
-                    None => default_classify(status),
+                    Some(profile) => profile.retry.classify(status),
+                    None => RetryPolicy::default().classify(status),
                 };
                 let detail = format!("{} answered {status}", entry.record.carrier_name());
                 match class {
@@ -1013,35 +1035,16 @@ impl<S: Storage> Outbox<S> {
         now: u64,
     ) -> Result<SubmitEffect, StoreError> {
         if now >= entry.record.expires_at {
-            if let (Some(segment), Some(slot)) =
-                (entry.record.segments.get_mut(i), entry.slots.get_mut(i))
-            {
-                segment.state = SegmentState::Expired;
-                segment.error = Some(format!("validity ended while retrying: {reason}"));
-                segment.done_at = Some(now);
-                *slot = Slot::Settled;
-            }
-            let change = Change {
-                segment: Some((number(i), SegmentState::Expired)),
-                detail: Some(reason),
-            };
-            let mut ops = Vec::new();
-            let state = self.finish_step(entry, now, &mut ops, change);
-            self.store.apply(ops)?;
-            return Ok(SubmitEffect::Ended { state });
+            let error = format!("validity ended while retrying: {reason}");
+            return self.end_segment(entry, i, SegmentState::Expired, error, reason, now);
         }
         let attempts = entry
             .record
             .segments
             .get(i)
             .map_or(1, |s| s.attempts.max(1));
-        let factor = 1u64.checked_shl(attempts - 1).unwrap_or(u64::MAX);
-        let delay = self
-            .settings
-            .retry_initial_ms
-            .saturating_mul(factor)
-            .min(self.settings.retry_max_ms);
-        let until = now.saturating_add(delay);
+        let delay = self.settings.retry.base(attempts - 1);
+        let until = now.saturating_add(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
         if let Some(slot) = entry.slots.get_mut(i) {
             *slot = Slot::Waiting { until };
         }
@@ -1057,21 +1060,36 @@ impl<S: Storage> Outbox<S> {
     /// A permanent status for one segment: the message is rejected.
     fn reject(
         &mut self,
+        entry: Entry,
+        i: usize,
+        detail: String,
+        now: u64,
+    ) -> Result<SubmitEffect, StoreError> {
+        let error = detail.clone();
+        self.end_segment(entry, i, SegmentState::Rejected, error, detail, now)
+    }
+
+    /// Ends segment `i` unsubmitted in `state` with `error`, then the step (`detail` for
+    /// its event).
+    fn end_segment(
+        &mut self,
         mut entry: Entry,
         i: usize,
+        state: SegmentState,
+        error: String,
         detail: String,
         now: u64,
     ) -> Result<SubmitEffect, StoreError> {
         if let (Some(segment), Some(slot)) =
             (entry.record.segments.get_mut(i), entry.slots.get_mut(i))
         {
-            segment.state = SegmentState::Rejected;
-            segment.error = Some(detail.clone());
+            segment.state = state;
+            segment.error = Some(error);
             segment.done_at = Some(now);
             *slot = Slot::Settled;
         }
         let change = Change {
-            segment: Some((number(i), SegmentState::Rejected)),
+            segment: Some((number(i), state)),
             detail: Some(detail),
         };
         let mut ops = Vec::new();
@@ -1102,7 +1120,7 @@ impl<S: Storage> Outbox<S> {
                 let old = Line {
                     carrier: &old_line.0,
                     class: old_line.1,
-                    dest: &dest,
+                    dest: dest.as_str(),
                 };
                 refresh(&mut self.queues, &self.entries, old);
                 if let Some(entry) = self.entries.get(&id) {
@@ -1120,7 +1138,7 @@ impl<S: Storage> Outbox<S> {
     fn move_on(&mut self, entry: &mut Entry) -> Option<String> {
         let reference = entry.record.plan.reference;
         let start = entry.record.carrier.saturating_add(1);
-        let (position, plan, submits) = entry
+        let (position, receipts, plan, submits) = entry
             .record
             .route
             .carriers
@@ -1129,12 +1147,18 @@ impl<S: Storage> Outbox<S> {
             .skip(start)
             .find_map(|(position, name)| {
                 let profile = self.carriers.get(name)?;
-                let (plan, submits) = profile.prepare(&entry.outgoing(), reference).ok()?;
-                Some((position, plan, submits))
+                let receipts = profile.receipts(entry.record.registered_delivery);
+                let out = Outgoing {
+                    receipts,
+                    ..entry.outgoing()
+                };
+                let (plan, submits) = profile.prepare(&out, reference).ok()?;
+                Some((position, receipts, plan, submits))
             })?;
         let id = entry.record.id;
         self.queues.remove(entry.line(), id);
         entry.record.carrier = position;
+        entry.record.receipts = receipts;
         entry.record.plan = plan;
         entry.record.state = State::Queued;
         entry.record.segments = vec![SegmentRecord::pending(); submits.len()];
@@ -1211,7 +1235,7 @@ impl<S: Storage> Outbox<S> {
         let line = Line {
             carrier: &carrier,
             class,
-            dest: &dest,
+            dest: dest.as_str(),
         };
         refresh(&mut self.queues, &self.entries, line);
         state
@@ -1617,7 +1641,7 @@ impl<S: Storage> Outbox<S> {
             id,
             state,
             class: record.class,
-            to: record.to.clone(),
+            to: record.to.to_string(),
             client_ref: record.client_ref.clone(),
             route_kind: record.route.kind,
             carrier: record.carrier_name().to_owned(),

@@ -1,88 +1,54 @@
 //! What the outbox must know of a carrier: its text and addressing rules, its default
-//! validity, how its retry policy classifies a submit_sm_resp status, and how a message's
-//! segments become the submit_sm PDUs (without sequence numbers) the Bind sends.
+//! validity, the receipts it is asked for, its retry policy, and how a message's segments
+//! become the submit_sm PDUs (without sequence numbers) the Bind sends.
 
+use crate::carrier::number::Msisdn;
+use crate::carrier::retry::RetryPolicy;
 use crate::outbox::address::{AddressError, Addressing};
 use crate::outbox::text::{self, TextProfile, TextRefusal};
-use crate::store::{LongMessage, SplitPlan};
+use crate::store::{LongMessage, RegisteredDelivery, SplitPlan};
 use smpp::pdu::SubmitSm;
 use smpp::time::{RelativeTime, SmppTime};
 use smpp::tlv::{Tlv, Tlvs};
 use smpp::values::esm_class::UDHI as ESM_CLASS_UDHI;
-use smpp::values::registered_delivery;
-use smpp::{CommandStatus, Octets};
-use std::fmt;
-use std::sync::Arc;
-
-/// What to do after a submit_sm_resp with an error status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusClass {
-    /// Try again on the same carrier after a backoff, keeping the order per destination.
-    Transient,
-    /// The carrier will not take it for this destination: the next carrier of the route.
-    Failover,
-    /// The message is refused: `rejected`.
-    Permanent,
-}
-
-/// A carrier's retry policy: the class of a submit_sm_resp error status. The
-/// configuration's retry policy implements this (a closure does too).
-pub trait ClassifyStatus: Send + Sync {
-    /// The class of `status` (never `ESME_ROK`).
-    fn classify(&self, status: CommandStatus) -> StatusClass;
-}
-
-impl<F: Fn(CommandStatus) -> StatusClass + Send + Sync> ClassifyStatus for F {
-    fn classify(&self, status: CommandStatus) -> StatusClass {
-        self(status)
-    }
-}
-
-/// The classification used when a carrier has no retry policy of its own: throttling and a
-/// full queue are transient (5.1.3: ESME_RTHROTTLED, ESME_RMSGQFUL); a bad destination
-/// address, TON or NPI fails over; everything else is permanent.
-pub fn default_classify(status: CommandStatus) -> StatusClass {
-    match status {
-        CommandStatus::ESME_RTHROTTLED | CommandStatus::ESME_RMSGQFUL => StatusClass::Transient,
-        CommandStatus::ESME_RINVDSTADR
-        | CommandStatus::ESME_RINVDSTTON
-        | CommandStatus::ESME_RINVDSTNPI => StatusClass::Failover,
-        _ => StatusClass::Permanent,
-    }
-}
+use smpp::Octets;
 
 /// One carrier as the outbox sees it.
-#[derive(Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CarrierProfile {
-    /// Text rules: length, Shift_JIS, long-message method.
+    /// Text rules: length, alphabets, Shift_JIS, long-message method.
     pub text: TextProfile,
-    /// Address formats and the default sender.
+    /// Address formats, the sender form and the default sender.
     pub addressing: Addressing,
     /// Validity of a message that asks for none (unix ms span).
     pub default_validity_ms: u64,
-    /// The carrier's retry policy.
-    pub classify: Arc<dyn ClassifyStatus>,
-}
-
-impl fmt::Debug for CarrierProfile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CarrierProfile")
-            .field("text", &self.text)
-            .field("addressing", &self.addressing)
-            .field("default_validity_ms", &self.default_validity_ms)
-            .finish_non_exhaustive()
-    }
+    /// The receipts asked for when a message wants them (a message that wants none asks
+    /// for none).
+    pub registered_delivery: RegisteredDelivery,
+    /// Which submit_sm_resp statuses are retried, failed over or final.
+    pub retry: RetryPolicy,
 }
 
 impl CarrierProfile {
-    /// A carrier with `text` and `addressing` rules, `default_validity_ms`, and the
-    /// [`default_classify`] policy.
+    /// A carrier with `text` and `addressing` rules and `default_validity_ms`, asking for
+    /// final receipts, with the default retry policy.
     pub fn new(text: TextProfile, addressing: Addressing, default_validity_ms: u64) -> Self {
         CarrierProfile {
             text,
             addressing,
             default_validity_ms,
-            classify: Arc::new(default_classify),
+            registered_delivery: RegisteredDelivery::Final,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// The receipts a message's submit_sm asks this carrier for: none if the message wants
+    /// none, else the carrier's setting.
+    pub fn receipts(&self, wanted: bool) -> RegisteredDelivery {
+        if wanted {
+            self.registered_delivery
+        } else {
+            RegisteredDelivery::None
         }
     }
 }
@@ -101,12 +67,13 @@ pub enum Unfit {
     Pdu(#[from] smpp::EncodeError),
 }
 
-/// What a message carries to any carrier, to build its PDUs.
+/// What a message carries to a carrier, to build its PDUs.
 pub(crate) struct Outgoing<'a> {
-    pub to: &'a str,
+    pub to: &'a Msisdn,
     pub from: Option<&'a str>,
     pub text: &'a str,
-    pub registered_delivery: bool,
+    /// The receipts asked for (see [`CarrierProfile::receipts`]).
+    pub receipts: RegisteredDelivery,
 }
 
 impl CarrierProfile {
@@ -125,8 +92,8 @@ impl CarrierProfile {
     /// One submit_sm per segment of `message` under a stored `plan`: addresses per this
     /// carrier, esm_class with UDHI when a UDH leads the short_message (5.2.12),
     /// data_coding (5.2.19), SAR TLVs (5.3.2.22-24) or message_payload (5.3.2.32) as the
-    /// plan says, registered_delivery final-receipt (5.2.17). validity_period is set per
-    /// dispatch.
+    /// plan says, registered_delivery as the message asks this carrier (5.2.17).
+    /// validity_period is set per dispatch.
     pub(crate) fn submits(
         &self,
         message: &Outgoing<'_>,
@@ -134,7 +101,7 @@ impl CarrierProfile {
     ) -> Result<Vec<SubmitSm<'static>>, Unfit> {
         let split = text::segments(message.text, plan)?;
         let source = self.addressing.source(message.from)?;
-        let destination = self.addressing.destination(message.to)?;
+        let destination = self.addressing.destination(message.to);
         let data_coding = text::encoding(plan.encoding).data_coding();
         let concatenated = split.is_concatenated();
         let mut out = Vec::with_capacity(split.segments.len());
@@ -154,22 +121,18 @@ impl CarrierProfile {
                 _ => Octets::from(segment.short_message()),
             };
             out.push(SubmitSm {
-                source_addr_ton: source.ton_npi.ton,
-                source_addr_npi: source.ton_npi.npi,
-                source_addr: Octets::from(source.addr.clone()),
-                dest_addr_ton: destination.ton_npi.ton,
-                dest_addr_npi: destination.ton_npi.npi,
-                destination_addr: Octets::from(destination.addr.clone()),
+                source_addr_ton: source.ton,
+                source_addr_npi: source.npi,
+                source_addr: Octets::from(source.digits.clone()),
+                dest_addr_ton: destination.ton,
+                dest_addr_npi: destination.npi,
+                destination_addr: Octets::from(destination.digits.clone()),
                 esm_class: if segment.esm_class_udhi() {
                     ESM_CLASS_UDHI
                 } else {
                     0
                 },
-                registered_delivery: if message.registered_delivery {
-                    registered_delivery::RECEIPT_FINAL
-                } else {
-                    registered_delivery::NO_RECEIPT
-                },
+                registered_delivery: message.receipts.value(),
                 data_coding,
                 short_message,
                 tlvs: tlvs.into_owned(),
@@ -198,15 +161,19 @@ pub(crate) fn relative_validity(remaining_ms: u64) -> Octets<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outbox::address::{NumberPlan, TonNpi};
+    use crate::carrier::number::{AddressFormat, NPI_UNKNOWN, TON_NETWORK_SPECIFIC};
     use crate::store::TextEncoding;
+    use smpp::values::registered_delivery;
+    use std::sync::LazyLock;
+
+    static TO: LazyLock<Msisdn> = LazyLock::new(|| Msisdn::parse_e164("819012345678").unwrap());
 
     fn outgoing(text: &str) -> Outgoing<'_> {
         Outgoing {
-            to: "819012345678",
+            to: &TO,
             from: Some("0005012345"),
             text,
-            registered_delivery: true,
+            receipts: RegisteredDelivery::Final,
         }
     }
 
@@ -217,7 +184,7 @@ mod tests {
                 ..TextProfile::default()
             },
             Addressing {
-                destination: NumberPlan::national("81", "0"),
+                destination: AddressFormat::default_source(),
                 ..Addressing::default()
             },
             60_000,
@@ -240,7 +207,7 @@ mod tests {
             assert_eq!((sm.dest_addr_ton, sm.dest_addr_npi), (2, 1));
             assert_eq!(
                 (sm.source_addr_ton, sm.source_addr_npi),
-                (TonNpi::NETWORK_SPECIFIC.ton, TonNpi::NETWORK_SPECIFIC.npi)
+                (TON_NETWORK_SPECIFIC, NPI_UNKNOWN)
             );
             assert_eq!(
                 &sm.short_message.as_bytes()[..7],
@@ -286,31 +253,33 @@ mod tests {
     }
 
     #[test]
-    fn the_default_policy_classifies_throttling_destinations_and_the_rest() {
-        assert_eq!(
-            default_classify(CommandStatus::ESME_RTHROTTLED),
-            StatusClass::Transient
-        );
-        assert_eq!(
-            default_classify(CommandStatus::ESME_RMSGQFUL),
-            StatusClass::Transient
-        );
-        assert_eq!(
-            default_classify(CommandStatus::ESME_RINVDSTADR),
-            StatusClass::Failover
-        );
-        assert_eq!(
-            default_classify(CommandStatus::ESME_RSUBMITFAIL),
-            StatusClass::Permanent
-        );
-        let custom = |_: CommandStatus| StatusClass::Transient;
-        let p = CarrierProfile {
-            classify: Arc::new(custom),
-            ..profile(LongMessage::Udh8)
+    fn registered_delivery_is_what_the_message_asks_of_this_carrier() {
+        let octet = |carrier: RegisteredDelivery, wanted: bool| {
+            let p = CarrierProfile {
+                registered_delivery: carrier,
+                ..profile(LongMessage::Udh8)
+            };
+            let out = Outgoing {
+                receipts: p.receipts(wanted),
+                ..outgoing("hi")
+            };
+            p.prepare(&out, 1).unwrap().1[0].registered_delivery
         };
         assert_eq!(
-            p.classify.classify(CommandStatus::ESME_RSYSERR),
-            StatusClass::Transient
+            octet(RegisteredDelivery::Final, true),
+            registered_delivery::RECEIPT_FINAL
         );
+        assert_eq!(
+            octet(RegisteredDelivery::Failure, true),
+            registered_delivery::RECEIPT_ON_FAILURE
+        );
+        assert_eq!(
+            octet(RegisteredDelivery::None, true),
+            registered_delivery::NO_RECEIPT
+        );
+        // A message that wants no receipt asks for none, whatever the carrier's setting.
+        for carrier in [RegisteredDelivery::Final, RegisteredDelivery::Failure] {
+            assert_eq!(octet(carrier, false), registered_delivery::NO_RECEIPT);
+        }
     }
 }

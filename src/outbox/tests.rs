@@ -2,7 +2,8 @@
 //! passed in.
 
 use super::*;
-use crate::store::{LongMessage, SledStore};
+use crate::carrier::number::AddressFormat;
+use crate::store::{LongMessage, RegisteredDelivery, SledStore};
 use std::path::Path;
 
 const T0: u64 = 1_700_000_000_000;
@@ -16,8 +17,8 @@ fn profiles() -> HashMap<String, CarrierProfile> {
         CarrierProfile::new(
             TextProfile::japan(LongMessage::Udh8, shift_jis),
             Addressing {
-                destination: NumberPlan::national("81", "0"),
-                source: NumberPlan::national("81", "0"),
+                destination: AddressFormat::default_source(),
+                source: AddressFormat::default_source(),
                 ..Addressing::default()
             },
             HOUR,
@@ -32,13 +33,26 @@ fn profiles() -> HashMap<String, CarrierProfile> {
 }
 
 fn open(dir: &Path, now: u64) -> Outbox<SledStore> {
-    Outbox::recover(
-        SledStore::open(dir).unwrap(),
-        Settings::default(),
-        profiles(),
-        now,
-    )
-    .unwrap()
+    open_with(dir, now, Settings::default(), [])
+}
+
+/// [`open`] with other settings and more carriers.
+fn open_with<const N: usize>(
+    dir: &Path,
+    now: u64,
+    settings: Settings,
+    more: [(&str, CarrierProfile); N],
+) -> Outbox<SledStore> {
+    let mut carriers = profiles();
+    carriers.extend(more.map(|(name, profile)| (name.to_owned(), profile)));
+    Outbox::recover(SledStore::open(dir).unwrap(), settings, carriers, now).unwrap()
+}
+
+/// The plain profile with `change` applied.
+fn plain(change: impl FnOnce(&mut CarrierProfile)) -> CarrierProfile {
+    let mut profile = CarrierProfile::new(TextProfile::default(), Addressing::default(), HOUR);
+    change(&mut profile);
+    profile
 }
 
 fn route(carriers: &[&str]) -> Route {
@@ -50,7 +64,7 @@ fn route(carriers: &[&str]) -> Route {
 
 fn msg(to: &str, text: &str, class: Class) -> NewMessage {
     NewMessage {
-        to: to.into(),
+        to: Msisdn::parse_e164(to).unwrap(),
         from: Some("0005012345".into()),
         text: text.into(),
         class,
@@ -784,17 +798,14 @@ fn refusals_name_what_is_wrong() {
         refuse(&mut ob, msg(D, "x", Class::Otp), &["nowhere"]),
         SubmitError::UnknownCarrier("nowhere".into())
     );
+    let bad_sender = NewMessage {
+        from: Some("ABCDEFGHIJKL".into()),
+        ..msg(D, "x", Class::Otp)
+    };
     assert!(matches!(
-        refuse(&mut ob, msg("+819011110000", "x", Class::Otp), &["docomo"]),
+        refuse(&mut ob, bad_sender, &["docomo"]),
         SubmitError::Unfit {
-            reason: Unfit::Address(AddressError::Destination { .. }),
-            ..
-        }
-    ));
-    assert!(matches!(
-        refuse(&mut ob, msg("14155550100", "x", Class::Otp), &["jp"]),
-        SubmitError::Unfit {
-            reason: Unfit::Address(AddressError::NotNational { .. }),
+            reason: Unfit::Address(AddressError::Sender { .. }),
             ..
         }
     ));
@@ -1083,4 +1094,205 @@ fn a_dispatch_that_never_left_is_ready_again_at_once_and_not_counted() {
     assert_eq!(again[0].attempt, 1);
     ob.on_submit_resp(again[0].key, ok("x1"), T0 + 2).unwrap();
     assert_eq!(ids(&take(&mut ob, "docomo", 10, T0 + 2)), vec![(d2, 1)]);
+}
+
+#[test]
+fn a_submit_beyond_max_queued_open_messages_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        max_open: 2,
+        ..Settings::default()
+    };
+    let mut ob = open_with(dir.path(), T0, settings, []);
+    let with_ref = NewMessage {
+        client_ref: Some("first".into()),
+        ..msg(D, "one", Class::Otp)
+    };
+    let first = accept(&mut ob, with_ref.clone(), &["docomo"], T0);
+    accept(&mut ob, msg(E, "two", Class::Otp), &["docomo"], T0);
+    let err = ob
+        .accept(msg(D, "three", Class::Otp), route(&["docomo"]), T0)
+        .unwrap_err();
+    assert_eq!(err, SubmitError::QueueFull { limit: 2 });
+    assert_eq!(
+        err.to_string(),
+        "the outbox holds 2 messages not yet final, its limit (outbox.max_queued)"
+    );
+    // A resubmit of a known reference queues nothing, so it is answered.
+    let again = ob.accept(with_ref, route(&["docomo"]), T0).unwrap();
+    assert_eq!((again.id, again.duplicate), (first, true));
+    assert_eq!(ob.open_messages(), 2);
+    // Once one ends there is room again.
+    let taken = take(&mut ob, "docomo", 1, T0);
+    ob.on_submit_resp(taken[0].key, ok("f"), T0).unwrap();
+    ob.on_receipt(receipt("docomo", "f", MessageState::Delivered), T0)
+        .unwrap();
+    accept(&mut ob, msg(D, "three", Class::Otp), &["docomo"], T0);
+}
+
+#[test]
+fn the_carriers_registered_delivery_is_asked_and_decides_where_a_message_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let failures = plain(|p| p.registered_delivery = RegisteredDelivery::Failure);
+    let quiet = plain(|p| p.registered_delivery = RegisteredDelivery::None);
+    let mut ob = open_with(
+        dir.path(),
+        T0,
+        Settings::default(),
+        [("failures", failures), ("quiet", quiet)],
+    );
+    // Failures only: asked as such; the message ends at submitted, and a failure receipt
+    // that comes later still ends it.
+    let id = accept(&mut ob, msg(D, "hi", Class::Bulk), &["failures"], T0);
+    let taken = take(&mut ob, "failures", 1, T0);
+    assert_eq!(
+        taken[0].submit.registered_delivery,
+        smpp::values::registered_delivery::RECEIPT_ON_FAILURE
+    );
+    ob.on_submit_resp(taken[0].key, ok("f1"), T0).unwrap();
+    assert_eq!(state(&ob, id), State::Submitted);
+    assert_eq!(ob.open_messages(), 0);
+    assert!(ob.store().open_messages().unwrap().is_empty());
+    assert!(matches!(
+        ob.on_receipt(
+            receipt("failures", "f1", MessageState::Undeliverable),
+            T0 + 1
+        )
+        .unwrap(),
+        ReceiptOutcome::Matched {
+            state: State::Undeliverable,
+            ..
+        }
+    ));
+    // None: no receipt is asked although the message wants one; it ends at submitted.
+    let id = accept(&mut ob, msg(E, "hi", Class::Bulk), &["quiet", "docomo"], T0);
+    let taken = take(&mut ob, "quiet", 1, T0);
+    assert_eq!(taken[0].submit.registered_delivery, 0);
+    // Failed over, it asks the next carrier for what that one gives: final receipts.
+    ob.on_submit_resp(
+        taken[0].key,
+        SubmitResult::Status(CommandStatus::ESME_RINVDSTADR),
+        T0,
+    )
+    .unwrap();
+    let taken = take(&mut ob, "docomo", 1, T0);
+    assert_eq!(
+        taken[0].submit.registered_delivery,
+        smpp::values::registered_delivery::RECEIPT_FINAL
+    );
+    ob.on_submit_resp(taken[0].key, ok("d1"), T0).unwrap();
+    assert_eq!(state(&ob, id), State::Submitted);
+    assert_eq!(ob.open_messages(), 1);
+    let quiet_only = accept(&mut ob, msg(D, "hi again", Class::Bulk), &["quiet"], T0);
+    let taken = take(&mut ob, "quiet", 1, T0);
+    ob.on_submit_resp(taken[0].key, ok("q1"), T0).unwrap();
+    assert_eq!(state(&ob, quiet_only), State::Submitted);
+    assert_eq!(ob.open_messages(), 1);
+}
+
+#[test]
+fn the_carriers_retry_policy_classifies_its_statuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy: RetryPolicy = toml::from_str("ESME_RSYSERR = \"permanent\"").unwrap();
+    let strict = plain(|p| p.retry = policy);
+    let mut ob = open_with(dir.path(), T0, Settings::default(), [("strict", strict)]);
+    let syserr = SubmitResult::Status(CommandStatus::ESME_RSYSERR);
+    // The default policy retries a system error.
+    accept(&mut ob, msg(D, "x", Class::Bulk), &["docomo"], T0);
+    let taken = take(&mut ob, "docomo", 1, T0);
+    assert_eq!(
+        ob.on_submit_resp(taken[0].key, syserr.clone(), T0).unwrap(),
+        SubmitEffect::Retry { at: T0 + 1_000 }
+    );
+    // This carrier's policy makes it final.
+    let id = accept(&mut ob, msg(E, "x", Class::Bulk), &["strict", "docomo"], T0);
+    let taken = take(&mut ob, "strict", 1, T0);
+    assert_eq!(
+        ob.on_submit_resp(taken[0].key, syserr, T0).unwrap(),
+        SubmitEffect::Ended {
+            state: State::Rejected
+        }
+    );
+    assert_eq!(state(&ob, id), State::Rejected);
+}
+
+#[test]
+fn the_retry_backoff_doubles_up_to_its_maximum() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        retry: crate::carrier::backoff::BackoffPolicy::new(
+            std::time::Duration::from_millis(100),
+            std::time::Duration::from_millis(300),
+            0.5,
+        )
+        .unwrap(),
+        ..Settings::default()
+    };
+    let mut ob = open_with(dir.path(), T0, settings, []);
+    accept(&mut ob, msg(D, "x", Class::Bulk), &["docomo"], T0);
+    let mut now = T0;
+    for wait in [100, 200, 300, 300] {
+        let taken = take(&mut ob, "docomo", 1, now);
+        let throttled = SubmitResult::Status(CommandStatus::ESME_RTHROTTLED);
+        // Exact waits: the policy's jitter is not applied to message retries.
+        assert_eq!(
+            ob.on_submit_resp(taken[0].key, throttled, now).unwrap(),
+            SubmitEffect::Retry { at: now + wait }
+        );
+        now += wait;
+    }
+}
+
+#[test]
+fn a_gsm_only_carrier_refuses_other_text_at_accept_naming_the_character() {
+    let dir = tempfile::tempdir().unwrap();
+    let gsm = plain(|p| p.text.ucs2 = false);
+    let mut ob = open_with(dir.path(), T0, Settings::default(), [("gsm", gsm)]);
+    let err = ob
+        .accept(msg(D, "認証コード 1234", Class::Otp), route(&["gsm"]), T0)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        SubmitError::Unfit {
+            carrier: "gsm".into(),
+            reason: Unfit::Text(TextRefusal::NotGsm7 {
+                ch: '認',
+                position: 1
+            })
+        }
+    );
+    assert!(err.to_string().contains("GSM 7-bit"), "{err}");
+    assert_eq!(ob.open_messages(), 0);
+    accept(&mut ob, msg(D, "Code 1234", Class::Otp), &["gsm"], T0);
+    let taken = take(&mut ob, "gsm", 1, T0);
+    assert_eq!(taken[0].submit.data_coding, 0x00);
+}
+
+#[test]
+fn a_carriers_sender_form_is_checked_at_accept_and_its_default_sender_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = plain(|p| {
+        p.addressing.sender_form = Some(SenderForm::ShortCode);
+        p.addressing.default_sender = Some("0005123456".into());
+    });
+    let mut ob = open_with(dir.path(), T0, Settings::default(), [("short", short)]);
+    let national = NewMessage {
+        from: Some("0312345678".into()),
+        ..msg(D, "x", Class::Otp)
+    };
+    let err = ob.accept(national, route(&["short"]), T0).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "carrier short: sender \"0312345678\": must be a common short code: 0005 and 6 \
+         digits on this carrier"
+    );
+    let unnamed = NewMessage {
+        from: None,
+        ..msg(D, "x", Class::Otp)
+    };
+    accept(&mut ob, unnamed, &["short"], T0);
+    let taken = take(&mut ob, "short", 1, T0);
+    let sm = &taken[0].submit;
+    assert_eq!(sm.source_addr.as_bytes(), b"0005123456");
+    assert_eq!((sm.source_addr_ton, sm.source_addr_npi), (3, 0));
 }

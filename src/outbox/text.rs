@@ -1,16 +1,16 @@
 //! Text preparation per carrier: checks a text against a carrier's [`TextProfile`] (length,
-//! the Shift_JIS rule), chooses its encoding and long-message method, and splits it into
-//! segments with `smpp::text`. A text that breaks a rule is refused with an error naming
-//! the character or the length; it is never altered to fit.
+//! the alphabets it takes, the Shift_JIS rule), chooses its encoding and long-message
+//! method, and splits it into segments with `smpp::text`. A text that breaks a rule is
+//! refused with an error naming the character or the length; it is never altered to fit.
 
 use crate::store::{LongMessage, SplitPlan, TextEncoding};
-use smpp::text::{Concat, Encoding, Split};
+use smpp::text::{gsm7, Encoding, Split};
 
-/// The most characters a Japanese carrier profile takes by default.
+/// The most characters a Japanese carrier profile takes by default (`max_length` of a
+/// Japan profile in the configuration).
 pub const JAPAN_MAX_CHARS: usize = 660;
 
-/// What a carrier accepts as text. The configuration's per-carrier (or per-route) keys map
-/// onto this.
+/// What a carrier accepts as text. The configuration's per-carrier keys map onto this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TextProfile {
     /// How a text longer than one short message is carried.
@@ -18,6 +18,9 @@ pub struct TextProfile {
     /// Most characters (Unicode scalar values) a text may have; `None` leaves only the
     /// 255-segment limit of concatenation.
     pub max_chars: Option<usize>,
+    /// Whether text outside the GSM 03.38 alphabet may go as UCS-2; `false`: the carrier
+    /// takes GSM 7-bit only, and such text is refused.
+    pub ucs2: bool,
     /// Whether the carrier takes only characters Shift_JIS can represent.
     pub shift_jis: ShiftJisRule,
 }
@@ -28,19 +31,20 @@ impl Default for TextProfile {
         TextProfile {
             long_message: LongMessage::Udh8,
             max_chars: None,
+            ucs2: true,
             shift_jis: ShiftJisRule::Off,
         }
     }
 }
 
 impl TextProfile {
-    /// The Japan profile: at most [`JAPAN_MAX_CHARS`] characters (Japanese text goes as
-    /// UCS-2, as [`smpp::text::choose`] picks for it), with the given long-message method
-    /// and Shift_JIS rule.
+    /// The Japan profile: at most [`JAPAN_MAX_CHARS`] characters, Japanese text as UCS-2,
+    /// with the given long-message method and Shift_JIS rule.
     pub fn japan(long_message: LongMessage, shift_jis: ShiftJisRule) -> TextProfile {
         TextProfile {
             long_message,
             max_chars: Some(JAPAN_MAX_CHARS),
+            ucs2: true,
             shift_jis,
         }
     }
@@ -84,6 +88,19 @@ pub enum TextRefusal {
         /// Its position in the text, in characters, counting from 1.
         position: usize,
     },
+    /// A character outside GSM 03.38 (its default alphabet and extension table), for a
+    /// carrier that takes GSM 7-bit only.
+    #[error(
+        "character {ch:?} (U+{code:04X}) at position {position} is not in the GSM 7-bit \
+         alphabet (GSM 03.38), the only one this carrier takes",
+        code = u32::from(*ch)
+    )]
+    NotGsm7 {
+        /// The character.
+        ch: char,
+        /// Its position in the text, in characters, counting from 1.
+        position: usize,
+    },
     /// The text cannot be split (e.g. it needs more than 255 segments).
     #[error("the text cannot be split: {0}")]
     Split(#[from] smpp::text::TextError),
@@ -97,19 +114,10 @@ pub fn encoding(e: TextEncoding) -> Encoding {
     }
 }
 
-/// The smpp concatenation method of a stored one.
-pub fn concat(m: LongMessage) -> Concat {
-    match m {
-        LongMessage::Udh8 => Concat::Udh8,
-        LongMessage::Udh16 => Concat::Udh16,
-        LongMessage::Sar => Concat::Sar,
-        LongMessage::Payload => Concat::Payload,
-    }
-}
-
 /// Checks `text` against `profile` and plans its segments: GSM 03.38 when every character
-/// fits, else UCS-2; the profile's long-message method; `reference` as the concatenation
-/// reference. Returns the plan to store and the segments it gives.
+/// fits, else UCS-2 (refused for a carrier without UCS-2); the profile's long-message
+/// method; `reference` as the concatenation reference. Returns the plan to store and the
+/// segments it gives.
 ///
 /// # Errors
 /// A [`TextRefusal`] naming the length or the character.
@@ -127,9 +135,21 @@ pub fn prepare(
             return Err(TextRefusal::TooLong { chars, max });
         }
     }
-    let encoding = match smpp::text::choose(text) {
-        Encoding::Gsm7 => TextEncoding::Gsm7,
-        _ => TextEncoding::Ucs2,
+    // GSM 03.38 when every character is in it (what `smpp::text::choose` picks), else UCS-2.
+    let mut utf8 = [0u8; 4];
+    let not_gsm7 = text
+        .chars()
+        .enumerate()
+        .find(|(_, ch)| !gsm7::is_representable(ch.encode_utf8(&mut utf8)));
+    let encoding = match not_gsm7 {
+        None => TextEncoding::Gsm7,
+        Some((i, ch)) if !profile.ucs2 => {
+            return Err(TextRefusal::NotGsm7 {
+                ch,
+                position: i + 1,
+            })
+        }
+        Some(_) => TextEncoding::Ucs2,
     };
     let plan = SplitPlan {
         encoding,
@@ -157,7 +177,7 @@ pub fn segments(text: &str, plan: &SplitPlan) -> Result<Split, TextRefusal> {
     Ok(smpp::text::split(
         text,
         encoding(plan.encoding),
-        concat(plan.method),
+        plan.method.concat(),
         plan.reference,
     )?)
 }
@@ -274,6 +294,37 @@ mod tests {
         let long = format!("{}😀", japanese(100));
         let (_, split) = prepare(&long, &au, 1).unwrap();
         assert_eq!(split.segments.len(), 2);
+    }
+
+    #[test]
+    fn a_carrier_without_ucs2_refuses_text_outside_gsm_naming_the_character() {
+        let gsm_only = TextProfile {
+            ucs2: false,
+            ..TextProfile::default()
+        };
+        // The extension table (€, [) is GSM 03.38 too.
+        let (plan, _) = prepare("Code 1234: 5€ [ok]", &gsm_only, 1).unwrap();
+        assert_eq!(plan.encoding, TextEncoding::Gsm7);
+        let err = prepare("Code 1234 ✓", &gsm_only, 1).unwrap_err();
+        assert_eq!(
+            err,
+            TextRefusal::NotGsm7 {
+                ch: '✓',
+                position: 11
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "character '✓' (U+2713) at position 11 is not in the GSM 7-bit alphabet \
+             (GSM 03.38), the only one this carrier takes"
+        );
+        assert!(matches!(
+            prepare("認証コード", &gsm_only, 1),
+            Err(TextRefusal::NotGsm7 {
+                ch: '認',
+                position: 1
+            })
+        ));
     }
 
     #[test]

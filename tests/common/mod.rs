@@ -85,8 +85,8 @@ pub fn spec(dir: &Path, carriers: Vec<CarrierSpec>) -> GatewaySpec {
     GatewaySpec {
         data_dir: dir.to_path_buf(),
         outbox: Settings {
-            retry_initial_ms: 50,
-            retry_max_ms: 1_000,
+            retry: BackoffPolicy::new(Duration::from_millis(50), Duration::from_secs(1), 0.0)
+                .expect("retry backoff"),
             ..Settings::default()
         },
         carriers,

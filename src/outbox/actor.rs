@@ -566,8 +566,17 @@ impl Handler<Receipt> for OutboxActor {
             state: msg.state.unwrap_or(MessageState::Unknown),
             network_error: msg.network_error,
         };
-        match self.core.on_receipt(incoming, unix_ms()) {
-            Ok(ReceiptOutcome::Matched { message, state, .. }) => {
+        let now = unix_ms();
+        match self.core.on_receipt(incoming, now) {
+            Ok(ReceiptOutcome::Matched {
+                message,
+                state,
+                accepted_at,
+                ..
+            }) => {
+                let seconds = now.saturating_sub(accepted_at) as f64 / 1000.0;
+                metrics::histogram!(names::RECEIPT_LATENCY, "carrier" => msg.carrier.clone())
+                    .record(seconds);
                 info!(target: "smsgate::message", id = %message, carrier = %msg.carrier, carrier_id = %key, receipt = state_name, state = state.as_str(), "receipt");
                 if state.is_final() {
                     metrics::counter!(names::FINAL, "state" => state.as_str()).increment(1);

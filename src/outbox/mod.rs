@@ -264,6 +264,9 @@ pub enum ReceiptOutcome {
         candidate: usize,
         /// The message's state after.
         state: State,
+        /// When the message was accepted (unix ms): with the receipt's time, the
+        /// accept-to-receipt latency.
+        accepted_at: u64,
     },
     /// It matched a segment but reports an intermediate state (ENROUTE): nothing changes.
     Intermediate {
@@ -1337,6 +1340,7 @@ impl<S: Storage> Outbox<S> {
             }
             return Ok(verdict);
         }
+        let accepted_at = record.accepted_at;
         let state = new_state.unwrap_or(SegmentState::Failed);
         let detail = receipt_detail(receipt.state.as_u8(), receipt.network_error);
         let set = |s: &mut SegmentRecord| {
@@ -1381,6 +1385,7 @@ impl<S: Storage> Outbox<S> {
             segment,
             candidate,
             state: message_state,
+            accepted_at,
         })
     }
 

@@ -474,7 +474,8 @@ fn a_670_character_japanese_text_is_delivered_through_ten_segments_and_receipts(
                 message: id,
                 segment: i as u8 + 1,
                 candidate: 0,
-                state: expected
+                state: expected,
+                accepted_at: T0,
             }
         );
         ob.commit().wait_blocking().unwrap();
@@ -520,7 +521,8 @@ fn one_undeliverable_segment_makes_the_message_undeliverable_naming_it() {
             message: id,
             segment: 2,
             candidate: 0,
-            state: State::Undeliverable
+            state: State::Undeliverable,
+            accepted_at: T0,
         }
     );
     let status = ob.status(id).unwrap().unwrap();

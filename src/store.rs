@@ -892,13 +892,13 @@ pub struct SledStore {
     unmatched: sled::Tree,
     unmatched_ids: sled::Tree,
     events: sled::Tree,
-    /// The step being applied, when it writes more than one key (see
-    /// [`SledStore::apply`]); empty between steps.
+    /// The last step's writes, under one key (see [`SledStore::apply`]).
     journal: sled::Tree,
-    /// The next journal key.
-    journal_seq: std::sync::atomic::AtomicU64,
     committer: Committer,
 }
+
+/// The journal's one key: the last step's writes.
+const LAST_STEP: &[u8] = b"last_step";
 
 /// One write of a step, as the journal keeps it: the tree (its position in
 /// [`SledStore::trees`]), the key, and the value (`None` removes the key).
@@ -948,7 +948,6 @@ impl SledStore {
         }
         let journal = tree("journal")?;
         let store = SledStore {
-            journal_seq: std::sync::atomic::AtomicU64::new(0),
             journal,
             messages: tree("messages")?,
             open: tree("open")?,
@@ -965,22 +964,19 @@ impl SledStore {
         Ok(store)
     }
 
-    /// Completes the step a crash interrupted, if any: its writes again (each a plain put
-    /// or remove of its final value), then its journal entry removed, then a flush.
+    /// Completes the last step, which a crash may have cut short: its writes again (each a
+    /// plain put or remove of its final value), then a flush.
     fn replay_journal(&self) -> Result<(), StoreError> {
-        let mut replayed = false;
-        for item in self.journal.iter() {
-            let (key, value) = item.map_err(io_error("read the journal"))?;
-            let writes: Vec<Write> = decode("journal", &key, &value)?;
-            self.write_all(&writes)?;
-            self.journal
-                .remove(&key)
-                .map_err(io_error("clear the journal"))?;
-            replayed = true;
-        }
-        if replayed {
-            sled::Tree::flush(&self.db).map_err(io_error("flush the replayed journal"))?;
-        }
+        let Some(value) = self
+            .journal
+            .get(LAST_STEP)
+            .map_err(io_error("read the journal"))?
+        else {
+            return Ok(());
+        };
+        let writes: Vec<Write> = decode("journal", LAST_STEP, &value)?;
+        self.write_all(&writes)?;
+        sled::Tree::flush(&self.db).map_err(io_error("flush the replayed journal"))?;
         Ok(())
     }
 
@@ -1124,29 +1120,21 @@ impl Storage for SledStore {
     /// transaction writes out and syncs the log's buffer on every call (two buffer rolls and
     /// a `sync_file_range` each), which made every step cost a disk write.
     ///
-    /// Instead, a step of more than one key is written to the journal first, then key by
-    /// key, then its journal entry is removed. sled recovers a contiguous prefix of its log,
-    /// and one thread writes in order, so after a crash either the journal entry is gone
-    /// (the whole step is in) or it is there and the step is finished at the next open
-    /// ([`SledStore::open`] replays it). Any later write to the same keys follows the entry's
-    /// removal in the log, so a replay never overwrites a newer value.
+    /// Instead, every step first writes all its writes under the journal's one key, then
+    /// applies them key by key. sled recovers a contiguous prefix of its log, and one thread
+    /// writes in order, so after a crash the journal holds the last step that began: either
+    /// all of it is in, or [`SledStore::open`] finishes it by applying it again. Every later
+    /// step overwrote the journal before writing anything, so the step found there is the
+    /// newest for every key it writes, and its replay never overwrites a newer value.
     fn apply(&self, ops: Vec<Op>) -> Result<(), StoreError> {
         let writes = Self::writes(ops)?;
-        if writes.len() <= 1 {
-            return self.write_all(&writes);
+        if writes.is_empty() {
+            return Ok(());
         }
-        let seq = self
-            .journal_seq
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            .to_be_bytes();
         self.journal
-            .insert(seq, encode("journal", &writes)?)
+            .insert(LAST_STEP, encode("journal", &writes)?)
             .map_err(io_error("write the journal"))?;
-        self.write_all(&writes)?;
-        self.journal
-            .remove(seq)
-            .map_err(io_error("clear the journal"))?;
-        Ok(())
+        self.write_all(&writes)
     }
 
     fn commit(&self) -> CommitWait {
@@ -1299,7 +1287,7 @@ mod tests {
     }
 
     /// A crash in the middle of a step: its journal entry is on disk with only the first of
-    /// its writes. The next open finishes the step and clears the journal.
+    /// its writes. The next open finishes the step.
     #[test]
     fn a_step_cut_short_by_a_crash_is_finished_from_the_journal_at_open() {
         let dir = tempfile::tempdir().unwrap();
@@ -1323,7 +1311,7 @@ mod tests {
             assert_eq!(writes.len(), 2);
             store
                 .journal
-                .insert(0u64.to_be_bytes(), encode("journal", &writes).unwrap())
+                .insert(LAST_STEP, encode("journal", &writes).unwrap())
                 .unwrap();
             store.write_all(&writes[..1]).unwrap();
             store.commit().wait_blocking().unwrap();
@@ -1343,7 +1331,14 @@ mod tests {
             1,
             "the replay wrote the event"
         );
-        assert_eq!(store.journal.len(), 0);
+        // A second open replays the same step again, harmlessly: it is still the newest.
+        drop(store);
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!(store.last_event_seq().unwrap(), 1);
+        assert_eq!(
+            store.message(MessageId(3)).unwrap(),
+            Some(record(3, State::Queued))
+        );
         assert_eq!(
             store.open_messages().unwrap(),
             vec![record(3, State::Queued)]
@@ -1368,8 +1363,8 @@ mod tests {
         );
         assert_eq!(
             store.journal.len(),
-            0,
-            "no step leaves a journal entry behind"
+            1,
+            "the journal holds one step, the last"
         );
     }
 

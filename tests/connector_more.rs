@@ -245,6 +245,49 @@ async fn a_certificate_for_another_name_or_from_an_untrusted_ca_never_binds_and_
     sim.shutdown().await;
 }
 
+/// The carrier requires a client certificate and the bind presents none: the carrier
+/// refuses every handshake, the bind never binds (its status says why), and nothing
+/// reaches the SMSC.
+#[actix_rt::test]
+async fn a_carrier_that_requires_a_client_certificate_refuses_a_bind_without_one() {
+    common::trace();
+    let sim = common::simulator(smsc_sim::Config::for_tests()).await;
+    let server = Identity::self_signed(CARRIER_NAME, "Carrier SMSC");
+    let client = Identity::self_signed("esme.smsgate.example", "smsgate ESME");
+    let proxy = TlsProxy::start(sim.smpp_addr(), &server, Some(&client)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, _) = server.write(dir.path(), "carrier");
+    let text = head_toml(dir.path())
+        + &carrier_toml(
+            "anonymous",
+            proxy.addr(),
+            "",
+            &format!(
+                "password = \"{}\"\n{}",
+                common::PASSWORD,
+                tls_toml(&ca, CARRIER_NAME, None)
+            ),
+        )
+        + &route_toml("81", &["anonymous"]);
+    let gw = common::gateway_from(&common::config(&text, &[])).await;
+    let id = common::submit(&gw, 1, "no client certificate", Class::Otp).await;
+    let h = proxy
+        .wait_for("two refused handshakes", |h| h.failed >= 2)
+        .await;
+    assert_eq!(h.ok, 0, "{h:?}");
+    let pools = gw.binds().await;
+    let bind = &pools[0].binds[0];
+    assert_eq!(bind.mode, None, "{pools:?}");
+    let error = bind.last_error.clone().unwrap_or_default();
+    assert!(error.contains("CertificateRequired"), "{error}");
+    let status = gw.status(id).await.unwrap().unwrap();
+    assert_eq!((status.state, status.attempts), (State::Queued, 0));
+    let stats = sim.stats();
+    assert_eq!((stats.connections, stats.binds), (0, 0), "{stats:?}");
+    assert!(gw.shutdown().await.flushed);
+    sim.shutdown().await;
+}
+
 /// Carrier `a` is down (nothing listens on its port) and fails over after 1 s; `b` is up.
 /// What was queued on `a` moves to `b` and is delivered there; a message accepted after
 /// `a` was declared down goes to `b` directly; a message whose only carrier is `a` waits.
@@ -803,4 +846,90 @@ async fn messages_moved_to_a_carrier_that_is_down_too_go_back_when_the_first_car
     assert!(gw.shutdown().await.flushed);
     a_sim.shutdown().await;
     b_sim.shutdown().await;
+}
+
+/// The SMSC goes silent after 25 PDUs a session (it still reads, answers nothing): the
+/// bind probes the quiet link with enquire_link, gives it up when the probe goes
+/// unanswered, and binds again; what was unanswered is sent again and every message is
+/// delivered. Nothing else closes a session here, so the second bind is the probe's doing.
+#[actix_rt::test]
+async fn a_silent_smsc_is_found_by_enquire_link_and_the_bind_reconnects_and_delivers_everything() {
+    common::trace();
+    let sim = common::simulator(common::sim_config(Faults {
+        black_hole_after_pdus: Some(25),
+        ..Faults::default()
+    }))
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let window = 10;
+    let mut carrier = common::carrier("sim", sim.smpp_addr(), 1, window);
+    for (bind, _) in &mut carrier.binds {
+        bind.link.enquire_interval = Duration::from_millis(200);
+        bind.link.enquire_timeout = Duration::from_millis(200);
+    }
+    let gw = common::gateway(dir.path(), vec![carrier]).await;
+    let messages: Vec<_> = (0..30).map(|n| (n, format!("silence {n}"))).collect();
+    let ids = common::submit_all(&gw, &messages, Class::Transactional).await;
+    let statuses = common::all_final(&gw, &ids).await;
+    common::assert_all_delivered(&statuses);
+    let stats = sim.stats();
+    assert!(stats.binds >= 2, "bound again after the silence: {stats:?}");
+    assert_eq!(stats.dropped_connections, 0);
+    let mut copies = 0;
+    for n in 0..30 {
+        let got = sim.inbox(&common::msisdn(n)).len();
+        assert!(got >= 1, "handset {n}");
+        copies += got;
+    }
+    // A silent SMSC may have taken what it never answered: at most a window per session.
+    assert!(
+        copies <= 30 + window * (stats.binds as usize - 1),
+        "{copies} copies, {stats:?}"
+    );
+    assert!(gw.shutdown().await.flushed);
+    sim.shutdown().await;
+}
+
+/// The SMSC takes two requests at a time and answers ESME_RMSGQFUL beyond (its responses
+/// take 20 ms); the bind's window is 10. The bind backs off, nothing is lost or sent
+/// twice, and each handset gets its messages in the order they were accepted. (Few
+/// messages: each queue-full pauses the bind for 2 s, and the window grows back past the
+/// SMSC's after two successes, so this SMSC takes about two a second.)
+#[actix_rt::test]
+async fn esme_rmsgqful_backs_the_bind_off_and_every_message_arrives_once_in_order() {
+    common::trace();
+    let sim = common::simulator(common::sim_config(Faults {
+        window: Some(2),
+        latency_min_ms: 20,
+        latency_max_ms: 20,
+        ..Faults::default()
+    }))
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let gw = common::gateway(
+        dir.path(),
+        vec![common::carrier("sim", sim.smpp_addr(), 1, 10)],
+    )
+    .await;
+    // Four handsets: four line heads can be in flight at once, two more than the SMSC takes.
+    let messages: Vec<_> = (0..8)
+        .map(|k| (k % 4, format!("to {} number {}", k % 4, k / 4)))
+        .collect();
+    let ids = common::submit_all(&gw, &messages, Class::Bulk).await;
+    let statuses = common::all_final(&gw, &ids).await;
+    common::assert_all_delivered(&statuses);
+    let stats = sim.stats();
+    assert!(stats.queue_full > 0, "the SMSC's queue filled: {stats:?}");
+    assert_eq!(stats.submits_accepted, 8, "{stats:?}");
+    for n in 0..4 {
+        let inbox: Vec<String> = sim
+            .inbox(&common::msisdn(n))
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        let expected: Vec<String> = (0..2).map(|k| format!("to {n} number {k}")).collect();
+        assert_eq!(inbox, expected, "handset {n}");
+    }
+    assert!(gw.shutdown().await.flushed);
+    sim.shutdown().await;
 }

@@ -633,11 +633,27 @@ impl Handler<CarrierAvailability> for OutboxActor {
         if msg.available {
             if self.down.remove(&msg.carrier) {
                 info!(carrier = %msg.carrier, "carrier available again: new messages route to it");
+                // What waits on carriers still down and may go through this one goes now.
+                match self.core.carrier_available(
+                    &msg.carrier,
+                    |c| self.down.contains(c),
+                    unix_ms(),
+                ) {
+                    Ok(0) => {}
+                    Ok(moved) => {
+                        info!(carrier = %msg.carrier, moved, "queued messages of carriers still down moved to it")
+                    }
+                    Err(e) => self.fail(&e),
+                }
+                self.nudge_dry();
             }
             return;
         }
         self.down.insert(msg.carrier.clone());
-        match self.core.carrier_unavailable(&msg.carrier, unix_ms()) {
+        match self
+            .core
+            .carrier_unavailable(&msg.carrier, |c| self.down.contains(c), unix_ms())
+        {
             Ok(moved) => {
                 warn!(carrier = %msg.carrier, moved, "carrier unavailable: queued messages failed over")
             }

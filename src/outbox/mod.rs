@@ -1139,15 +1139,25 @@ impl<S: Storage> Outbox<S> {
     /// PDUs for that carrier (the concatenation reference kept), every segment pending
     /// again, in that carrier's line. Returns the carrier, or `None` (nothing changed).
     fn move_on(&mut self, entry: &mut Entry) -> Option<String> {
-        let reference = entry.record.plan.reference;
         let start = entry.record.carrier.saturating_add(1);
+        self.move_to(entry, |position, _| position >= start)
+    }
+
+    /// [`Outbox::move_on`] to the first carrier of the route that `eligible` (position in
+    /// the route, name) allows and that can take the message.
+    fn move_to(
+        &mut self,
+        entry: &mut Entry,
+        eligible: impl Fn(usize, &str) -> bool,
+    ) -> Option<String> {
+        let reference = entry.record.plan.reference;
         let (position, receipts, plan, submits) = entry
             .record
             .route
             .carriers
             .iter()
             .enumerate()
-            .skip(start)
+            .filter(|(position, name)| eligible(*position, name))
             .find_map(|(position, name)| {
                 let profile = self.carriers.get(name)?;
                 let receipts = profile.receipts(entry.record.registered_delivery);
@@ -1414,31 +1424,84 @@ impl<S: Storage> Outbox<S> {
     }
 
     /// Moves the queued work of `carrier` that has nothing in flight or submitted to the
-    /// next carrier of each message's route (call it when the carrier has had no bound bind
-    /// for its failover time). A destination's line moves from its head on and stops at
-    /// the first message that cannot move, so no message overtakes an earlier one to the
-    /// same destination. Returns how many messages moved.
+    /// next carrier of each message's route that `down` does not name (call it when the
+    /// carrier has had no bound bind for its failover time; `down` names the carriers in
+    /// that state). A destination's line moves from its head on and stops at the first
+    /// message that cannot move, so no message overtakes an earlier one to the same
+    /// destination. Returns how many messages moved.
     ///
     /// # Errors
     /// A [`StoreError`] writing the moves.
-    pub fn carrier_unavailable(&mut self, carrier: &str, now: u64) -> Result<usize, StoreError> {
+    pub fn carrier_unavailable(
+        &mut self,
+        carrier: &str,
+        down: impl Fn(&str) -> bool,
+        now: u64,
+    ) -> Result<usize, StoreError> {
+        self.move_lines(carrier, now, |outbox, entry| {
+            let start = entry.record.carrier.saturating_add(1);
+            let to = outbox.move_to(entry, |position, name| position >= start && !down(name))?;
+            Some(format!("carrier {carrier} unavailable; moved to {to}"))
+        })
+    }
+
+    /// Moves to `carrier`, which can take work again, the queued work of the carriers
+    /// `down` names whose route holds `carrier` (moved there when every carrier after it
+    /// was down too, or accepted while every carrier of the route was down), with nothing
+    /// in flight or submitted; lines move as in [`Outbox::carrier_unavailable`]. Without
+    /// it such work waits for its down carrier, or its validity, while a carrier of its
+    /// route is up. Returns how many messages moved.
+    ///
+    /// # Errors
+    /// A [`StoreError`] writing the moves.
+    pub fn carrier_available(
+        &mut self,
+        carrier: &str,
+        down: impl Fn(&str) -> bool,
+        now: u64,
+    ) -> Result<usize, StoreError> {
+        let stranded: Vec<String> = self
+            .carriers
+            .keys()
+            .filter(|name| name.as_str() != carrier && down(name))
+            .cloned()
+            .collect();
+        let mut moved = 0;
+        for from in &stranded {
+            moved += self.move_lines(from, now, |outbox, entry| {
+                outbox.move_to(entry, |_, name| name == carrier)?;
+                Some(format!(
+                    "carrier {from} unavailable, {carrier} available again; moved to {carrier}"
+                ))
+            })?;
+        }
+        Ok(moved)
+    }
+
+    /// Moves `from`'s lines, each from its head until `move_one` (which moves an unsent
+    /// entry and returns the event's detail) declines one; writes the moves.
+    fn move_lines(
+        &mut self,
+        from: &str,
+        now: u64,
+        mut move_one: impl FnMut(&mut Self, &mut Entry) -> Option<String>,
+    ) -> Result<usize, StoreError> {
         let mut ops = Vec::new();
         let mut moved = 0;
-        for (class, dest, ids) in self.queues.lines(carrier) {
+        for (class, dest, ids) in self.queues.lines(from) {
             for id in ids {
                 let Some(mut entry) = self.entries.remove(&id) else {
                     break;
                 };
-                let to = if entry.unsent() {
-                    self.move_on(&mut entry)
+                let detail = if entry.unsent() {
+                    move_one(self, &mut entry)
                 } else {
                     None
                 };
-                let Some(to) = to else {
+                let Some(detail) = detail else {
                     self.entries.insert(id, entry);
                     break;
                 };
-                let detail = format!("carrier {carrier} unavailable; moved to {to}");
                 self.write_entry(&mut entry, now, &mut ops, None, Some(detail));
                 self.entries.insert(id, entry);
                 if let Some(entry) = self.entries.get(&id) {
@@ -1447,7 +1510,7 @@ impl<S: Storage> Outbox<S> {
                 moved += 1;
             }
             let line = Line {
-                carrier,
+                carrier: from,
                 class,
                 dest: &dest,
             };

@@ -850,13 +850,63 @@ fn an_unavailable_carrier_hands_its_unsent_lines_to_the_next_carrier() {
         T0,
     );
     // D's head is in flight on docomo, so D's line stays; E's line moves whole.
-    assert_eq!(ob.carrier_unavailable("docomo", T0 + 1).unwrap(), 2);
+    assert_eq!(
+        ob.carrier_unavailable("docomo", |c| c == "docomo", T0 + 1)
+            .unwrap(),
+        2
+    );
     assert_eq!(ob.status(e1).unwrap().unwrap().carrier, "backup");
     assert_eq!(ob.status(d2).unwrap().unwrap().carrier, "docomo");
     assert_eq!(ob.status(only_here).unwrap().unwrap().carrier, "docomo");
     assert_eq!(ids(&take(&mut ob, "backup", 10, T0 + 1)), vec![(e1, 1)]);
     assert_eq!(ob.queue_depth("backup", Class::Bulk), 2);
     let _ = e2;
+}
+
+#[test]
+fn work_moved_to_a_carrier_that_is_down_goes_to_the_first_carrier_that_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let more = [("third", plain(|_| {}))];
+    let mut ob = open_with(dir.path(), T0, Settings::default(), more);
+    let all = ["docomo", "backup", "third"];
+    let d1 = accept(&mut ob, msg(D, "d1", Class::Bulk), &all, T0);
+    let d2 = accept(&mut ob, msg(D, "d2", Class::Bulk), &all, T0);
+    let e1 = accept(&mut ob, msg(E, "e1", Class::Otp), &["docomo", "backup"], T0);
+    // backup is down already: docomo's work skips it for third, or stays when nothing
+    // after docomo is up.
+    let down = |c: &str| c == "docomo" || c == "backup";
+    assert_eq!(ob.carrier_unavailable("docomo", down, T0 + 1).unwrap(), 2);
+    assert_eq!(ob.status(d1).unwrap().unwrap().carrier, "third");
+    assert_eq!(ob.status(e1).unwrap().unwrap().carrier, "docomo");
+    // third goes down too: D's line has nowhere to go after it.
+    let everything = |_: &str| true;
+    assert_eq!(
+        ob.carrier_unavailable("third", everything, T0 + 2).unwrap(),
+        0
+    );
+    // docomo is back: D's line (from third, still down) and E's stay in order on docomo;
+    // a carrier's own work is not moved to it.
+    let still_down = |c: &str| c != "docomo";
+    assert_eq!(
+        ob.carrier_available("docomo", still_down, T0 + 3).unwrap(),
+        2
+    );
+    for id in [d1, d2, e1] {
+        assert_eq!(ob.status(id).unwrap().unwrap().carrier, "docomo");
+    }
+    assert_eq!(
+        ids(&take(&mut ob, "docomo", 10, T0 + 3)),
+        vec![(e1, 1), (d1, 1)]
+    );
+    // Work in flight is not moved: d2 waits behind d1.
+    assert_eq!(ob.carrier_available("backup", |_| true, T0 + 4).unwrap(), 0);
+    assert_eq!(ob.status(d2).unwrap().unwrap().carrier, "docomo");
+    let events = ob.events_since(0, 100).unwrap();
+    assert!(
+        events.iter().any(|(_, e)| matches!(&e.kind, EventKind::Message { id, detail: Some(d), .. }
+            if *id == d2 && d == "carrier third unavailable, docomo available again; moved to docomo")),
+        "{events:#?}"
+    );
 }
 
 #[test]

@@ -4,6 +4,8 @@
 //! a hang fails the test instead of stalling the suite).
 #![allow(dead_code)]
 
+pub mod tls;
+
 use secrecy::SecretString;
 use smpp::session::BindMode;
 use smsgate::carrier::backoff::BackoffPolicy;
@@ -17,7 +19,7 @@ use smsgate::carrier::throttle::PacerConfig;
 use smsgate::gateway::{CarrierSpec, Gateway, GatewaySpec};
 use smsgate::outbox::actor::Submit;
 use smsgate::outbox::{Addressing, CarrierProfile, MessageStatus, Settings, TextProfile};
-use smsgate::store::{Class, MessageId, State};
+use smsgate::store::{Class, Event, MessageId, State};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -225,4 +227,73 @@ pub fn sim_config(faults: smsc_sim::Faults) -> smsc_sim::Config {
         faults,
         ..smsc_sim::Config::for_tests()
     }
+}
+
+/// A port on 127.0.0.1 that nothing listens on (bound, then released): a carrier's SMSC
+/// that is down.
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address").port()
+}
+
+/// Waits until the gateway's event log holds an event satisfying `pred` and returns it with
+/// its sequence number; woken by each append (reads on from the last event seen).
+pub async fn wait_for_event(
+    gw: &Gateway,
+    what: &str,
+    pred: impl Fn(&Event) -> bool,
+) -> (u64, Event) {
+    let mut events = gw.subscribe();
+    let mut cursor = 0;
+    within(what, async {
+        loop {
+            events.borrow_and_update();
+            for (seq, event) in gw.events(cursor, 1_000).await.expect("events") {
+                cursor = seq;
+                if pred(&event) {
+                    return (seq, event);
+                }
+            }
+            events.changed().await.expect("gateway running");
+        }
+    })
+    .await
+}
+
+/// Every event of message `id`, in order: (carrier, state, detail).
+pub async fn message_events(gw: &Gateway, id: MessageId) -> Vec<(String, State, Option<String>)> {
+    gw.events(0, 100_000)
+        .await
+        .expect("events")
+        .into_iter()
+        .filter_map(|(_, e)| match e.kind {
+            smsgate::store::EventKind::Message {
+                id: of,
+                state,
+                carrier,
+                detail,
+                ..
+            } if of == id => Some((carrier, state, detail)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A configuration read from TOML text as the service reads its file (validated, the
+/// `(name, value)` pairs as its environment).
+pub fn config(text: &str, env: &[(&str, &str)]) -> smsgate::config::Config {
+    let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+    smsgate::config::Config::from_toml("test.toml", text, env)
+        .unwrap_or_else(|e| panic!("invalid test configuration: {e}\n{text}"))
+}
+
+/// The gateway `smsgate run` would start for `config`: wired by `smsgate::wiring::spec`.
+pub async fn gateway_from(config: &smsgate::config::Config) -> Gateway {
+    let spec = smsgate::wiring::spec(config).expect("wiring");
+    Gateway::start(spec).await.expect("gateway starts")
+}
+
+/// A TOML string literal of `path`.
+pub fn toml_path(path: &Path) -> String {
+    toml::Value::String(path.display().to_string()).to_string()
 }

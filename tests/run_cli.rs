@@ -94,3 +94,65 @@ fn run_serves_the_built_in_simulator_on_the_printed_address() {
         (2, Body::EnquireLinkResp)
     );
 }
+
+#[test]
+fn sigterm_ends_run_even_while_stdin_is_held_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let child = Command::new(env!("CARGO_BIN_EXE_smsgate"))
+        .args([
+            "run",
+            "--submit-stdin",
+            "--smpp-addr",
+            "127.0.0.1:0",
+            "--control-addr",
+            "127.0.0.1:0",
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let mut server = Server(child);
+    // Held open, as a script or a terminal holds it, until the test ends.
+    let mut stdin = server.0.stdin.take().expect("stdin");
+    let mut stdout = BufReader::new(server.0.stdout.take().expect("stdout"));
+    stdin
+        .write_all(b"{\"to\": \"+819012345678\", \"text\": \"hello\"}\n")
+        .expect("writes");
+    // The answer comes once the message is on disk; by then the signal handlers are set
+    // (they are installed before the stdin task first runs).
+    let answer = stdout
+        .by_ref()
+        .lines()
+        .map(|l| l.expect("reads"))
+        .find(|l| l.starts_with('{'))
+        .expect("an answer");
+    assert!(answer.contains("\"id\""), "not accepted: {answer}");
+
+    let pid = server.0.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let _ = tx.send(server.0.wait());
+        drop(server);
+    });
+    // A bound on a broken shutdown, not a wait for a condition: a clean stop takes well
+    // under a second.
+    let status = rx.recv_timeout(Duration::from_secs(30));
+    if status.is_err() {
+        // Not left behind: the waiter then returns and the test fails below.
+        let _ = Command::new("kill").args(["-KILL", &pid]).status();
+    }
+    drop(stdin);
+    let _ = waiter.join();
+    let status = status.expect("smsgate still running 30 s after SIGTERM with stdin open");
+    assert!(status.expect("wait").success());
+}

@@ -171,21 +171,46 @@ fn default_class() -> String {
 /// Most stdin submissions waiting for their durable acknowledgement at once.
 const STDIN_IN_FLIGHT: usize = 1024;
 
+/// Reads stdin on a thread of its own and hands the lines over, at most `STDIN_IN_FLIGHT`
+/// ahead. Not `tokio::io::stdin`: its read runs on the runtime's blocking pool, cannot be
+/// cancelled, and the runtime waits for it when it is dropped, so a stdin held open by
+/// the writer kept the process alive after a clean SIGTERM shutdown. A plain thread still
+/// blocked in its read when `run` returns ends with the process.
+fn stdin_lines() -> tokio::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = tokio::sync::mpsc::channel(STDIN_IN_FLIGHT);
+    let reader = std::thread::Builder::new()
+        .name("smsgate-stdin".into())
+        .spawn(move || {
+            for line in std::io::stdin().lock().lines() {
+                // A read error ends stdin as its end does; a closed channel means the
+                // service stopped taking lines.
+                let Ok(line) = line else { return };
+                if tx.blocking_send(line).is_err() {
+                    return;
+                }
+            }
+        });
+    if let Err(e) = reader {
+        error!(error = %e, "cannot start the stdin reader: no messages are read from stdin");
+    }
+    rx
+}
+
 /// Submits each line of stdin and answers on stdout, in the order the acknowledgements
 /// come.
 async fn submit_stdin(gateway: Gateway) {
     use crate::outbox::actor::Submit;
     use crate::store::Class;
-    use tokio::io::AsyncBufReadExt;
     let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(STDIN_IN_FLIGHT));
-    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut lines = stdin_lines();
     let mut n = 0u64;
     let answer = |value: serde_json::Value| {
         let mut out = std::io::stdout().lock();
         // stdout gone (the reader quit): nothing more to tell anyone.
         let _ = writeln!(out, "{value}").and_then(|()| out.flush());
     };
-    while let Ok(Some(line)) = lines.next_line().await {
+    while let Some(line) = lines.recv().await {
         n += 1;
         if line.trim().is_empty() {
             continue;

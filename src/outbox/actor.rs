@@ -515,8 +515,17 @@ impl Handler<Results> for OutboxActor {
         let now = unix_ms();
         for (key, result) in msg.0 {
             match self.core.on_submit_resp(key, result, now) {
-                Ok(SubmitEffect::Submitted { state }) => {
-                    debug!(target: "smsgate::message", id = %key.message, segment = key.segment, state = state.as_str(), "submitted");
+                Ok(SubmitEffect::Submitted {
+                    state,
+                    held_receipt,
+                }) => {
+                    info!(target: "smsgate::message", id = %key.message, segment = key.segment, state = state.as_str(), "submitted");
+                    if let Some(held) = held_receipt {
+                        let seconds = now.saturating_sub(held.accepted_at) as f64 / 1000.0;
+                        metrics::histogram!(names::RECEIPT_LATENCY, "carrier" => held.carrier.clone())
+                            .record(seconds);
+                        info!(target: "smsgate::message", id = %key.message, segment = key.segment, carrier = %held.carrier, receipt = held.state.name(), state = state.as_str(), held = true, "receipt");
+                    }
                     if state.is_final() {
                         metrics::counter!(names::FINAL, "state" => state.as_str()).increment(1);
                     }

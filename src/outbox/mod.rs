@@ -207,6 +207,17 @@ pub enum NoAnswer {
     NotSent,
 }
 
+/// A receipt that came before its submit_sm_resp, matched when the response came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldReceipt {
+    /// The carrier that sent it.
+    pub carrier: String,
+    /// The receipt's state (5.2.28).
+    pub state: MessageState,
+    /// When the message was accepted (unix ms).
+    pub accepted_at: u64,
+}
+
 /// What a submit result did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubmitEffect {
@@ -215,6 +226,9 @@ pub enum SubmitEffect {
     Submitted {
         /// The message's state.
         state: State,
+        /// A receipt that had come before this response and was held: its state, and when
+        /// the message was accepted (for the receipt latency). `None` when none was held.
+        held_receipt: Option<HeldReceipt>,
     },
     /// Transient: the segment is back at the head of its line, due again at `at`.
     Retry {
@@ -979,6 +993,7 @@ impl<S: Storage> Outbox<S> {
             detail: Some(format!("carrier id {carrier_id}")),
         };
         let mut change = submitted;
+        let mut held_receipt = None;
         if let Some((seq, receipt)) = held {
             // Its receipt came first: matched now, no longer held.
             self.forget_unmatched(seq, &receipt, &mut ops)?;
@@ -1005,11 +1020,19 @@ impl<S: Storage> Outbox<S> {
                     segment: Some((number(i), state)),
                     detail: Some(format!("{detail} (held since {})", receipt.received_at)),
                 };
+                held_receipt = MessageState::from_u8(receipt.state).map(|state| HeldReceipt {
+                    carrier: carrier.clone(),
+                    state,
+                    accepted_at: entry.record.accepted_at,
+                });
             }
         }
         let state = self.finish_step(entry, now, &mut ops, change);
         self.store.apply(ops)?;
-        Ok(SubmitEffect::Submitted { state })
+        Ok(SubmitEffect::Submitted {
+            state,
+            held_receipt,
+        })
     }
 
     /// A dispatch that never reached the SMSC: ready again at the head of its line, its

@@ -273,7 +273,8 @@ fn a_result_for_an_old_dispatch_is_stale() {
     assert_eq!(
         ob.on_submit_resp(second.key, ok("x"), T0 + 1_002).unwrap(),
         SubmitEffect::Submitted {
-            state: State::Submitted
+            state: State::Submitted,
+            held_receipt: None,
         }
     );
     assert_eq!(ob.in_flight("docomo"), 0);
@@ -582,7 +583,12 @@ fn a_receipt_before_its_submit_sm_resp_is_held_and_matched() {
     assert_eq!(
         effect,
         SubmitEffect::Submitted {
-            state: State::Delivered
+            state: State::Delivered,
+            held_receipt: Some(HeldReceipt {
+                carrier: "docomo".into(),
+                state: MessageState::Delivered,
+                accepted_at: T0,
+            }),
         }
     );
     assert_eq!(ob.unmatched_held(), 0);
@@ -1111,7 +1117,8 @@ fn a_rejected_segment_ends_the_message_once_the_others_in_flight_answer() {
     assert_eq!(
         ob.on_submit_resp(taken[1].key, ok("r2"), T0).unwrap(),
         SubmitEffect::Submitted {
-            state: State::Rejected
+            state: State::Rejected,
+            held_receipt: None,
         }
     );
     let status = ob.status(id).unwrap().unwrap();

@@ -11,11 +11,11 @@ use crate::carrier::bind::{BindActor, BindSpec};
 use crate::carrier::msgid::IdMatcher;
 use crate::carrier::number::NumberPlan;
 use crate::carrier::pool::{GetPoolStatus, Pool, PoolSettings, PoolStatus, UnbindAll};
-use crate::carrier::router::Router;
+use crate::carrier::router::{PortabilityTable, Router};
 use crate::carrier::throttle::{PacerConfig, ThrottleError};
 use crate::outbox::actor::{
-    CarrierLink, Depth, Flush, GetDepth, GetEvents, GetStatus, OutboxActor, Refused, StopAccepting,
-    Submit,
+    CarrierLink, Depth, Flush, GetDepth, GetEvents, GetStatus, OutboxActor, Refused,
+    SetPortability, StopAccepting, Submit,
 };
 use crate::outbox::{Accepted, CarrierProfile, MessageStatus, Outbox, Settings};
 use crate::store::{Event, MessageId, SledStore, StoreError};
@@ -259,6 +259,15 @@ impl Gateway {
     /// Queue depths.
     pub async fn depth(&self) -> Result<Depth, GatewayError> {
         Ok(self.outbox.send(GetDepth).await?)
+    }
+
+    /// Replaces the router's number-portability table (see [`SetPortability`]); answers
+    /// how many entries the replaced table had.
+    ///
+    /// # Errors
+    /// [`GatewayError`] when the outbox is gone.
+    pub async fn set_portability(&self, table: PortabilityTable) -> Result<usize, GatewayError> {
+        Ok(self.outbox.send(SetPortability(table)).await?)
     }
 
     /// The ordered shutdown (see the module documentation).

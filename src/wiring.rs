@@ -7,6 +7,7 @@ use crate::carrier::bind::{BindSpec, Endpoint};
 use crate::carrier::link::LinkSettings;
 use crate::carrier::number::NumberPlan;
 use crate::carrier::pool::PoolSettings;
+use crate::carrier::router::PortabilityTable;
 use crate::carrier::throttle::{PacerConfig, MAX_RATE};
 use crate::config::{CarrierConfig, Config};
 use crate::gateway::{CarrierSpec, GatewaySpec};
@@ -56,6 +57,24 @@ pub enum WiringError {
     },
 }
 
+/// The portability table the configuration names, read from its file now (at start, and
+/// again on SIGHUP); `None` when none is configured.
+///
+/// # Errors
+/// [`WiringError::Portability`] naming the file and the line.
+pub fn portability(config: &Config) -> Result<Option<PortabilityTable>, WiringError> {
+    config
+        .portability_table()
+        .map_err(|e| WiringError::Portability {
+            path: config
+                .portability
+                .as_ref()
+                .map(|p| p.file.display().to_string())
+                .unwrap_or_default(),
+            reason: e.to_string(),
+        })
+}
+
 /// Builds the gateway's spec from a validated configuration.
 pub fn spec(config: &Config) -> Result<GatewaySpec, WiringError> {
     let carriers = config
@@ -72,17 +91,7 @@ pub fn spec(config: &Config) -> Result<GatewaySpec, WiringError> {
                 .join("; "),
         )
     })?;
-    let portability = config
-        .portability_table()
-        .map_err(|e| WiringError::Portability {
-            path: config
-                .portability
-                .as_ref()
-                .map(|p| p.file.display().to_string())
-                .unwrap_or_default(),
-            reason: e.to_string(),
-        })?;
-    if let Some(table) = portability {
+    if let Some(table) = portability(config)? {
         router.set_portability(table);
     }
     let longest_validity = config

@@ -525,9 +525,11 @@ async fn every_mo_the_smsc_saw_answered_survives_a_sigkill_of_the_service() {
 
 /// The route for `81` is carrier `a`; the portability file (read from the configuration,
 /// wired as `smsgate run` does) says two numbers moved to `b`. Those go to `b`, their
-/// neighbours to `a`.
+/// neighbours to `a`. Read again, the table moves them; a bad table is refused and the one in
+/// use kept.
 #[actix_rt::test]
-async fn a_number_in_the_portability_table_goes_to_its_carrier_whatever_its_prefix_says() {
+async fn a_number_in_the_portability_table_goes_to_its_carrier_whatever_its_prefix_says_and_a_reload_moves_it(
+) {
     common::trace();
     let a_sim = common::simulator(smsc_sim::Config::for_tests()).await;
     let b_sim = common::simulator(smsc_sim::Config::for_tests()).await;
@@ -569,6 +571,37 @@ async fn a_number_in_the_portability_table_goes_to_its_carrier_whatever_its_pref
         assert_eq!(went.inbox(msisdn).len(), 1, "{to}");
         assert!(other.inbox(msisdn).is_empty(), "{to}");
     }
+
+    // Reloaded (what SIGHUP does): a third number moved to `b`, one moved back to `a`.
+    std::fs::write(&table, "819011112222,b\n819011112223,b\n").unwrap();
+    let reloaded = smsgate::wiring::portability(&config).unwrap().unwrap();
+    assert_eq!(gw.set_portability(reloaded).await.unwrap(), 2);
+    // A table naming a carrier that is not configured is refused with its line; the one in
+    // use stays.
+    std::fs::write(&table, "819011112222,b\n818033334444,rakuten\n").unwrap();
+    let refused = smsgate::wiring::portability(&config)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("line 2") && refused.contains("rakuten"),
+        "{refused}"
+    );
+    for (to, carrier) in [("+81 90 1111 2223", "b"), ("080-3333-4444", "a")] {
+        let id = gw
+            .submit(Submit::new(
+                to,
+                format!("after the reload to {to}"),
+                Class::Otp,
+            ))
+            .await
+            .unwrap()
+            .id;
+        let status = common::final_status(&gw, id).await;
+        assert_eq!(status.state, State::Delivered, "{status:#?}");
+        assert_eq!(status.carrier, carrier, "{to}");
+    }
+    assert_eq!(b_sim.inbox("819011112223").len(), 1);
+    assert_eq!(a_sim.inbox("818033334444").len(), 1);
     assert!(gw.shutdown().await.flushed);
     a_sim.shutdown().await;
     b_sim.shutdown().await;

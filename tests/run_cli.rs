@@ -156,3 +156,77 @@ fn sigterm_ends_run_even_while_stdin_is_held_open() {
     let status = status.expect("smsgate still running 30 s after SIGTERM with stdin open");
     assert!(status.expect("wait").success());
 }
+
+/// SIGHUP reads the portability table again: a good table replaces the one in use (the log
+/// says how many entries each has), a table naming an unknown carrier is refused naming its
+/// line and the service runs on; SIGTERM then stops it cleanly.
+#[test]
+fn sighup_reloads_the_portability_table_and_refuses_a_bad_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let table = dir.path().join("portability.csv");
+    std::fs::write(&table, "819011112222,sim\n").expect("writes");
+    let config = dir.path().join("smsgate.toml");
+    let text = include_str!("../config/smsgate.toml")
+        .replace("format = \"text\"", "format = \"json\"")
+        + &format!("\n[portability]\nfile = \"{}\"\n", table.display());
+    std::fs::write(&config, text).expect("writes");
+    let child = Command::new(env!("CARGO_BIN_EXE_smsgate"))
+        .args(["run", "--config"])
+        .arg(&config)
+        .args([
+            "--smpp-addr",
+            "127.0.0.1:0",
+            "--control-addr",
+            "127.0.0.1:0",
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut server = Server(child);
+    let mut stdout = BufReader::new(server.0.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("first line");
+    assert!(line.starts_with("smsgate: running"), "{line}");
+    // Signal handlers are installed before the first line is printed.
+    let mut log = BufReader::new(server.0.stderr.take().expect("stderr")).lines();
+    let mut next_sighup_line = |pid: &str| {
+        let sent = Command::new("kill").args(["-HUP", pid]).status();
+        assert!(sent.expect("kill runs").success());
+        log.by_ref()
+            .map(|l| l.expect("reads"))
+            .find(|l| l.contains("SIGHUP"))
+            .expect("a SIGHUP line before the log ends")
+    };
+    let pid = server.0.id().to_string();
+
+    std::fs::write(
+        &table,
+        "819011112222,sim\n819011112223,sim\n819011112224,sim\n",
+    )
+    .expect("writes");
+    let reloaded = next_sighup_line(&pid);
+    assert!(
+        reloaded.contains("portability table reloaded"),
+        "{reloaded}"
+    );
+    assert!(reloaded.contains("\"entries\":3"), "{reloaded}");
+    assert!(reloaded.contains("\"before\":1"), "{reloaded}");
+
+    std::fs::write(&table, "819011112222,sim\n819011112223,rakuten\n").expect("writes");
+    let refused = next_sighup_line(&pid);
+    assert!(refused.contains("refused"), "{refused}");
+    assert!(
+        refused.contains("line 2") && refused.contains("rakuten"),
+        "{refused}"
+    );
+
+    let killed = Command::new("kill").args(["-TERM", &pid]).status();
+    assert!(killed.expect("kill runs").success());
+    let status = server.0.wait().expect("waits");
+    assert!(status.success(), "{status:?}");
+}

@@ -10,7 +10,7 @@ use clap::Args;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 /// Options of `smsgate run`; each wins over the configuration.
 #[derive(Debug, Clone, Args, Default)]
@@ -80,6 +80,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Start(e.to_string()))?;
     let system = actix::System::new();
     let result = system.block_on(async move {
+        let mut signals = Signals::new();
         let sim = crate::sim::start_if_enabled(&mut config, binds_at)
             .await
             .map_err(CliError::Start)?;
@@ -126,7 +127,12 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             actix::spawn(submit_stdin(gateway.clone()));
         }
         notify_systemd(sd_notify::NotifyState::Ready);
-        let signal = wait_for_signal().await;
+        let signal = loop {
+            match signals.next().await {
+                Signal::Stop(name) => break name,
+                Signal::Reload => reload_portability(&config, &gateway).await,
+            }
+        };
         info!(signal, "stopping");
         notify_systemd(sd_notify::NotifyState::Stopping);
         let report = gateway.shutdown().await;
@@ -271,25 +277,91 @@ fn notify_systemd(state: sd_notify::NotifyState<'_>) {
     let _ = sd_notify::notify(false, &[state]);
 }
 
-/// Waits for SIGINT (Ctrl-C) or SIGTERM; returns which.
-async fn wait_for_signal() -> &'static str {
+/// What a signal asks of the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    /// SIGINT or SIGTERM (named): the ordered shutdown.
+    Stop(&'static str),
+    /// SIGHUP: read the portability table again.
+    Reload,
+}
+
+/// The signals `smsgate run` acts on, listened for from the start, so that none sent
+/// between two waits is missed. A signal that cannot be listened for is traced and never
+/// fires (Ctrl-C still stops the service).
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => "SIGINT",
-                _ = term.recv() => "SIGTERM",
-            },
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                "SIGINT"
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let listen = |kind: SignalKind, name: &str| match signal(kind) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    warn!(signal = name, error = %e, "cannot listen for the signal");
+                    None
+                }
+            };
+            Signals {
+                term: listen(SignalKind::terminate(), "SIGTERM"),
+                hup: listen(SignalKind::hangup(), "SIGHUP"),
             }
         }
+        #[cfg(not(unix))]
+        Signals {}
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "SIGINT"
+
+    /// The next signal.
+    async fn next(&mut self) -> Signal {
+        #[cfg(unix)]
+        {
+            async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => ctrl_c(r),
+                () = recv(&mut self.term) => Signal::Stop("SIGTERM"),
+                () = recv(&mut self.hup) => Signal::Reload,
+            }
+        }
+        #[cfg(not(unix))]
+        ctrl_c(tokio::signal::ctrl_c().await)
+    }
+}
+
+/// Ctrl-C, or a failure to listen for it (traced; the service then stops rather than run
+/// on with no way to stop it but SIGKILL).
+fn ctrl_c(r: std::io::Result<()>) -> Signal {
+    if let Err(e) = r {
+        error!(error = %e, "cannot listen for SIGINT");
+    }
+    Signal::Stop("SIGINT")
+}
+
+/// SIGHUP: the portability table the configuration names is read again and replaces the
+/// one in use; one that cannot be read or names an unknown carrier is refused, traced with
+/// the file and line, and the table in use is kept.
+async fn reload_portability(config: &Config, gateway: &Gateway) {
+    match crate::wiring::portability(config) {
+        Ok(None) => info!("SIGHUP: no portability table is configured; nothing to reload"),
+        Ok(Some(table)) => {
+            let entries = table.len();
+            match gateway.set_portability(table).await {
+                Ok(before) => info!(entries, before, "SIGHUP: portability table reloaded"),
+                Err(e) => error!(error = %e, "SIGHUP: portability table not replaced"),
+            }
+        }
+        Err(e) => warn!(error = %e, "SIGHUP: portability table refused; the one in use is kept"),
     }
 }

@@ -16,6 +16,15 @@ pub struct PortabilityConfig {
     pub file: PathBuf,
 }
 
+/// The first bad line, and how many more there are.
+fn summary(errors: &[PortabilityError]) -> String {
+    match errors {
+        [] => "no usable table".into(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first} (and {} more bad lines)", rest.len()),
+    }
+}
+
 /// Why the portability file gave no table.
 #[derive(Debug, Error)]
 pub enum PortabilityLoadError {
@@ -29,7 +38,7 @@ pub enum PortabilityLoadError {
     },
     /// A line that cannot be used, or carriers that are not configured, each naming its
     /// line.
-    #[error("{path}: {} bad lines", .errors.len())]
+    #[error("{path}: {}", summary(.errors))]
     Invalid {
         /// The file.
         path: String,

@@ -10,7 +10,7 @@ use super::{
 use crate::carrier::msgid::{IdMatch, IdMatcher};
 use crate::carrier::number::Msisdn;
 use crate::carrier::number::NumberPlan;
-use crate::carrier::router::{Route, Router};
+use crate::carrier::router::{PortabilityTable, Route, Router};
 use crate::store::{Class, Event, MessageId, SledStore, Storage, StoreError};
 use crate::telemetry::names;
 use actix::prelude::*;
@@ -216,6 +216,16 @@ impl Message for GetEvents {
 /// Queue figures for status pages.
 #[derive(Debug)]
 pub struct GetDepth;
+
+/// A new number-portability table for the router: messages accepted from now on are routed
+/// with it; messages already accepted keep the route they were given. Answers the
+/// number of entries of the table replaced.
+#[derive(Debug)]
+pub struct SetPortability(pub PortabilityTable);
+
+impl Message for SetPortability {
+    type Result = usize;
+}
 
 /// Messages waiting per carrier and class, and the totals.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -685,6 +695,14 @@ impl Handler<GetEvents> for OutboxActor {
 
     fn handle(&mut self, msg: GetEvents, _: &mut Self::Context) -> Self::Result {
         self.core.events_since(msg.cursor, msg.max)
+    }
+}
+
+impl Handler<SetPortability> for OutboxActor {
+    type Result = usize;
+
+    fn handle(&mut self, msg: SetPortability, _: &mut Self::Context) -> usize {
+        self.router.set_portability(msg.0).len()
     }
 }
 

@@ -186,8 +186,8 @@ impl Default for LogConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OutboxConfig {
-    /// Backoff before a message that met a transient failure is tried again (its base
-    /// delays: the outbox applies no jitter, see [`crate::outbox::Settings::retry`]).
+    /// Backoff before a message that met a transient failure is tried again (see
+    /// [`crate::outbox::Settings::retry`]).
     pub retry: BackoffPolicy,
     /// How long a client reference is remembered: a second submit with it within this
     /// time returns the first message and sends nothing.

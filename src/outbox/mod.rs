@@ -35,6 +35,7 @@ use crate::store::{
 };
 use profile::{relative_validity, Outgoing};
 use queue::{Line, Queues};
+use rand::SeedableRng;
 use smpp::pdu::SubmitSm;
 use smpp::tlv::NetworkErrorCode;
 use smpp::values::MessageState;
@@ -54,9 +55,10 @@ pub struct Settings {
     /// its receipts before it is `failed` (ms).
     pub receipt_wait_ms: u64,
     /// The wait after a transient failure: attempt `n` of a segment that failed waits the
-    /// policy's base delay at step `n - 1` (doubling from its initial delay up to its
-    /// maximum). Its jitter is not applied: the wait is exact (the core draws no random
-    /// numbers; a line's order and the carrier's TPS keep retries from bunching up).
+    /// policy's delay at step `n - 1` (doubling from its initial delay up to its maximum,
+    /// less up to `jitter` of it). The jitter is drawn from the message id, the segment and
+    /// the attempt, so the core stays deterministic while messages that failed together
+    /// do not all come back at once.
     pub retry: BackoffPolicy,
     /// Most client references and most unmatched receipts one [`Outbox::tick`] sweeps.
     pub sweep_max: usize,
@@ -1069,7 +1071,14 @@ impl<S: Storage> Outbox<S> {
             .segments
             .get(i)
             .map_or(1, |s| s.attempts.max(1));
-        let delay = self.settings.retry.base(attempts - 1);
+        // The jitter is drawn from the message, the segment and the attempt: messages that
+        // failed together spread out, and the core stays deterministic (no randomness of
+        // its own; the same failure of the same segment always waits the same).
+        let seed = entry.record.id.0 ^ (u64::from(attempts) << 48) ^ (u64::from(number(i)) << 40);
+        let delay = self
+            .settings
+            .retry
+            .delay(attempts - 1, &mut rand::rngs::StdRng::seed_from_u64(seed));
         let until = now.saturating_add(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
         if let Some(slot) = entry.slots.get_mut(i) {
             *slot = Slot::Waiting { until };

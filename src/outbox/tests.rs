@@ -32,8 +32,22 @@ fn profiles() -> HashMap<String, CarrierProfile> {
     ])
 }
 
+/// The default settings, but retries wait exactly their base delay (no jitter), so a test
+/// can name the instant a retry is due.
+fn exact() -> Settings {
+    Settings {
+        retry: crate::carrier::backoff::BackoffPolicy::new(
+            std::time::Duration::from_secs(1),
+            std::time::Duration::from_secs(60),
+            0.0,
+        )
+        .unwrap(),
+        ..Settings::default()
+    }
+}
+
 fn open(dir: &Path, now: u64) -> Outbox<SledStore> {
-    open_with(dir, now, Settings::default(), [])
+    open_with(dir, now, exact(), [])
 }
 
 /// [`open`] with other settings and more carriers.
@@ -415,7 +429,7 @@ fn a_message_not_submitted_within_its_validity_expires() {
     let id = accept(&mut ob, long, &["docomo"], T0);
     assert_eq!(
         ob.status(id).unwrap().unwrap().expires_at,
-        T0 + Settings::default().max_validity_ms
+        T0 + exact().max_validity_ms
     );
 }
 
@@ -642,7 +656,7 @@ fn a_receipt_matching_nothing_is_counted_and_kept_until_too_old() {
     }
     let mut ob = open(dir.path(), T0 + 1);
     assert_eq!(ob.unmatched_held(), 1, "counted again after a restart");
-    let ttl = Settings::default().unmatched_ttl_ms;
+    let ttl = exact().unmatched_ttl_ms;
     assert_eq!(ob.tick(T0 + ttl).unwrap().unmatched_swept, 0);
     assert_eq!(ob.tick(T0 + ttl + 1).unwrap().unmatched_swept, 1);
     assert_eq!(ob.unmatched_held(), 0);
@@ -873,7 +887,7 @@ fn an_unavailable_carrier_hands_its_unsent_lines_to_the_next_carrier() {
 fn work_moved_to_a_carrier_that_is_down_goes_to_the_first_carrier_that_is_back() {
     let dir = tempfile::tempdir().unwrap();
     let more = [("third", plain(|_| {}))];
-    let mut ob = open_with(dir.path(), T0, Settings::default(), more);
+    let mut ob = open_with(dir.path(), T0, exact(), more);
     let all = ["docomo", "backup", "third"];
     let d1 = accept(&mut ob, msg(D, "d1", Class::Bulk), &all, T0);
     let d2 = accept(&mut ob, msg(D, "d2", Class::Bulk), &all, T0);
@@ -939,7 +953,7 @@ fn a_submitted_message_without_receipts_fails_after_the_wait() {
     let id = accept(&mut ob, msg(D, "silent", Class::Bulk), &["docomo"], T0);
     let taken = take(&mut ob, "docomo", 1, T0);
     ob.on_submit_resp(taken[0].key, ok("s"), T0).unwrap();
-    let wait = Settings::default().receipt_wait_ms;
+    let wait = exact().receipt_wait_ms;
     assert_eq!(ob.tick(T0 + HOUR).unwrap().ended, 0);
     assert_eq!(ob.tick(T0 + HOUR + wait - 1).unwrap().ended, 0);
     assert_eq!(ob.tick(T0 + HOUR + wait).unwrap().ended, 1);
@@ -1021,7 +1035,7 @@ fn a_carrier_no_longer_configured_hands_its_messages_on_at_start() {
     carriers.remove("docomo");
     let mut ob = Outbox::recover(
         SledStore::open(dir.path()).unwrap(),
-        Settings::default(),
+        exact(),
         carriers,
         T0 + 1,
     )
@@ -1197,7 +1211,7 @@ fn the_carriers_registered_delivery_is_asked_and_decides_where_a_message_ends() 
     let mut ob = open_with(
         dir.path(),
         T0,
-        Settings::default(),
+        exact(),
         [("failures", failures), ("quiet", quiet)],
     );
     // Failures only: asked as such; the message ends at submitted, and a failure receipt
@@ -1254,7 +1268,7 @@ fn the_carriers_retry_policy_classifies_its_statuses() {
     let dir = tempfile::tempdir().unwrap();
     let policy: RetryPolicy = toml::from_str("ESME_RSYSERR = \"permanent\"").unwrap();
     let strict = plain(|p| p.retry = policy);
-    let mut ob = open_with(dir.path(), T0, Settings::default(), [("strict", strict)]);
+    let mut ob = open_with(dir.path(), T0, exact(), [("strict", strict)]);
     let syserr = SubmitResult::Status(CommandStatus::ESME_RSYSERR);
     // The default policy retries a system error.
     accept(&mut ob, msg(D, "x", Class::Bulk), &["docomo"], T0);
@@ -1276,7 +1290,7 @@ fn the_carriers_retry_policy_classifies_its_statuses() {
 }
 
 #[test]
-fn the_retry_backoff_doubles_up_to_its_maximum() {
+fn the_retry_backoff_doubles_up_to_its_maximum_less_its_jitter() {
     let dir = tempfile::tempdir().unwrap();
     let settings = Settings {
         retry: crate::carrier::backoff::BackoffPolicy::new(
@@ -1288,25 +1302,43 @@ fn the_retry_backoff_doubles_up_to_its_maximum() {
         ..Settings::default()
     };
     let mut ob = open_with(dir.path(), T0, settings, []);
+    // Two messages throttled at the same moments, each to its own number.
     accept(&mut ob, msg(D, "x", Class::Bulk), &["docomo"], T0);
+    accept(&mut ob, msg(E, "y", Class::Bulk), &["docomo"], T0);
     let mut now = T0;
-    for wait in [100, 200, 300, 300] {
-        let taken = take(&mut ob, "docomo", 1, now);
-        let throttled = SubmitResult::Status(CommandStatus::ESME_RTHROTTLED);
-        // Exact waits: the policy's jitter is not applied to message retries.
-        assert_eq!(
-            ob.on_submit_resp(taken[0].key, throttled, now).unwrap(),
-            SubmitEffect::Retry { at: now + wait }
-        );
-        now += wait;
+    let mut waits = Vec::new();
+    for base in [100, 200, 300, 300] {
+        let taken = take(&mut ob, "docomo", 2, now);
+        assert_eq!(taken.len(), 2);
+        let mut due = Vec::new();
+        for t in &taken {
+            let throttled = SubmitResult::Status(CommandStatus::ESME_RTHROTTLED);
+            let SubmitEffect::Retry { at } = ob.on_submit_resp(t.key, throttled, now).unwrap()
+            else {
+                panic!("not a retry");
+            };
+            let wait = at - now;
+            // Within [base × (1 − jitter), base].
+            assert!(
+                (base / 2..=base).contains(&wait),
+                "{wait} ms for base {base}"
+            );
+            due.push(at);
+            waits.push(wait);
+        }
+        now = due.into_iter().max().unwrap();
     }
+    // The jitter is drawn per message and attempt: not every wait is the same.
+    waits.sort_unstable();
+    waits.dedup();
+    assert!(waits.len() > 2, "{waits:?}");
 }
 
 #[test]
 fn a_gsm_only_carrier_refuses_other_text_at_accept_naming_the_character() {
     let dir = tempfile::tempdir().unwrap();
     let gsm = plain(|p| p.text.ucs2 = false);
-    let mut ob = open_with(dir.path(), T0, Settings::default(), [("gsm", gsm)]);
+    let mut ob = open_with(dir.path(), T0, exact(), [("gsm", gsm)]);
     let err = ob
         .accept(msg(D, "認証コード 1234", Class::Otp), route(&["gsm"]), T0)
         .unwrap_err();
@@ -1334,7 +1366,7 @@ fn a_carriers_sender_form_is_checked_at_accept_and_its_default_sender_used() {
         p.addressing.sender_form = Some(SenderForm::ShortCode);
         p.addressing.default_sender = Some("0005123456".into());
     });
-    let mut ob = open_with(dir.path(), T0, Settings::default(), [("short", short)]);
+    let mut ob = open_with(dir.path(), T0, exact(), [("short", short)]);
     let national = NewMessage {
         from: Some("0312345678".into()),
         ..msg(D, "x", Class::Otp)

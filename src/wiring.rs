@@ -236,11 +236,7 @@ fn profile(name: &str, carrier: &CarrierConfig) -> Result<CarrierProfile, Wiring
             long_message: carrier.long_message,
             max_chars: japan.map(|j| j.max_length),
             ucs2: japan.is_none_or(|j| j.ucs2),
-            shift_jis: if japan.is_some_and(|j| j.sjis_only) {
-                ShiftJisRule::All
-            } else {
-                ShiftJisRule::Off
-            },
+            shift_jis: japan.map_or(ShiftJisRule::Off, |j| j.sjis_only),
         },
         addressing: Addressing {
             plan,

@@ -4,7 +4,7 @@
 
 use crate::carrier::router::RouteKind;
 use crate::outbox::address::SenderForm;
-use crate::outbox::text::JAPAN_MAX_CHARS;
+use crate::outbox::text::{ShiftJisRule, JAPAN_MAX_CHARS};
 use serde::{Deserialize, Serialize};
 
 /// The rules Japanese carriers impose on a message.
@@ -16,9 +16,10 @@ pub struct JapanProfile {
     /// true: text outside the GSM 7-bit alphabet (Japanese) goes as UCS-2; false: the
     /// carrier takes GSM 7-bit only, and such text is refused at submit.
     pub ucs2: bool,
-    /// The carrier takes only characters Shift_JIS can represent (au is reported so); other
-    /// text is refused at submit naming the character, never replaced.
-    pub sjis_only: bool,
+    /// Where the carrier takes only characters Shift_JIS can represent (au is reported to,
+    /// in single messages): `false`, `true` (every text) or `"single_messages"`; other text
+    /// is refused at submit naming the character, never replaced.
+    pub sjis_only: ShiftJisRule,
     /// The form every sender (the message's or `sender`) must have on this carrier.
     pub sender_form: SenderForm,
     /// The sender used when a message names none; checked against `sender_form`.
@@ -35,7 +36,7 @@ impl Default for JapanProfile {
         JapanProfile {
             max_length: JAPAN_MAX_CHARS,
             ucs2: true,
-            sjis_only: false,
+            sjis_only: ShiftJisRule::Off,
             sender_form: SenderForm::National,
             sender: None,
             route_kind: RouteKind::default(),

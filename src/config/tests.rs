@@ -254,7 +254,10 @@ fn example_with_two_japanese_carriers_validates() {
         au.binds[0].password().map(|p| p.expose_secret()),
         Some("s3cret")
     );
-    assert!(au.japan.as_ref().is_some_and(|j| j.sjis_only));
+    assert_eq!(
+        au.japan.as_ref().map(|j| j.sjis_only),
+        Some(crate::outbox::ShiftJisRule::All)
+    );
     assert_eq!(
         au.retry.classify(CommandStatus(0x0401)),
         StatusClass::Transient
@@ -963,6 +966,35 @@ fn unknown_sender_form_is_refused() {
     assert_has(
         &refused(&carrier_key("japan", "{ sender_form = \"alphanumeric\" }")),
         "carriers.docomo.japan.sender_form: unknown variant `alphanumeric`, expected `short_code` or `national`",
+    );
+}
+
+#[test]
+fn sjis_only_takes_a_bool_or_single_messages() {
+    use crate::outbox::ShiftJisRule;
+    for (value, rule) in [
+        ("false", ShiftJisRule::Off),
+        ("true", ShiftJisRule::All),
+        ("\"single_messages\"", ShiftJisRule::SingleMessages),
+    ] {
+        let config = load_env(
+            &carrier_key("japan", &format!("{{ sjis_only = {value} }}")),
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("{value}: {e:?}"));
+        let japan = config.carriers["docomo"].japan.clone().unwrap();
+        assert_eq!(japan.sjis_only, rule, "{value}");
+        // Written back as it was given (config show).
+        let shown = config.to_redacted_toml().unwrap();
+        assert!(shown.contains(&format!("sjis_only = {value}")), "{shown}");
+    }
+}
+
+#[test]
+fn sjis_only_of_another_word_is_refused() {
+    assert_has(
+        &refused(&carrier_key("japan", "{ sjis_only = \"single\" }")),
+        "carriers.docomo.japan.sjis_only: invalid value: string \"single\", expected true, false or \"single_messages\"",
     );
 }
 

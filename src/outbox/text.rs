@@ -52,14 +52,54 @@ impl TextProfile {
 
 /// Where a carrier requires Shift_JIS-representable characters (au is reported to convert
 /// single messages to Shift_JIS on its side, so a character outside it would be lost).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// In the configuration (`japan.sjis_only`): `false` (off), `true` (every text) or
+/// `"single_messages"`; written back the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ShiftJisRule {
     /// Any character.
+    #[default]
     Off,
     /// Only in texts that fit one short message.
     SingleMessages,
     /// In every text.
     All,
+}
+
+impl serde::Serialize for ShiftJisRule {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ShiftJisRule::Off => serializer.serialize_bool(false),
+            ShiftJisRule::All => serializer.serialize_bool(true),
+            ShiftJisRule::SingleMessages => serializer.serialize_str("single_messages"),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ShiftJisRule {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Rule;
+        impl serde::de::Visitor<'_> for Rule {
+            type Value = ShiftJisRule;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("true, false or \"single_messages\"")
+            }
+            fn visit_bool<E: serde::de::Error>(self, all: bool) -> Result<ShiftJisRule, E> {
+                Ok(if all {
+                    ShiftJisRule::All
+                } else {
+                    ShiftJisRule::Off
+                })
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ShiftJisRule, E> {
+                match v {
+                    "single_messages" => Ok(ShiftJisRule::SingleMessages),
+                    other => Err(E::invalid_value(serde::de::Unexpected::Str(other), &self)),
+                }
+            }
+        }
+        deserializer.deserialize_any(Rule)
+    }
 }
 
 /// Why a text cannot go to a carrier.

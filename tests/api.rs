@@ -490,3 +490,26 @@ async fn a_connection_without_hello_is_closed_at_the_deadline_and_the_cap_holds(
     drop((a, b));
     w.stop().await;
 }
+
+#[actix_rt::test]
+async fn the_python_example_runs_against_the_service() {
+    let w = world(|_| {}).await;
+    let addr = w.addr();
+    let out = tokio::process::Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/client.py"))
+        .args(["--addr", &addr, "--token", SANDBOX, "--to", &common::to(77)])
+        .output();
+    let out = common::within("python3 examples/client.py", out)
+        .await
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("mode sandbox"), "{stdout}");
+    assert!(stdout.contains("status: delivered via sandbox"), "{stdout}");
+    assert_eq!(w.sandbox.inbox(&common::msisdn(77)).len(), 1);
+    w.stop().await;
+}

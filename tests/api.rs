@@ -513,3 +513,66 @@ async fn the_python_example_runs_against_the_service() {
     assert_eq!(w.sandbox.inbox(&common::msisdn(77)).len(), 1);
     w.stop().await;
 }
+
+/// Runs `smsgate ARGS` with `stdin` piped in: exit code and stdout.
+async fn cli(args: &[&str], stdin: &str) -> (i32, String) {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_smsgate"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let out = common::within("the CLI", child.wait_with_output())
+        .await
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[actix_rt::test]
+async fn the_cli_sends_reads_stdin_reports_status_and_exits_3_when_refused() {
+    let w = world(|_| {}).await;
+    let addr = w.addr();
+    let to = common::to(88);
+    let base = ["--api", addr.as_str(), "--token", LIVE];
+    let (code, out) = cli(
+        &[&["send"][..], &base, &[to.as_str()]].concat(),
+        "from stdin\n",
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    let id = out
+        .trim()
+        .strip_prefix("accepted: message ")
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_owned();
+    common::final_status(&w.gw, id.parse().unwrap()).await;
+    assert_eq!(w.live.inbox(&common::msisdn(88))[0].text, "from stdin");
+    let (code, out) = cli(
+        &[&["status", "--json"][..], &base, &[id.as_str()]].concat(),
+        "",
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    let status: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(status["state"], "delivered");
+    let (code, out) = cli(&[&["status"][..], &base].concat(), "").await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("carrier live: 1 of 1 binds up"), "{out}");
+    let (code, out) = cli(
+        &[&["send"][..], &base, &["+44 7700 900123", "x"]].concat(),
+        "",
+    )
+    .await;
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("unroutable"), "{out}");
+    let (code, out) = cli(&["send", "--api", "127.0.0.1:1", "+819000000001", "x"], "").await;
+    assert_eq!(code, 1, "{out}");
+    w.stop().await;
+}

@@ -135,6 +135,7 @@ fn main() {
         .unwrap(),
         plan: NumberPlan::japan(),
         unbind_deadline: Duration::from_secs(3),
+        sandbox: None,
     };
 
     let system = actix::System::new();

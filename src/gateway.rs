@@ -56,6 +56,9 @@ pub struct GatewaySpec {
     pub plan: NumberPlan,
     /// How long shutdown waits for every unbind_resp.
     pub unbind_deadline: Duration,
+    /// The carrier (one of `carriers`, named by no route) that takes the sandbox
+    /// messages ([`Submit::sandbox`]); `None`: sandbox messages are refused.
+    pub sandbox: Option<String>,
 }
 
 /// Why the gateway could not start.
@@ -80,6 +83,9 @@ pub enum StartError {
     /// The outbox thread did not come up.
     #[error("the outbox did not start")]
     Outbox,
+    /// The sandbox carrier is not one of the carriers.
+    #[error("the sandbox carrier {0:?} is not configured")]
+    Sandbox(String),
 }
 
 /// Why a request to the gateway failed.
@@ -118,12 +124,19 @@ pub struct Gateway {
     /// The outbox's thread; taken (stopped and joined) by the first shutdown.
     outbox_arbiter: std::sync::Arc<parking_lot::Mutex<Option<Arbiter>>>,
     unbind_deadline: Duration,
+    /// The sandbox carrier's name, to tell sandbox messages and events from live ones.
+    sandbox: Option<String>,
 }
 
 impl Gateway {
     /// Opens the store, recovers what was not final, and starts the actors. Call from
     /// within an actix `System`.
     pub async fn start(spec: GatewaySpec) -> Result<Gateway, StartError> {
+        if let Some(sandbox) = &spec.sandbox {
+            if !spec.carriers.iter().any(|c| &c.name == sandbox) {
+                return Err(StartError::Sandbox(sandbox.clone()));
+            }
+        }
         let path = spec.data_dir.display().to_string();
         let store_err = |source| StartError::Store {
             path: path.clone(),
@@ -172,9 +185,10 @@ impl Gateway {
         let outbox_arbiter = Arbiter::new();
         let router = spec.router;
         let plan = spec.plan;
+        let sandbox = spec.sandbox.clone();
         let (events_tx, events) = tokio::sync::watch::channel(0);
         let outbox = OutboxActor::start_in_arbiter(&outbox_arbiter.handle(), move |_| {
-            OutboxActor::new(core, router, plan, links, events_tx)
+            OutboxActor::new(core, router, plan, sandbox, links, events_tx)
         });
         let now = Instant::now();
         let mut pools = BTreeMap::new();
@@ -197,6 +211,7 @@ impl Gateway {
             pools,
             outbox_arbiter: std::sync::Arc::new(parking_lot::Mutex::new(Some(outbox_arbiter))),
             unbind_deadline: spec.unbind_deadline,
+            sandbox: spec.sandbox,
         })
     }
 
@@ -207,6 +222,11 @@ impl Gateway {
             .await
             .map_err(|_| SubmitFailure::NotRunning)?
             .map_err(SubmitFailure::Refused)
+    }
+
+    /// The carrier that takes sandbox messages, if the gateway has one.
+    pub fn sandbox_carrier(&self) -> Option<&str> {
+        self.sandbox.as_deref()
     }
 
     /// A message's state.

@@ -87,6 +87,9 @@ pub async fn start_if_enabled(
     let (smpp_addr, control_addr) = ready_rx
         .await
         .map_err(|_| "the simulator thread ended before it started".to_owned())??;
+    // From now on the configuration says where the simulator is listening (the sandbox
+    // carrier of the API binds there).
+    config.simulator.smpp_address = smpp_addr;
     for carrier in config.carriers.values_mut() {
         for bind in &mut carrier.binds {
             if points_at(&bind.host, bind.port, binds_at) {

@@ -47,6 +47,9 @@ pub enum WiringError {
     /// The routes.
     #[error("routes: {0}")]
     Routes(String),
+    /// The sandbox tokens' carrier (bound to the built-in simulator).
+    #[error("api.tokens: the sandbox carrier: {0}")]
+    Sandbox(String),
     /// The portability table.
     #[error("portability.file {path}: {reason}")]
     Portability {
@@ -77,11 +80,14 @@ pub fn portability(config: &Config) -> Result<Option<PortabilityTable>, WiringEr
 
 /// Builds the gateway's spec from a validated configuration.
 pub fn spec(config: &Config) -> Result<GatewaySpec, WiringError> {
-    let carriers = config
+    let mut carriers = config
         .carriers
         .iter()
         .map(|(name, carrier)| carrier_spec(config, name, carrier))
         .collect::<Result<Vec<_>, _>>()?;
+    let sandbox = sandbox_carrier(config)?;
+    let sandbox_name = sandbox.as_ref().map(|c| c.name.clone());
+    carriers.extend(sandbox);
     let mut router = config.router().map_err(|errors| {
         WiringError::Routes(
             errors
@@ -114,7 +120,58 @@ pub fn spec(config: &Config) -> Result<GatewaySpec, WiringError> {
         router,
         plan: NumberPlan::japan(),
         unbind_deadline: config.shutdown.unbind_deadline,
+        sandbox: sandbox_name,
     })
+}
+
+/// The carrier of the API's sandbox tokens: one transceiver session to the built-in
+/// simulator (at `simulator.smpp_address`, where the simulator is listening once started)
+/// with its scenario's first account; no route names it. `None` when no enabled API
+/// token is a sandbox token (the configuration refuses one without the simulator).
+fn sandbox_carrier(config: &Config) -> Result<Option<CarrierSpec>, WiringError> {
+    let wanted = config.api.enabled
+        && config
+            .api
+            .tokens
+            .iter()
+            .any(|t| t.mode == crate::config::TokenMode::Sandbox);
+    if !wanted || !config.simulator.enabled {
+        return Ok(None);
+    }
+    sandbox_for_simulator(config).map(Some)
+}
+
+#[cfg(feature = "sim")]
+fn sandbox_for_simulator(config: &Config) -> Result<CarrierSpec, WiringError> {
+    use toml::Value;
+    let err = |e: &dyn std::fmt::Display| WiringError::Sandbox(e.to_string());
+    let sim = config.simulator.sim_config().map_err(|e| err(&e))?;
+    let account = sim
+        .accounts
+        .first()
+        .ok_or_else(|| err(&"the simulator's scenario has no account"))?;
+    let addr = config.simulator.smpp_address;
+    let bind = toml::Table::from_iter([
+        ("host".to_owned(), Value::from(addr.ip().to_string())),
+        ("port".to_owned(), Value::from(i64::from(addr.port()))),
+        (
+            "system_id".to_owned(),
+            Value::from(account.system_id.clone()),
+        ),
+        ("password".to_owned(), Value::from(account.password.clone())),
+        ("window".to_owned(), Value::from(100)),
+    ]);
+    let carrier = toml::Table::from_iter([
+        ("binds".to_owned(), Value::Array(vec![Value::Table(bind)])),
+        ("message_id".to_owned(), Value::from("as_is")),
+    ]);
+    let carrier: CarrierConfig = carrier.try_into().map_err(|e| err(&e))?;
+    carrier_spec(config, crate::config::SANDBOX_CARRIER, &carrier)
+}
+
+#[cfg(not(feature = "sim"))]
+fn sandbox_for_simulator(_: &Config) -> Result<CarrierSpec, WiringError> {
+    Err(WiringError::Sandbox(crate::config::NO_SIMULATOR.into()))
 }
 
 fn carrier_spec(

@@ -43,6 +43,8 @@ fn run_serves_the_built_in_simulator_on_the_printed_address() {
             "127.0.0.1:0",
             "--metrics-addr",
             "127.0.0.1:0",
+            "--api-addr",
+            "127.0.0.1:0",
             "--data-dir",
         ])
         .arg(dir.path())
@@ -107,6 +109,8 @@ fn sigterm_ends_run_even_while_stdin_is_held_open() {
             "--control-addr",
             "127.0.0.1:0",
             "--metrics-addr",
+            "127.0.0.1:0",
+            "--api-addr",
             "127.0.0.1:0",
             "--data-dir",
         ])
@@ -179,6 +183,8 @@ fn sighup_reloads_the_portability_table_and_refuses_a_bad_one() {
             "--control-addr",
             "127.0.0.1:0",
             "--metrics-addr",
+            "127.0.0.1:0",
+            "--api-addr",
             "127.0.0.1:0",
             "--data-dir",
         ])

@@ -6,6 +6,7 @@
 //! `pdu encode` (the operator's PDU tool, see docs/pdu-tool.md). `demo`, `send`, `verify`
 //! and `status` join them here.
 
+pub mod client;
 pub mod config;
 pub mod pdu;
 pub mod run;
@@ -36,6 +37,12 @@ pub enum Command {
     /// Decode SMPP PDUs to JSON and encode them back (a debugging tool).
     #[command(subcommand)]
     Pdu(pdu::PduCommand),
+    /// Submit a message through the API.
+    Send(client::SendArgs),
+    /// A message's state, or the binds and queue depth, through the API.
+    Status(client::StatusArgs),
+    /// Follow the event log through the API.
+    Events(client::EventsArgs),
 }
 
 /// Exit code for input that cannot be decoded or encoded, and for an invalid configuration
@@ -134,6 +141,15 @@ pub enum CliError {
     /// A configuration that could not be written as TOML (not expected to happen).
     #[error("cannot write the configuration as TOML: {0}")]
     ShowConfig(toml::ser::Error),
+    /// Usage the argument parser cannot catch (a missing text with stdin a terminal).
+    #[error("{0}")]
+    Usage(String),
+    /// The API could not be reached, or the connection was lost.
+    #[error("{0}")]
+    Connection(String),
+    /// The gateway refused the request (its code and message).
+    #[error("{0}")]
+    Refused(String),
     /// The subcommand has written its outcome already (`config check --json`); only the
     /// exit code is left to give.
     #[error("exit code {0}")]
@@ -148,7 +164,9 @@ impl CliError {
             | CliError::Write(_)
             | CliError::ToJson(_)
             | CliError::ShowConfig(_)
-            | CliError::Start(_) => EXIT_IO,
+            | CliError::Start(_)
+            | CliError::Connection(_) => EXIT_IO,
+            CliError::Refused(_) => client::EXIT_REFUSED,
             CliError::Reported(code) => *code,
             _ => EXIT_BAD_INPUT,
         }
@@ -163,6 +181,9 @@ pub fn main() -> ExitCode {
         Some(Command::Run(args)) => run::run(args),
         Some(Command::Config(cmd)) => config::run(cmd),
         Some(Command::Pdu(cmd)) => pdu::run(cmd),
+        Some(Command::Send(args)) => client::send(args),
+        Some(Command::Status(args)) => client::status(args),
+        Some(Command::Events(args)) => client::events(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,6 +10,7 @@ use clap::Args;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Instant;
 use tracing::{error, info, warn};
 
 /// Options of `smsgate run`; each wins over the configuration.
@@ -29,6 +30,9 @@ pub struct RunArgs {
     /// configured to bind to the simulator follow it).
     #[arg(long)]
     pub smpp_addr: Option<SocketAddr>,
+    /// Where the TCP API listens (port 0 picks a free one).
+    #[arg(long)]
+    pub api_addr: Option<SocketAddr>,
     /// HTTP/JSON control address of the built-in simulated SMSC.
     #[arg(long)]
     pub control_addr: Option<SocketAddr>,
@@ -59,6 +63,9 @@ fn config(args: &RunArgs) -> Result<(Config, SocketAddr), CliError> {
     }
     if let Some(addr) = args.metrics_addr {
         config.metrics.address = addr;
+    }
+    if let Some(addr) = args.api_addr {
+        config.api.address = addr;
     }
     if let Some(addr) = args.smpp_addr {
         config.simulator.smpp_address = addr;
@@ -105,6 +112,17 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         let gateway = Gateway::start(spec)
             .await
             .map_err(|e| CliError::Start(e.to_string()))?;
+        let api = if config.api.enabled {
+            let settings =
+                crate::api::server::ServerSettings::from_config(&config.api, Instant::now())
+                    .map_err(|e| CliError::Start(e.to_string()))?;
+            let server =
+                crate::api::server::ApiServer::start(config.api.address, settings, gateway.clone())
+                    .map_err(|e| CliError::Start(e.to_string()))?;
+            Some(server)
+        } else {
+            None
+        };
         {
             let mut out = std::io::stdout().lock();
             let sim_part = match &sim {
@@ -114,9 +132,13 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
                 ),
                 None => String::new(),
             };
+            let api_part = match &api {
+                Some(api) => format!("api on {}; ", api.local_addr()),
+                None => String::new(),
+            };
             writeln!(
                 out,
-                "smsgate: running; {sim_part}metrics on http://{metrics_addr}/metrics; data in {}",
+                "smsgate: running; {api_part}{sim_part}metrics on http://{metrics_addr}/metrics; data in {}",
                 config.data_dir.display()
             )
             .and_then(|()| out.flush())
@@ -135,6 +157,9 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         };
         info!(signal, "stopping");
         notify_systemd(sd_notify::NotifyState::Stopping);
+        if let Some(api) = api {
+            api.stop().await;
+        }
         let report = gateway.shutdown().await;
         let _ = stop_metrics.send(());
         if let Some(sim) = sim {

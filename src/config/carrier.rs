@@ -413,7 +413,10 @@ impl TlsConfig {
         let config = match (&self.client_cert, &self.client_key) {
             (None, None) => builder.with_no_client_auth(),
             (Some(cert), Some(key)) => builder
-                .with_client_auth_cert(read_certs("client_cert", cert)?, read_key(key)?)
+                .with_client_auth_cert(
+                    read_certs("client_cert", cert)?,
+                    read_key("client_key", key)?,
+                )
                 .map_err(|e| TlsError::Rustls {
                     key: "client_key",
                     message: e.to_string(),
@@ -432,7 +435,10 @@ fn read_file(key: &'static str, path: &Path) -> Result<Vec<u8>, TlsError> {
     })
 }
 
-fn read_certs(key: &'static str, path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+pub(super) fn read_certs(
+    key: &'static str,
+    path: &Path,
+) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let pem = read_file(key, path)?;
     let certs = rustls_pemfile::certs(&mut pem.as_slice())
         .collect::<Result<Vec<_>, _>>()
@@ -450,11 +456,11 @@ fn read_certs(key: &'static str, path: &Path) -> Result<Vec<CertificateDer<'stat
     Ok(certs)
 }
 
-fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
-    let pem = read_file("client_key", path)?;
+pub(super) fn read_key(key: &'static str, path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    let pem = read_file(key, path)?;
     rustls_pemfile::private_key(&mut pem.as_slice())
         .map_err(|source| TlsError::Read {
-            key: "client_key",
+            key,
             path: path.display().to_string(),
             source,
         })?

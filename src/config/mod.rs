@@ -6,6 +6,7 @@
 //! tests never touch the process environment; only the binary passes [`process_env`].
 //! Keys, defaults and ranges are documented in docs/configuration.md.
 
+mod api;
 mod carrier;
 pub mod duration;
 mod env;
@@ -18,6 +19,7 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
+pub use api::{ApiConfig, ApiTlsConfig, TokenConfig, TokenMode, SANDBOX_CARRIER};
 pub use carrier::{
     BindConfig, BindShape, CarrierConfig, EnquireLink, TlsConfig, TlsError, REDACTED,
 };
@@ -65,6 +67,9 @@ pub struct Config {
     /// The shutdown protocol's deadline.
     #[serde(default)]
     pub shutdown: ShutdownConfig,
+    /// The TCP API: listener, limits, tokens.
+    #[serde(default)]
+    pub api: ApiConfig,
     /// The number-portability table; `None`: routing by prefix only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub portability: Option<PortabilityConfig>,
@@ -352,6 +357,7 @@ impl Config {
             }
         };
         errors.extend(validate::validate(&mut config, &env));
+        errors.extend(api::validate(&config));
         if errors.is_empty() {
             Ok(config)
         } else {

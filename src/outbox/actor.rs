@@ -50,6 +50,9 @@ pub struct Submit {
     pub validity: Option<Duration>,
     /// Whether to ask for delivery receipts.
     pub registered_delivery: bool,
+    /// A test message: it goes to the gateway's sandbox carrier (the built-in simulated
+    /// SMSC) whatever the routes say, and never to another carrier.
+    pub sandbox: bool,
 }
 
 impl Submit {
@@ -63,6 +66,7 @@ impl Submit {
             client_ref: None,
             validity: None,
             registered_delivery: true,
+            sandbox: false,
         }
     }
 }
@@ -79,6 +83,9 @@ pub enum Refused {
     /// The core refused it (text, client reference, validity, store).
     #[error(transparent)]
     Refused(#[from] SubmitError),
+    /// A sandbox message, and the gateway has no sandbox carrier.
+    #[error("this gateway has no sandbox carrier (it needs the built-in simulator)")]
+    NoSandbox,
     /// The gateway is shutting down and takes no new work.
     #[error("the gateway is shutting down")]
     ShuttingDown,
@@ -99,6 +106,7 @@ impl Refused {
             Refused::Refused(SubmitError::QueueFull { .. }) => "queue_full",
             Refused::Refused(SubmitError::Store(_)) => "storage",
             Refused::Refused(_) => "unroutable",
+            Refused::NoSandbox => "no_sandbox",
             Refused::ShuttingDown => "shutting_down",
             Refused::Stopped(_) => "storage",
         }
@@ -279,6 +287,8 @@ pub struct OutboxActor {
     core: Outbox<SledStore>,
     router: Router,
     plan: NumberPlan,
+    /// The carrier sandbox messages go to (and only they): the built-in simulated SMSC.
+    sandbox: Option<String>,
     carriers: HashMap<String, CarrierLink>,
     /// Carriers whose pool asked and found nothing: nudged when work may have arrived.
     dry: HashSet<String>,
@@ -299,6 +309,7 @@ impl OutboxActor {
         core: Outbox<SledStore>,
         router: Router,
         plan: NumberPlan,
+        sandbox: Option<String>,
         carriers: HashMap<String, CarrierLink>,
         events: tokio::sync::watch::Sender<u64>,
     ) -> OutboxActor {
@@ -308,6 +319,7 @@ impl OutboxActor {
             core,
             router,
             plan,
+            sandbox,
             carriers,
             dry: HashSet::new(),
             down: HashSet::new(),
@@ -322,11 +334,23 @@ impl OutboxActor {
         self.stopped.get_or_insert_with(|| e.to_string());
     }
 
-    fn route(&self, to: &str) -> Result<(Msisdn, Route), Refused> {
+    /// The number and its route; a sandbox message's route is the sandbox carrier alone,
+    /// so it can neither be routed nor fail over to a live carrier.
+    fn route(&self, to: &str, sandbox: bool) -> Result<(Msisdn, Route), Refused> {
         let number = self
             .plan
             .normalise(to)
             .map_err(|e| Refused::InvalidNumber(format!("{to:?}: {e}")))?;
+        if sandbox {
+            let carrier = self.sandbox.clone().ok_or(Refused::NoSandbox)?;
+            return Ok((
+                number,
+                Route {
+                    carriers: vec![carrier],
+                    kind: crate::carrier::router::RouteKind::Domestic,
+                },
+            ));
+        }
         let route = self
             .router
             .route(&number)
@@ -453,7 +477,7 @@ impl Handler<Submit> for OutboxActor {
         if !self.accepting {
             return refused(Refused::ShuttingDown);
         }
-        let (to, route) = match self.route(&msg.to) {
+        let (to, route) = match self.route(&msg.to, msg.sandbox) {
             Ok(r) => r,
             Err(e) => return refused(e),
         };

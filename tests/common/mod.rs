@@ -100,6 +100,7 @@ pub fn spec(dir: &Path, carriers: Vec<CarrierSpec>) -> GatewaySpec {
         .expect("router"),
         plan: NumberPlan::japan(),
         unbind_deadline: Duration::from_secs(3),
+        sandbox: None,
     }
 }
 

@@ -1,0 +1,690 @@
+//! The wire protocol (docs/api.md): line framing with a maximum length, requests
+//! (`{"id": …, "op": "…", …fields}`) parsed into typed operations, error codes, and the
+//! JSON of answers, events and close notices, shared by the server and the Rust client.
+//! Nothing here touches a socket.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// The protocol version `hello` must name.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The operations a token can be granted (`hello` and `ping` are always allowed). The
+/// verification operations (verify.start, verify.check, verify.resend, verify.cancel,
+/// verify.status) are added here, to [`Op`] and to the server's dispatch with
+/// verification.
+pub const OPERATIONS: &[&str] = &[
+    "message.submit",
+    "message.status",
+    "events.subscribe",
+    "binds.status",
+];
+
+/// What went wrong, as a client can act on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The line is not JSON.
+    InvalidJson,
+    /// JSON, but not a request: no `id`, no `op`, a field missing, unknown or mistyped.
+    InvalidRequest,
+    /// `op` names no operation.
+    UnknownOp,
+    /// `hello` named another protocol version.
+    UnsupportedVersion,
+    /// No successful `hello` yet, or its token is not known.
+    Unauthorized,
+    /// The token may not use this operation.
+    Forbidden,
+    /// The token's request rate is used up; try again in a moment.
+    RateLimited,
+    /// The destination is not a phone number.
+    InvalidNumber,
+    /// No route serves the number.
+    Unroutable,
+    /// The text cannot go as asked (a character, its length, the encoding asked for).
+    Unfit,
+    /// The client reference is empty or too long.
+    InvalidClientRef,
+    /// A validity that is zero or not a duration.
+    InvalidValidity,
+    /// The outbox holds its maximum of unfinished messages; try again later.
+    QueueFull,
+    /// No such message (for this token's mode).
+    NotFound,
+    /// A sandbox token, and the gateway has no sandbox carrier.
+    NoSandbox,
+    /// The gateway is stopping.
+    ShuttingDown,
+    /// The gateway's storage failed.
+    Storage,
+    /// A request line longer than the maximum: the connection is closed.
+    TooLarge,
+    /// No successful `hello` within the deadline: the connection is closed.
+    HelloTimeout,
+    /// No request for the idle timeout: the connection is closed.
+    IdleTimeout,
+    /// A subscriber that fell too far behind: the connection is closed; subscribe again
+    /// from the last cursor received.
+    SlowSubscriber,
+    /// The gateway serves its maximum of connections.
+    TooManyConnections,
+}
+
+impl ErrorCode {
+    /// Its wire name (`"invalid_json"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::UnknownOp => "unknown_op",
+            ErrorCode::UnsupportedVersion => "unsupported_version",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::InvalidNumber => "invalid_number",
+            ErrorCode::Unroutable => "unroutable",
+            ErrorCode::Unfit => "unfit",
+            ErrorCode::InvalidClientRef => "invalid_client_ref",
+            ErrorCode::InvalidValidity => "invalid_validity",
+            ErrorCode::QueueFull => "queue_full",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::NoSandbox => "no_sandbox",
+            ErrorCode::ShuttingDown => "shutting_down",
+            ErrorCode::Storage => "storage",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::HelloTimeout => "hello_timeout",
+            ErrorCode::IdleTimeout => "idle_timeout",
+            ErrorCode::SlowSubscriber => "slow_subscriber",
+            ErrorCode::TooManyConnections => "too_many_connections",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error with its code and a message a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    /// The code.
+    pub code: ErrorCode,
+    /// What happened and what to do.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Splits the bytes read from a connection into lines of at most `max` bytes (the newline
+/// and a `\r` before it not counted).
+#[derive(Debug)]
+pub struct LineBuffer {
+    buf: Vec<u8>,
+    /// Bytes at the front already searched for a newline.
+    scanned: usize,
+    max: usize,
+}
+
+/// A line longer than the maximum (or that many bytes without a newline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLong {
+    /// The maximum.
+    pub max: usize,
+}
+
+impl LineBuffer {
+    /// An empty buffer for lines of at most `max` bytes.
+    pub fn new(max: usize) -> LineBuffer {
+        LineBuffer {
+            buf: Vec::new(),
+            scanned: 0,
+            max,
+        }
+    }
+
+    /// Appends bytes read.
+    pub fn extend(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The next complete line, `None` until one is complete, or [`TooLong`] as soon as the
+    /// bytes without a newline exceed the maximum.
+    pub fn next_line(&mut self) -> Result<Option<Vec<u8>>, TooLong> {
+        let unscanned = self.buf.get(self.scanned..).unwrap_or_default();
+        match unscanned.iter().position(|&b| b == b'\n') {
+            Some(at) => {
+                let end = self.scanned + at;
+                let mut line: Vec<u8> = self.buf.drain(..=end).collect();
+                self.scanned = 0;
+                line.pop();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                if line.len() > self.max {
+                    return Err(TooLong { max: self.max });
+                }
+                Ok(Some(line))
+            }
+            None => {
+                self.scanned = self.buf.len();
+                // A `\r` may still be followed by its newline.
+                let pending = self.buf.len() - usize::from(self.buf.last() == Some(&b'\r'));
+                if pending > self.max {
+                    Err(TooLong { max: self.max })
+                } else {
+                    Ok(None)
+                }
+            }
+        }
+    }
+}
+
+/// `hello`'s fields.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelloParams {
+    /// The protocol version the client speaks.
+    pub version: u32,
+    /// The token.
+    pub token: secrecy::SecretString,
+}
+
+/// How the text is to be encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextEncodingChoice {
+    /// GSM 03.38 when every character fits, else UCS-2.
+    #[default]
+    Auto,
+    /// GSM 03.38 only: a text with a character outside it is refused (`unfit`).
+    Gsm7,
+}
+
+/// `message.submit`'s fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitParams {
+    /// Destination in any common form (`+81 90-1234-5678`, `09012345678`).
+    pub to: String,
+    /// The text.
+    pub text: String,
+    /// Sender; absent: the carrier's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Encoding asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<TextEncodingChoice>,
+    /// Validity as a duration (`"10m"`, `"24h"`); absent: the carrier's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validity: Option<String>,
+    /// Idempotency reference: the same one within 24 h returns the first message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ref: Option<String>,
+    /// `otp`, `transactional` (default) or `bulk`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    /// Whether to ask for delivery receipts (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipts: Option<bool>,
+}
+
+/// `message.status`'s fields.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusParams {
+    /// The message id `message.submit` answered.
+    pub message_id: String,
+}
+
+/// `events.subscribe`'s fields.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscribeParams {
+    /// The last event's cursor already seen; 0 (the default) from the start.
+    #[serde(default)]
+    pub cursor: u64,
+}
+
+/// No fields.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
+/// A parsed operation.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// Opens the session.
+    Hello(HelloParams),
+    /// Liveness.
+    Ping,
+    /// Submit a message.
+    MessageSubmit(SubmitParams),
+    /// A message's state.
+    MessageStatus(StatusParams),
+    /// Follow the event log.
+    EventsSubscribe(SubscribeParams),
+    /// Carriers, binds and queue depth.
+    BindsStatus,
+}
+
+impl Op {
+    /// Its wire name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Hello(_) => "hello",
+            Op::Ping => "ping",
+            Op::MessageSubmit(_) => "message.submit",
+            Op::MessageStatus(_) => "message.status",
+            Op::EventsSubscribe(_) => "events.subscribe",
+            Op::BindsStatus => "binds.status",
+        }
+    }
+}
+
+/// A request: its id (echoed in the answer) and its operation.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// A string or a number chosen by the client.
+    pub id: Value,
+    /// The operation.
+    pub op: Op,
+}
+
+/// A line that is not a valid request: the answer carries `id` (null when the line had
+/// none) and the error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRequest {
+    /// The request's id, or null.
+    pub id: Value,
+    /// What is wrong.
+    pub error: ApiError,
+}
+
+/// Reads one request line.
+pub fn parse_request(line: &[u8]) -> Result<Request, BadRequest> {
+    let bad = |id: Value, code, message: String| BadRequest {
+        id,
+        error: ApiError::new(code, message),
+    };
+    let value: Value = serde_json::from_slice(line).map_err(|e| {
+        bad(
+            Value::Null,
+            ErrorCode::InvalidJson,
+            format!("not JSON: {e}"),
+        )
+    })?;
+    let Value::Object(mut fields) = value else {
+        return Err(bad(
+            Value::Null,
+            ErrorCode::InvalidRequest,
+            "a request is a JSON object: {\"id\": 1, \"op\": \"ping\"}".into(),
+        ));
+    };
+    let id = match fields.remove("id") {
+        Some(id @ (Value::String(_) | Value::Number(_))) => id,
+        Some(_) => {
+            return Err(bad(
+                Value::Null,
+                ErrorCode::InvalidRequest,
+                "field id: a string or a number".into(),
+            ))
+        }
+        None => {
+            return Err(bad(
+                Value::Null,
+                ErrorCode::InvalidRequest,
+                "field id is missing: every request carries an id its answer repeats".into(),
+            ))
+        }
+    };
+    let op = match fields.remove("op") {
+        Some(Value::String(op)) => op,
+        _ => {
+            return Err(bad(
+                id,
+                ErrorCode::InvalidRequest,
+                "field op is missing or not a string".into(),
+            ))
+        }
+    };
+    let op = parse_op(&op, fields).map_err(|error| BadRequest {
+        id: id.clone(),
+        error,
+    })?;
+    Ok(Request { id, op })
+}
+
+fn parse_op(op: &str, fields: Map<String, Value>) -> Result<Op, ApiError> {
+    let fields = Value::Object(fields);
+    Ok(match op {
+        "hello" => Op::Hello(params(op, fields)?),
+        "ping" => params::<NoParams>(op, fields).map(|_| Op::Ping)?,
+        "message.submit" => Op::MessageSubmit(params(op, fields)?),
+        "message.status" => Op::MessageStatus(params(op, fields)?),
+        "events.subscribe" => Op::EventsSubscribe(params(op, fields)?),
+        "binds.status" => params::<NoParams>(op, fields).map(|_| Op::BindsStatus)?,
+        other => {
+            return Err(ApiError::new(
+                ErrorCode::UnknownOp,
+                format!(
+                    "unknown op {other:?} (hello, ping, {})",
+                    OPERATIONS.join(", ")
+                ),
+            ))
+        }
+    })
+}
+
+/// An operation's fields, with serde's message prefixed by the field at fault.
+fn params<T: serde::de::DeserializeOwned>(op: &str, fields: Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(fields).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = if path == "." {
+            format!("{op}: {inner}")
+        } else {
+            format!("{op}: field {path}: {inner}")
+        };
+        ApiError::new(ErrorCode::InvalidRequest, message)
+    })
+}
+
+/// One answer line: `{"id": …, "ok": true, "result": …}` or `{"id": …, "ok": false,
+/// "error": {"code": …, "message": …}}`.
+pub fn answer_line(id: &Value, result: Result<Value, ApiError>) -> String {
+    let value = match result {
+        Ok(result) => serde_json::json!({"id": id, "ok": true, "result": result}),
+        Err(error) => serde_json::json!({"id": id, "ok": false, "error": error}),
+    };
+    value.to_string()
+}
+
+/// The last line before the server closes a connection: `{"close": {"code": …,
+/// "message": …}}`.
+pub fn close_line(error: &ApiError) -> String {
+    serde_json::json!({ "close": error }).to_string()
+}
+
+/// `hello`'s result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelloResult {
+    /// The protocol version.
+    pub version: u32,
+    /// `smsgate/VERSION`.
+    pub server: String,
+    /// The token's name.
+    pub token: String,
+    /// `live` or `sandbox`.
+    pub mode: crate::config::TokenMode,
+    /// What the token may use besides hello and ping.
+    pub operations: Vec<String>,
+    /// The longest request line taken.
+    pub max_line: usize,
+    /// Requests one connection may have in flight.
+    pub max_in_flight: usize,
+}
+
+/// `message.submit`'s result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmitResult {
+    /// The message's id (the first message's for a repeated client_ref).
+    pub message_id: String,
+    /// Its state now.
+    pub state: String,
+    /// Whether the client_ref was seen before, so nothing was sent.
+    pub duplicate: bool,
+}
+
+/// One segment in `message.status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentInfo {
+    /// 1-based.
+    pub number: u8,
+    /// Its state.
+    pub state: String,
+    /// The carrier's id, once submitted.
+    pub carrier_id: Option<String>,
+    /// Its submit_sm attempts.
+    pub attempts: u32,
+    /// Why it ended other than delivered.
+    pub detail: Option<String>,
+}
+
+/// `message.status`'s result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusResult {
+    /// Its id.
+    pub message_id: String,
+    /// Its state.
+    pub state: String,
+    /// Whether nothing more will happen to it.
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    /// Its class.
+    pub class: String,
+    /// Its destination (E.164 digits).
+    pub to: String,
+    /// Its client reference.
+    pub client_ref: Option<String>,
+    /// The carrier it is on.
+    pub carrier: String,
+    /// `domestic` or `international`.
+    pub route_kind: String,
+    /// submit_sm attempts so far.
+    pub attempts: u32,
+    /// Its segments.
+    pub segments: Vec<SegmentInfo>,
+    /// Why it ended as it did.
+    pub detail: Option<String>,
+    /// Accepted (unix ms).
+    pub accepted_at: u64,
+    /// Validity ends (unix ms).
+    pub expires_at: u64,
+    /// Last change (unix ms).
+    pub updated_at: u64,
+}
+
+/// One bind in `binds.status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BindInfo {
+    /// Its index within the carrier.
+    pub index: usize,
+    /// `transmitter`, `receiver`, `transceiver`, or null when not bound.
+    pub bound: Option<String>,
+    /// Submits awaiting their response.
+    pub in_flight: usize,
+    /// Its submits per second now.
+    pub rate: f64,
+    /// Its window now.
+    pub window: usize,
+    /// The last error it met.
+    pub last_error: Option<String>,
+}
+
+/// One carrier in `binds.status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CarrierInfo {
+    /// Its name.
+    pub carrier: String,
+    /// Whether its traffic fails over (no bind able to submit for its failover time).
+    pub unavailable: bool,
+    /// Its binds.
+    pub binds: Vec<BindInfo>,
+    /// Messages waiting for it, per class.
+    pub queued: std::collections::BTreeMap<String, usize>,
+}
+
+/// `binds.status`'s result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BindsResult {
+    /// Every carrier.
+    pub carriers: Vec<CarrierInfo>,
+    /// Messages not yet final.
+    pub open: usize,
+    /// Receipts held unmatched.
+    pub unmatched: usize,
+}
+
+/// `events.subscribe`'s result; the events follow as [`EventLine`]s.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscribeResult {
+    /// The cursor the stream starts after.
+    pub cursor: u64,
+    /// The newest event's cursor when the subscription began.
+    pub last: u64,
+}
+
+/// An event as a subscriber gets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventBody {
+    /// A message or one of its segments changed state (a receipt, a submit, the end).
+    Message {
+        /// The message.
+        message_id: String,
+        /// Its state after the change.
+        state: String,
+        /// Whether the message is final now.
+        #[serde(rename = "final")]
+        is_final: bool,
+        /// The carrier it is on.
+        carrier: String,
+        /// The segment that changed, when the change is a segment's.
+        segment: Option<u8>,
+        /// That segment's new state.
+        segment_state: Option<String>,
+        /// Why: a status, a receipt state, a failover.
+        detail: Option<String>,
+    },
+    /// A mobile-originated message.
+    Mo {
+        /// The carrier it came from.
+        carrier: String,
+        /// The handset.
+        from: String,
+        /// The number it was sent to.
+        to: String,
+        /// Its text.
+        text: String,
+    },
+}
+
+/// One event line: `{"sub": <the subscribe request's id>, "cursor": n, "at": ms,
+/// "event": {...}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventLine {
+    /// The id of the `events.subscribe` request.
+    pub sub: Value,
+    /// Its place in the log: subscribe with it to resume after this event.
+    pub cursor: u64,
+    /// When it happened (unix ms).
+    pub at: u64,
+    /// What happened.
+    pub event: EventBody,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_split_on_newlines_with_crlf_allowed() {
+        let mut b = LineBuffer::new(16);
+        b.extend(b"{\"a\":1}\r\n{\"b\"");
+        assert_eq!(b.next_line(), Ok(Some(b"{\"a\":1}".to_vec())));
+        assert_eq!(b.next_line(), Ok(None));
+        b.extend(b":2}\n");
+        assert_eq!(b.next_line(), Ok(Some(b"{\"b\":2}".to_vec())));
+        assert_eq!(b.next_line(), Ok(None));
+    }
+
+    #[test]
+    fn a_line_over_the_maximum_is_refused_before_its_newline_arrives() {
+        let mut b = LineBuffer::new(8);
+        b.extend(b"12345678");
+        assert_eq!(b.next_line(), Ok(None));
+        b.extend(b"9");
+        assert_eq!(b.next_line(), Err(TooLong { max: 8 }));
+        let mut b = LineBuffer::new(8);
+        b.extend(b"123456789\n");
+        assert_eq!(b.next_line(), Err(TooLong { max: 8 }));
+        let mut b = LineBuffer::new(8);
+        b.extend(b"12345678\r\n");
+        assert_eq!(b.next_line(), Ok(Some(b"12345678".to_vec())));
+    }
+
+    #[test]
+    fn requests_parse_into_operations_with_their_id() {
+        let r = parse_request(
+            br#"{"id":"a1","op":"message.submit","to":"+819012345678","text":"hi","class":"otp"}"#,
+        )
+        .unwrap();
+        assert_eq!(r.id, Value::from("a1"));
+        let Op::MessageSubmit(p) = r.op else {
+            panic!("not a submit: {:?}", r.op)
+        };
+        assert_eq!(
+            (p.to.as_str(), p.class.as_deref()),
+            ("+819012345678", Some("otp"))
+        );
+        let r = parse_request(br#"{"id":7,"op":"events.subscribe"}"#).unwrap();
+        assert!(matches!(
+            r.op,
+            Op::EventsSubscribe(SubscribeParams { cursor: 0 })
+        ));
+    }
+
+    #[test]
+    fn bad_requests_get_typed_errors_naming_the_field() {
+        let code = |line: &[u8]| parse_request(line).unwrap_err();
+        assert_eq!(code(b"{nope").error.code, ErrorCode::InvalidJson);
+        assert_eq!(code(b"[1]").error.code, ErrorCode::InvalidRequest);
+        let e = code(br#"{"op":"ping"}"#);
+        assert_eq!(
+            (e.id, e.error.code),
+            (Value::Null, ErrorCode::InvalidRequest)
+        );
+        let e = code(br#"{"id":3,"op":"warp"}"#);
+        assert_eq!((e.id, e.error.code), (Value::from(3), ErrorCode::UnknownOp));
+        let e = code(br#"{"id":4,"op":"message.submit","text":"x"}"#);
+        assert_eq!(e.error.code, ErrorCode::InvalidRequest);
+        assert!(e.error.message.contains("to"), "{}", e.error.message);
+        let e = code(br#"{"id":5,"op":"message.submit","to":"1","text":"x","colour":1}"#);
+        assert!(e.error.message.contains("colour"), "{}", e.error.message);
+        let e = code(br#"{"id":6,"op":"message.status","message_id":5}"#);
+        assert!(
+            e.error.message.contains("message_id"),
+            "{}",
+            e.error.message
+        );
+    }
+
+    #[test]
+    fn answers_echo_the_id_and_carry_the_result_or_the_error() {
+        let ok: Value =
+            serde_json::from_str(&answer_line(&Value::from(9), Ok(serde_json::json!({})))).unwrap();
+        assert_eq!(ok, serde_json::json!({"id": 9, "ok": true, "result": {}}));
+        let err: Value = serde_json::from_str(&answer_line(
+            &Value::from("x"),
+            Err(ApiError::new(ErrorCode::RateLimited, "slow down")),
+        ))
+        .unwrap();
+        assert_eq!(
+            err,
+            serde_json::json!({"id": "x", "ok": false, "error": {"code": "rate_limited", "message": "slow down"}})
+        );
+    }
+}

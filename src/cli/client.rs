@@ -1,0 +1,243 @@
+//! `smsgate send`, `smsgate status` and `smsgate events`: the operator's commands over the
+//! TCP API (`smsgate::api::client`). Human output by default, one JSON object a line with
+//! `--json`. Exit codes: 0 done, 1 no connection (or it was lost), 2 bad input, 3 the
+//! gateway refused the request (its error code is printed).
+
+use crate::api::client::{Client, ClientError};
+use crate::api::proto::{EventBody, SubmitParams};
+use crate::cli::CliError;
+use clap::Args;
+use std::io::{IsTerminal, Read, Write};
+
+/// The development token of the embedded default, used when none is given.
+const DEV_TOKEN: &str = "smsgate-dev-token";
+
+/// Where the API is and who is asking.
+#[derive(Debug, Clone, Args)]
+pub struct Connect {
+    /// The API's address (default: $SMS_API, else 127.0.0.1:7775).
+    #[arg(long)]
+    pub api: Option<String>,
+    /// The token (default: $SMS_TOKEN, else the embedded default's development token).
+    /// Not SMSGATE_…: those variables are configuration overrides of `smsgate run`.
+    #[arg(long)]
+    pub token: Option<String>,
+    /// One JSON object a line instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `smsgate send`.
+#[derive(Debug, Clone, Args)]
+pub struct SendArgs {
+    #[command(flatten)]
+    connect: Connect,
+    /// The destination (`+81 90 1234 5678`, `09012345678`).
+    to: String,
+    /// The text; read from stdin when absent and stdin is not a terminal.
+    text: Option<String>,
+    /// The sender.
+    #[arg(long)]
+    from: Option<String>,
+    /// otp, transactional or bulk.
+    #[arg(long, default_value = "transactional")]
+    class: String,
+    /// Idempotency reference.
+    #[arg(long)]
+    client_ref: Option<String>,
+    /// Validity (`10m`, `24h`).
+    #[arg(long)]
+    validity: Option<String>,
+}
+
+/// `smsgate status`.
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    connect: Connect,
+    /// A message id: its state; without one, the carriers' binds and the queue depth.
+    message_id: Option<String>,
+}
+
+/// `smsgate events`.
+#[derive(Debug, Clone, Args)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    connect: Connect,
+    /// Start after this cursor (0: the whole log).
+    #[arg(long, default_value_t = 0)]
+    cursor: u64,
+}
+
+/// Exit code when the gateway refused the request.
+pub const EXIT_REFUSED: u8 = 3;
+
+fn client_error(e: ClientError) -> CliError {
+    match e {
+        ClientError::Api(e) => CliError::Refused(e.to_string()),
+        other => CliError::Connection(other.to_string()),
+    }
+}
+
+fn block_on<T>(fut: impl std::future::Future<Output = Result<T, CliError>>) -> Result<T, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Start(e.to_string()))?
+        .block_on(fut)
+}
+
+async fn connect(c: &Connect) -> Result<Client, CliError> {
+    let addr = c
+        .api
+        .clone()
+        .or_else(|| std::env::var("SMS_API").ok())
+        .unwrap_or_else(|| "127.0.0.1:7775".into());
+    let token = c
+        .token
+        .clone()
+        .or_else(|| std::env::var("SMS_TOKEN").ok())
+        .unwrap_or_else(|| DEV_TOKEN.into());
+    Client::connect(&addr, &token.into())
+        .await
+        .map_err(client_error)
+}
+
+fn print(line: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .map_err(CliError::Write)
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
+    serde_json::to_string(value).map_err(CliError::ToJson)
+}
+
+/// `smsgate send`.
+pub fn send(args: SendArgs) -> Result<(), CliError> {
+    let text = match args.text {
+        Some(text) => text,
+        None if !std::io::stdin().is_terminal() => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|source| CliError::Read {
+                    what: "stdin".into(),
+                    source,
+                })?;
+            text.strip_suffix('\n').unwrap_or(&text).to_owned()
+        }
+        None => {
+            return Err(CliError::Usage(
+                "give the text as an argument or on stdin".into(),
+            ))
+        }
+    };
+    let params = SubmitParams {
+        to: args.to,
+        text,
+        from: args.from,
+        encoding: None,
+        validity: args.validity,
+        client_ref: args.client_ref,
+        class: Some(args.class),
+        receipts: None,
+    };
+    block_on(async {
+        let client = connect(&args.connect).await?;
+        let accepted = client.submit(&params).await.map_err(client_error)?;
+        if args.connect.json {
+            print(&json(&accepted)?)
+        } else if accepted.duplicate {
+            print(&format!(
+                "duplicate: message {} (sent before; nothing sent now)",
+                accepted.message_id
+            ))
+        } else {
+            print(&format!(
+                "accepted: message {} ({})",
+                accepted.message_id, accepted.state
+            ))
+        }
+    })
+}
+
+/// `smsgate status`.
+pub fn status(args: StatusArgs) -> Result<(), CliError> {
+    block_on(async {
+        let client = connect(&args.connect).await?;
+        if let Some(id) = &args.message_id {
+            let s = client.status(id).await.map_err(client_error)?;
+            if args.connect.json {
+                return print(&json(&s)?);
+            }
+            return print(&format!(
+                "message {}: {} ({} to {} via {}, {} attempt(s){})",
+                s.message_id,
+                s.state,
+                s.class,
+                s.to,
+                s.carrier,
+                s.attempts,
+                s.detail.map(|d| format!("; {d}")).unwrap_or_default()
+            ));
+        }
+        let b = client.binds().await.map_err(client_error)?;
+        if args.connect.json {
+            return print(&json(&b)?);
+        }
+        for c in &b.carriers {
+            let up = c.binds.iter().filter(|b| b.bound.is_some()).count();
+            let queued: Vec<String> = c.queued.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            print(&format!(
+                "carrier {}: {up} of {} binds up{}; queued {}",
+                c.carrier,
+                c.binds.len(),
+                if c.unavailable { ", unavailable" } else { "" },
+                queued.join(", ")
+            ))?;
+        }
+        print(&format!(
+            "messages not final: {}; receipts unmatched: {}",
+            b.open, b.unmatched
+        ))
+    })
+}
+
+/// `smsgate events`: follows the log until interrupted or cut off.
+pub fn events(args: EventsArgs) -> Result<(), CliError> {
+    block_on(async {
+        let client = connect(&args.connect).await?;
+        let mut sub = client.subscribe(args.cursor).await.map_err(client_error)?;
+        loop {
+            let line = sub.next().await.map_err(client_error)?;
+            if args.connect.json {
+                print(&json(&line)?)?;
+                continue;
+            }
+            let text = match &line.event {
+                EventBody::Message {
+                    message_id,
+                    state,
+                    segment,
+                    segment_state,
+                    detail,
+                    ..
+                } => format!(
+                    "message {message_id}: {state}{}{}",
+                    segment
+                        .zip(segment_state.as_ref())
+                        .map(|(n, s)| format!(" (segment {n} {s})"))
+                        .unwrap_or_default(),
+                    detail
+                        .as_ref()
+                        .map(|d| format!("; {d}"))
+                        .unwrap_or_default()
+                ),
+                EventBody::Mo { from, to, text, .. } => format!("mo from {from} to {to}: {text}"),
+            };
+            print(&format!("{} {text}", line.cursor))?;
+        }
+    })
+}

@@ -22,6 +22,23 @@ impl Drop for Server {
     }
 }
 
+/// `smsgate run` with `extra` arguments, every address on a free loopback port, ending with
+/// `--data-dir` (the caller adds the directory).
+fn run(extra: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_smsgate"));
+    command.arg("run").args(extra);
+    for flag in [
+        "--smpp-addr",
+        "--control-addr",
+        "--metrics-addr",
+        "--api-addr",
+    ] {
+        command.args([flag, "127.0.0.1:0"]);
+    }
+    command.arg("--data-dir");
+    command
+}
+
 fn read_pdu(stream: &mut TcpStream) -> Pdu<'static> {
     let mut len = [0u8; 4];
     stream.read_exact(&mut len).expect("length");
@@ -34,19 +51,7 @@ fn read_pdu(stream: &mut TcpStream) -> Pdu<'static> {
 #[test]
 fn run_serves_the_built_in_simulator_on_the_printed_address() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let child = Command::new(env!("CARGO_BIN_EXE_smsgate"))
-        .args([
-            "run",
-            "--smpp-addr",
-            "127.0.0.1:0",
-            "--control-addr",
-            "127.0.0.1:0",
-            "--metrics-addr",
-            "127.0.0.1:0",
-            "--api-addr",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
+    let child = run(&[])
         .arg(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -100,20 +105,7 @@ fn run_serves_the_built_in_simulator_on_the_printed_address() {
 #[test]
 fn sigterm_ends_run_even_while_stdin_is_held_open() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let child = Command::new(env!("CARGO_BIN_EXE_smsgate"))
-        .args([
-            "run",
-            "--submit-stdin",
-            "--smpp-addr",
-            "127.0.0.1:0",
-            "--control-addr",
-            "127.0.0.1:0",
-            "--metrics-addr",
-            "127.0.0.1:0",
-            "--api-addr",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
+    let child = run(&["--submit-stdin"])
         .arg(dir.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -174,20 +166,7 @@ fn sighup_reloads_the_portability_table_and_refuses_a_bad_one() {
         .replace("format = \"text\"", "format = \"json\"")
         + &format!("\n[portability]\nfile = \"{}\"\n", table.display());
     std::fs::write(&config, text).expect("writes");
-    let child = Command::new(env!("CARGO_BIN_EXE_smsgate"))
-        .args(["run", "--config"])
-        .arg(&config)
-        .args([
-            "--smpp-addr",
-            "127.0.0.1:0",
-            "--control-addr",
-            "127.0.0.1:0",
-            "--metrics-addr",
-            "127.0.0.1:0",
-            "--api-addr",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
+    let child = run(&["--config", config.to_str().expect("a UTF-8 path")])
         .arg(dir.path().join("data"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

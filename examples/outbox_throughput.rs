@@ -47,6 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             to: Msisdn::parse_e164(&format!("8190{:08}", i % 50_000))?,
             from: Some("SMSGATE".into()),
             text: format!("Your code is {:06}", i % 1_000_000),
+            masked: None,
             class: Class::Otp,
             client_ref: Some(format!("ref-{i}")),
             validity_ms: None,

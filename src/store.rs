@@ -47,7 +47,7 @@ pub const RECORD_VERSION: u8 = 1;
 
 /// The layout version kept in the `meta` tree; a data directory written by a different
 /// layout is refused at open.
-pub const SCHEMA_VERSION: u8 = 2;
+pub const SCHEMA_VERSION: u8 = 3;
 
 /// Why the store could not do what was asked. Clone, so that one flush error reaches every
 /// writer waiting on that flush.
@@ -129,7 +129,7 @@ pub enum StoreError {
     CommitterStopped,
 }
 
-fn io_error(op: &'static str) -> impl Fn(sled::Error) -> StoreError {
+pub(crate) fn io_error(op: &'static str) -> impl Fn(sled::Error) -> StoreError {
     move |e| StoreError::Io {
         op,
         reason: e.to_string(),
@@ -422,8 +422,13 @@ pub struct MessageRecord {
     pub to: Msisdn,
     /// Sender as the backend gave it; `None` for the carrier's default.
     pub from: Option<String>,
-    /// The text, kept so that a failover can prepare it for another carrier.
+    /// The text, kept so that a failover can prepare it for another carrier. When
+    /// `masked` is set, this is the real text in memory only: the disk holds the masked one.
     pub text: String,
+    /// The text to keep on disk instead of `text` (a verification SMS, whose code is never
+    /// stored in plaintext). A record read back from disk with `masked` set has the masked
+    /// text in `text` too, so what it has not sent yet cannot be sent any more.
+    pub masked: Option<String>,
     /// Priority class.
     pub class: Class,
     /// The backend's idempotency reference, if it gave one.
@@ -657,7 +662,7 @@ pub trait Storage {
     fn last_event_seq(&self) -> Result<u64, StoreError>;
 }
 
-fn encode<T: Serialize>(what: &'static str, value: &T) -> Result<Vec<u8>, StoreError> {
+pub(crate) fn encode<T: Serialize>(what: &'static str, value: &T) -> Result<Vec<u8>, StoreError> {
     let mut out = vec![RECORD_VERSION];
     let body = postcard::to_allocvec(value).map_err(|e| StoreError::Encode {
         what,
@@ -667,7 +672,7 @@ fn encode<T: Serialize>(what: &'static str, value: &T) -> Result<Vec<u8>, StoreE
     Ok(out)
 }
 
-fn decode<T: DeserializeOwned>(
+pub(crate) fn decode<T: DeserializeOwned>(
     tree: &'static str,
     key: &[u8],
     value: &[u8],
@@ -908,21 +913,135 @@ pub struct SledStore {
     unmatched_ids: sled::Tree,
     events: sled::Tree,
     /// The last step's writes, under one key (see [`SledStore::apply`]).
-    journal: sled::Tree,
-    committer: Committer,
+    journal: Journal,
+    /// The tree that holds every writer's journal key (shared with [`SharedDb`]).
+    journals: sled::Tree,
+    committer: Arc<Committer>,
 }
 
-/// The journal's one key: the last step's writes.
+/// The outbox's journal key: its last step's writes.
 const LAST_STEP: &[u8] = b"last_step";
 
-/// One write of a step, as the journal keeps it: the tree (its position in
-/// [`SledStore::trees`]), the key, and the value (`None` removes the key).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Write {
-    tree: u8,
-    key: Vec<u8>,
-    value: Option<Vec<u8>>,
+/// Another writer's handle on the outbox's database (the verifier's trees live there, so
+/// that a code's state and its SMS share one durable store): its trees, its own journal
+/// key and the same group committer.
+#[derive(Clone)]
+pub struct SharedDb {
+    db: sled::Db,
+    journals: sled::Tree,
+    committer: Arc<Committer>,
 }
+
+impl SharedDb {
+    /// Opens (or creates) a tree of this writer's.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] from sled.
+    pub fn tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
+        self.db.open_tree(name).map_err(io_error("open a tree"))
+    }
+
+    /// A journal under `key` (one per writer; no two writers may share a key or a tree).
+    pub fn journal(&self, key: &'static [u8]) -> Journal {
+        Journal {
+            tree: self.journals.clone(),
+            key,
+        }
+    }
+
+    /// Registers for the next group-commit flush (see [`Committer::commit`]).
+    pub fn commit(&self) -> CommitWait {
+        self.committer.commit()
+    }
+
+    /// A fresh id from the database's generator (shared with the outbox's message ids).
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] from sled.
+    pub fn generate_id(&self) -> Result<u64, StoreError> {
+        self.db.generate_id().map_err(io_error("generate an id"))
+    }
+
+    /// Flushes now, bypassing the group committer (for replay at open).
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] from sled.
+    pub fn flush_now(&self) -> Result<(), StoreError> {
+        sled::Tree::flush(&self.db)
+            .map(drop)
+            .map_err(io_error("flush"))
+    }
+}
+
+/// One writer's step journal: all of a step's writes go first under the journal's one key,
+/// then key by key, so a step is all or nothing across a crash (see [`SledStore::apply`]
+/// for why this and not sled's transactions). Each writer has its own key and its own
+/// trees, and writes from one thread, so the argument holds per writer.
+pub struct Journal {
+    tree: sled::Tree,
+    key: &'static [u8],
+}
+
+/// One write of a step, as a journal keeps it: the tree (its position in the writer's
+/// list of trees), the key, and the value (`None` removes the key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Write {
+    /// Position of the tree in the writer's list.
+    pub tree: u8,
+    /// The key.
+    pub key: Vec<u8>,
+    /// The value; `None` removes the key.
+    pub value: Option<Vec<u8>>,
+}
+
+impl Journal {
+    /// Applies one step: the journal first, then each write.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] or [`StoreError::Encode`].
+    pub fn apply(&self, trees: &[&sled::Tree], writes: &[Write]) -> Result<(), StoreError> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        self.tree
+            .insert(self.key, encode("journal", &writes)?)
+            .map_err(io_error("write the journal"))?;
+        write_all(trees, writes)
+    }
+
+    /// Completes the last step, which a crash may have cut short: its writes again (each a
+    /// plain put or remove of its final value); the caller flushes after.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] or [`StoreError::Decode`].
+    pub fn replay(&self, trees: &[&sled::Tree]) -> Result<bool, StoreError> {
+        let Some(value) = self
+            .tree
+            .get(self.key)
+            .map_err(io_error("read the journal"))?
+        else {
+            return Ok(false);
+        };
+        let writes: Vec<Write> = decode("journal", self.key, &value)?;
+        write_all(trees, &writes)?;
+        Ok(true)
+    }
+}
+
+fn write_all(trees: &[&sled::Tree], writes: &[Write]) -> Result<(), StoreError> {
+    for w in writes {
+        let Some(tree) = trees.get(usize::from(w.tree)) else {
+            continue;
+        };
+        match &w.value {
+            Some(v) => tree.insert(w.key.as_slice(), v.as_slice()),
+            None => tree.remove(w.key.as_slice()),
+        }
+        .map_err(io_error("write"))?;
+    }
+    Ok(())
+}
+
 
 /// Positions of the trees in [`SledStore::trees`], for grouping a step's writes.
 const MESSAGES: usize = 0;
@@ -961,9 +1080,13 @@ impl SledStore {
                     .map_err(open_error)?;
             }
         }
-        let journal = tree("journal")?;
+        let journals = tree("journal")?;
         let store = SledStore {
-            journal,
+            journal: Journal {
+                tree: journals.clone(),
+                key: LAST_STEP,
+            },
+            journals,
             messages: tree("messages")?,
             open: tree("open")?,
             carrier_ids: tree("carrier_ids")?,
@@ -972,7 +1095,7 @@ impl SledStore {
             unmatched: tree("unmatched")?,
             unmatched_ids: tree("unmatched_ids")?,
             events: tree("events")?,
-            committer: Committer::start(db.clone())?,
+            committer: Arc::new(Committer::start(db.clone())?),
             db,
         };
         store.replay_journal()?;
@@ -982,32 +1105,19 @@ impl SledStore {
     /// Completes the last step, which a crash may have cut short: its writes again (each a
     /// plain put or remove of its final value), then a flush.
     fn replay_journal(&self) -> Result<(), StoreError> {
-        let Some(value) = self
-            .journal
-            .get(LAST_STEP)
-            .map_err(io_error("read the journal"))?
-        else {
-            return Ok(());
-        };
-        let writes: Vec<Write> = decode("journal", LAST_STEP, &value)?;
-        self.write_all(&writes)?;
-        sled::Tree::flush(&self.db).map_err(io_error("flush the replayed journal"))?;
+        if self.journal.replay(&self.trees())? {
+            sled::Tree::flush(&self.db).map_err(io_error("flush the replayed journal"))?;
+        }
         Ok(())
     }
 
-    fn write_all(&self, writes: &[Write]) -> Result<(), StoreError> {
-        let trees = self.trees();
-        for w in writes {
-            let Some(tree) = trees.get(usize::from(w.tree)) else {
-                continue;
-            };
-            match &w.value {
-                Some(v) => tree.insert(w.key.as_slice(), v.as_slice()),
-                None => tree.remove(w.key.as_slice()),
-            }
-            .map_err(io_error("write"))?;
+    /// A handle for another writer on the same database (see [`SharedDb`]).
+    pub fn shared(&self) -> SharedDb {
+        SharedDb {
+            db: self.db.clone(),
+            journals: self.journals.clone(),
+            committer: Arc::clone(&self.committer),
         }
-        Ok(())
     }
 
     /// Flushes done by the group committer so far.
@@ -1042,8 +1152,11 @@ impl SledStore {
             match op {
                 // An open message lives in `open`, a final one in `messages`: updating an
                 // open message is one write, and recovery reads `open` alone.
-                Op::Message(record) => {
+                Op::Message(mut record) => {
                     let key = record.id.0.to_be_bytes().to_vec();
+                    if let Some(masked) = &record.masked {
+                        record.text.clone_from(masked);
+                    }
                     let value = encode("message", &record)?;
                     if record.is_open() {
                         put(OPEN, key, Some(value));
@@ -1143,13 +1256,7 @@ impl Storage for SledStore {
     /// newest for every key it writes, and its replay never overwrites a newer value.
     fn apply(&self, ops: Vec<Op>) -> Result<(), StoreError> {
         let writes = Self::writes(ops)?;
-        if writes.is_empty() {
-            return Ok(());
-        }
-        self.journal
-            .insert(LAST_STEP, encode("journal", &writes)?)
-            .map_err(io_error("write the journal"))?;
-        self.write_all(&writes)
+        self.journal.apply(&self.trees(), &writes)
     }
 
     fn commit(&self) -> CommitWait {
@@ -1278,6 +1385,7 @@ mod tests {
             to: Msisdn::parse_e164("819012345678").unwrap(),
             from: None,
             text: "hello".into(),
+            masked: None,
             class: Class::Otp,
             client_ref: None,
             registered_delivery: true,
@@ -1325,10 +1433,10 @@ mod tests {
             .unwrap();
             assert_eq!(writes.len(), 2);
             store
-                .journal
+                .journals
                 .insert(LAST_STEP, encode("journal", &writes).unwrap())
                 .unwrap();
-            store.write_all(&writes[..1]).unwrap();
+            write_all(&store.trees(), &writes[..1]).unwrap();
             store.commit().wait_blocking().unwrap();
             assert_eq!(
                 store.last_event_seq().unwrap(),
@@ -1377,7 +1485,7 @@ mod tests {
             Some(record(4, State::Delivered))
         );
         assert_eq!(
-            store.journal.len(),
+            store.journals.len(),
             1,
             "the journal holds one step, the last"
         );

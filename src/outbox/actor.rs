@@ -50,6 +50,8 @@ pub struct Submit {
     pub validity: Option<Duration>,
     /// Whether to ask for delivery receipts.
     pub registered_delivery: bool,
+    /// The text to keep on disk instead of `text` (see [`NewMessage::masked`]).
+    pub masked: Option<String>,
     /// A test message: it goes to the gateway's sandbox carrier (the built-in simulated
     /// SMSC) whatever the routes say, and never to another carrier.
     pub sandbox: bool,
@@ -66,6 +68,7 @@ impl Submit {
             client_ref: None,
             validity: None,
             registered_delivery: true,
+            masked: None,
             sandbox: false,
         }
     }
@@ -486,6 +489,7 @@ impl Handler<Submit> for OutboxActor {
             to,
             from: msg.from,
             text: msg.text,
+            masked: msg.masked,
             class,
             client_ref: msg.client_ref,
             validity_ms: msg

@@ -97,6 +97,10 @@ pub struct NewMessage {
     pub from: Option<String>,
     /// The text.
     pub text: String,
+    /// The text to keep on disk instead (a verification SMS: its code is never stored in
+    /// plaintext). Such a message cannot be sent after a restart: what was unsent then
+    /// ends `failed`.
+    pub masked: Option<String>,
     /// Priority class.
     pub class: Class,
     /// Idempotency reference: the same one within 24 h returns the first message.
@@ -606,6 +610,19 @@ impl<S: Storage> Outbox<S> {
         };
         let mut ops = Vec::new();
         for record in outbox.store.open_messages()? {
+            let unsent_secret = record.masked.is_some()
+                && record
+                    .segments
+                    .iter()
+                    .any(|s| s.state == SegmentState::Pending);
+            if unsent_secret {
+                // Its text held a verification code, and the disk has only the masked
+                // text: what was not sent before the crash cannot be sent now.
+                let reason = "its text held a verification code, which is not kept on disk; \
+                              start a new verification";
+                outbox.fail_at_start(Entry::new(record, Vec::new()), reason.into(), now, &mut ops);
+                continue;
+            }
             let submits = outbox.carriers.get(record.carrier_name()).map(|profile| {
                 profile
                     .submits(&outgoing(&record), &record.plan)
@@ -677,6 +694,11 @@ impl<S: Storage> Outbox<S> {
                 return;
             }
         }
+        self.fail_at_start(entry, reason, now, ops);
+    }
+
+    /// Ends a recovered message `failed`: its pending segments are cancelled.
+    fn fail_at_start(&mut self, mut entry: Entry, reason: String, now: u64, ops: &mut Vec<Op>) {
         for (segment, slot) in entry.record.segments.iter_mut().zip(&mut entry.slots) {
             if segment.state == SegmentState::Pending {
                 segment.state = SegmentState::Cancelled;
@@ -808,6 +830,7 @@ impl<S: Storage> Outbox<S> {
             to: message.to,
             from: message.from,
             text: message.text,
+            masked: message.masked,
             class: message.class,
             client_ref: message.client_ref,
             registered_delivery: message.registered_delivery,

@@ -78,6 +78,7 @@ fn route(carriers: &[&str]) -> Route {
 
 fn msg(to: &str, text: &str, class: Class) -> NewMessage {
     NewMessage {
+        masked: None,
         to: Msisdn::parse_e164(to).unwrap(),
         from: Some("0005012345".into()),
         text: text.into(),
@@ -148,6 +149,64 @@ fn an_accepted_message_is_on_disk_after_the_commit() {
     assert_eq!(record.state, State::Queued);
     assert_eq!(record.expires_at, T0 + HOUR);
     assert_eq!(store.open_messages().unwrap().len(), 1);
+}
+
+#[test]
+fn a_masked_text_is_sent_in_full_but_only_its_mask_reaches_the_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = |text: &str, masked: &str| NewMessage {
+        masked: Some(masked.into()),
+        ..msg(D, text, Class::Otp)
+    };
+    let (sent, unsent) = {
+        let mut ob = open(dir.path(), T0);
+        let sent = accept(&mut ob, secret("code 482913", "code ******"), &["docomo"], T0);
+        let unsent = accept(&mut ob, secret("code 175320", "code ******"), &["docomo"], T0);
+        let work = take(&mut ob, "docomo", 1, T0);
+        assert_eq!(ids(&work), vec![(sent, 1)]);
+        assert_eq!(
+            work[0].submit.short_message.as_bytes(),
+            b"code 482913",
+            "the carrier gets the real text"
+        );
+        ob.on_submit_resp(work[0].key, ok("c-1"), T0).unwrap();
+        ob.commit().wait_blocking().unwrap();
+        let on_disk = ob.store().message(unsent).unwrap().unwrap();
+        assert_eq!(on_disk.text, "code ******");
+        (sent, unsent)
+    };
+    for entry in walk(dir.path()) {
+        let bytes = std::fs::read(&entry).unwrap();
+        for code in [&b"482913"[..], b"175320"] {
+            assert!(
+                !bytes.windows(code.len()).any(|w| w == code),
+                "{} holds a code",
+                entry.display()
+            );
+        }
+    }
+    // After a restart the submitted one still waits for its receipt; the unsent one
+    // cannot be sent (its code is gone) and ends failed, saying why.
+    let mut ob = open(dir.path(), T0 + 1);
+    assert_eq!(state(&ob, sent), State::Submitted);
+    assert_eq!(state(&ob, unsent), State::Failed);
+    let detail = ob.status(unsent).unwrap().unwrap().detail.unwrap_or_default();
+    assert!(detail.contains("verification code"), "{detail}");
+    assert!(take(&mut ob, "docomo", 10, T0 + 1).is_empty());
+}
+
+/// Every file under `dir`, recursively.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }
 
 #[test]

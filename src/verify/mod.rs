@@ -1,0 +1,3 @@
+//! Verification: the key ring that seals codes and the SMS texts that carry them.
+
+pub mod key;

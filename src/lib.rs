@@ -12,4 +12,5 @@ pub mod outbox;
 pub mod sim;
 pub mod store;
 pub mod telemetry;
+pub mod verify;
 pub mod wiring;

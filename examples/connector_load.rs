@@ -136,6 +136,7 @@ fn main() {
         plan: NumberPlan::japan(),
         unbind_deadline: Duration::from_secs(3),
         sandbox: None,
+        verify: None,
     };
 
     let system = actix::System::new();

@@ -19,9 +19,18 @@ use crate::outbox::actor::{
 };
 use crate::outbox::{Accepted, CarrierProfile, MessageStatus, Outbox, Settings};
 use crate::store::{Event, MessageId, SledStore, StoreError};
+use crate::verify::actor::{
+    Cancel, Check, GetVerification, Resend, Start, VerificationStatus, VerifierActor, VerifyFailure,
+};
+use crate::verify::core::{Settings as VerifySettings, VerifierCore, View};
+use crate::verify::key::KeyRing;
+use crate::verify::policy::{CheckOutcome, Policy};
+use crate::verify::store::VerifyStore;
 use actix::prelude::*;
+use rand::TryRngCore;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use thiserror::Error;
 use tracing::{info, warn};
@@ -59,7 +68,35 @@ pub struct GatewaySpec {
     /// The carrier (one of `carriers`, named by no route) that takes the sandbox
     /// messages ([`Submit::sandbox`]); `None`: sandbox messages are refused.
     pub sandbox: Option<String>,
+    /// The verifier; `None`: verification is off.
+    pub verify: Option<VerifySpec>,
 }
+
+/// The verifier's rules, texts and keys.
+#[derive(Clone)]
+pub struct VerifySpec {
+    /// The rules.
+    pub policy: Policy,
+    /// Texts, retention, service name, origin.
+    pub settings: VerifySettings,
+    /// The key ring (loaded at start).
+    pub keys: Arc<KeyRing>,
+}
+
+impl std::fmt::Debug for VerifySpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifySpec")
+            .field("policy", &self.policy)
+            .field("key", &self.keys.current_id())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The random source of the verifier in the gateway: the OS CSPRNG, every draw.
+pub type SystemRng = rand::rand_core::UnwrapErr<rand::rngs::OsRng>;
+
+/// The verifier actor as the gateway runs it.
+pub type Verifier = VerifierActor<SystemRng>;
 
 /// Why the gateway could not start.
 #[derive(Debug, Error)]
@@ -126,6 +163,10 @@ pub struct Gateway {
     unbind_deadline: Duration,
     /// The sandbox carrier's name, to tell sandbox messages and events from live ones.
     sandbox: Option<String>,
+    /// The verifier, when verification is on.
+    verifier: Option<Addr<Verifier>>,
+    /// The verifier's thread; taken (stopped and joined) by the first shutdown.
+    verifier_arbiter: std::sync::Arc<parking_lot::Mutex<Option<Arbiter>>>,
 }
 
 impl Gateway {
@@ -143,6 +184,10 @@ impl Gateway {
             source,
         };
         let store = SledStore::open(&spec.data_dir).map_err(store_err)?;
+        let verify_store = match &spec.verify {
+            Some(_) => Some(VerifyStore::open(store.shared()).map_err(store_err)?),
+            None => None,
+        };
         let profiles: HashMap<String, CarrierProfile> = spec
             .carriers
             .iter()
@@ -184,12 +229,31 @@ impl Gateway {
         }
         let outbox_arbiter = Arbiter::new();
         let router = spec.router;
-        let plan = spec.plan;
+        let plan = spec.plan.clone();
         let sandbox = spec.sandbox.clone();
         let (events_tx, events) = tokio::sync::watch::channel(0);
         let outbox = OutboxActor::start_in_arbiter(&outbox_arbiter.handle(), move |_| {
             OutboxActor::new(core, router, plan, sandbox, links, events_tx)
         });
+        let (verifier, verifier_arbiter) = match (spec.verify, verify_store) {
+            (Some(v), Some(verify_store)) => {
+                let arbiter = Arbiter::new();
+                let core = VerifierCore::new(
+                    v.policy,
+                    v.keys,
+                    verify_store,
+                    rand::rngs::OsRng.unwrap_err(),
+                    v.settings,
+                );
+                let outbox = outbox.clone();
+                let plan = spec.plan;
+                let addr = VerifierActor::start_in_arbiter(&arbiter.handle(), move |_| {
+                    VerifierActor::new(core, outbox, plan)
+                });
+                (Some(addr), Some(arbiter))
+            }
+            _ => (None, None),
+        };
         let now = Instant::now();
         let mut pools = BTreeMap::new();
         for (carrier, ctx) in spec.carriers.into_iter().zip(contexts) {
@@ -212,6 +276,8 @@ impl Gateway {
             outbox_arbiter: std::sync::Arc::new(parking_lot::Mutex::new(Some(outbox_arbiter))),
             unbind_deadline: spec.unbind_deadline,
             sandbox: spec.sandbox,
+            verifier,
+            verifier_arbiter: std::sync::Arc::new(parking_lot::Mutex::new(verifier_arbiter)),
         })
     }
 
@@ -290,8 +356,78 @@ impl Gateway {
         Ok(self.outbox.send(SetPortability(table)).await?)
     }
 
+    fn verifier(&self) -> Result<&Addr<Verifier>, VerifyFailure> {
+        self.verifier.as_ref().ok_or(VerifyFailure::NotRunning)
+    }
+
+    /// Whether verification is on.
+    pub fn verifies(&self) -> bool {
+        self.verifier.is_some()
+    }
+
+    /// Starts a verification: answered once its state is on disk and its SMS queued.
+    ///
+    /// # Errors
+    /// [`VerifyFailure`] naming what was refused.
+    pub async fn verify_start(&self, start: Start) -> Result<View, VerifyFailure> {
+        self.verifier()?.send(start).await?
+    }
+
+    /// Checks a code: the attempt is on disk before the comparison, the answer after it.
+    ///
+    /// # Errors
+    /// [`VerifyFailure`] when the verifier cannot answer.
+    pub async fn verify_check(&self, id: &str, code: &str) -> Result<CheckOutcome, VerifyFailure> {
+        let check = Check {
+            id: id.to_owned(),
+            code: code.to_owned(),
+        };
+        self.verifier()?.send(check).await?
+    }
+
+    /// Sends a new code, voiding the old.
+    ///
+    /// # Errors
+    /// [`VerifyFailure`] naming what was refused.
+    pub async fn verify_resend(&self, id: &str) -> Result<View, VerifyFailure> {
+        self.verifier()?.send(Resend(id.to_owned())).await?
+    }
+
+    /// Cancels a verification.
+    ///
+    /// # Errors
+    /// [`VerifyFailure`] (not found when it is not pending).
+    pub async fn verify_cancel(&self, id: &str) -> Result<View, VerifyFailure> {
+        self.verifier()?.send(Cancel(id.to_owned())).await?
+    }
+
+    /// A verification and its SMS's delivery state.
+    ///
+    /// # Errors
+    /// [`VerifyFailure`] when the verifier cannot answer.
+    pub async fn verify_status(
+        &self,
+        id: &str,
+    ) -> Result<Option<VerificationStatus>, VerifyFailure> {
+        self.verifier()?
+            .send(GetVerification(id.to_owned()))
+            .await?
+    }
+
     /// The ordered shutdown (see the module documentation).
     pub async fn shutdown(&self) -> ShutdownReport {
+        // The verifier first: it shares the outbox's database and sends through it.
+        let verifier = self.verifier_arbiter.lock().take();
+        if let Some(arbiter) = verifier {
+            arbiter.stop();
+            if tokio::task::spawn_blocking(move || arbiter.join())
+                .await
+                .is_err()
+            {
+                warn!("shutdown: the verifier thread did not end cleanly");
+            }
+            info!("shutdown: verifier stopped");
+        }
         info!("shutdown: no new messages accepted");
         let _ = self.outbox.send(StopAccepting).await;
         info!(deadline = ?self.unbind_deadline, "shutdown: unbinding every bind");

@@ -548,6 +548,18 @@ pub enum EventKind {
         /// `message_state` value (5.2.28).
         state: u8,
     },
+    /// A verification reached an outcome (approved, max_attempts_reached, expired,
+    /// canceled, failed) or its number was locked. Never a code.
+    Verification {
+        /// The verification.
+        id: String,
+        /// Its status (or `locked`).
+        status: String,
+        /// Its purpose.
+        purpose: String,
+        /// Whether it is a sandbox verification.
+        sandbox: bool,
+    },
     /// A mobile-originated message received from a carrier.
     MobileOriginated {
         /// The carrier it came from.
@@ -1041,7 +1053,6 @@ fn write_all(trees: &[&sled::Tree], writes: &[Write]) -> Result<(), StoreError> 
     }
     Ok(())
 }
-
 
 /// Positions of the trees in [`SledStore::trees`], for grouping a step's writes.
 const MESSAGES: usize = 0;

@@ -50,6 +50,12 @@ pub enum WiringError {
     /// The sandbox tokens' carrier (bound to the built-in simulator).
     #[error("api.tokens: the sandbox carrier: {0}")]
     Sandbox(String),
+    /// The verifier's key ring.
+    #[error("verify: {0}")]
+    VerifyKey(#[from] crate::verify::key::KeyError),
+    /// The verifier's texts (the loader checks them; a bug guard).
+    #[error("verify.templates: {0}")]
+    VerifyTemplates(#[from] crate::verify::template::TemplateError),
     /// The portability table.
     #[error("portability.file {path}: {reason}")]
     Portability {
@@ -121,7 +127,25 @@ pub fn spec(config: &Config) -> Result<GatewaySpec, WiringError> {
         plan: NumberPlan::japan(),
         unbind_deadline: config.shutdown.unbind_deadline,
         sandbox: sandbox_name,
+        verify: verify_spec(config)?,
     })
+}
+
+/// The verifier's spec, with its key ring loaded (or generated) now; `None` when
+/// `verify.enabled` is off.
+///
+/// # Errors
+/// [`WiringError::VerifyKey`] naming the key file or variable.
+pub fn verify_spec(config: &Config) -> Result<Option<crate::gateway::VerifySpec>, WiringError> {
+    let v = &config.verify;
+    if !v.enabled {
+        return Ok(None);
+    }
+    Ok(Some(crate::gateway::VerifySpec {
+        policy: v.policy(),
+        settings: v.core_settings()?,
+        keys: std::sync::Arc::new(v.key_ring(&config.data_dir)?),
+    }))
 }
 
 /// The carrier of the API's sandbox tokens: one transceiver session to the built-in

@@ -252,6 +252,23 @@ pub fn event_body(gateway: &Gateway, mode: TokenMode, event: &Event) -> Option<E
             to: to.clone(),
             text: text.clone(),
         }),
+        EventKind::Verification {
+            id,
+            status,
+            purpose,
+            sandbox,
+        } => {
+            let seen_by = if *sandbox {
+                TokenMode::Sandbox
+            } else {
+                TokenMode::Live
+            };
+            (seen_by == mode).then(|| EventBody::Verification {
+                verification_id: id.clone(),
+                status: status.clone(),
+                purpose: purpose.clone(),
+            })
+        }
         EventKind::UnmatchedReceipt { .. } => None,
     }
 }

@@ -569,6 +569,16 @@ pub enum EventBody {
         /// Why: a status, a receipt state, a failover.
         detail: Option<String>,
     },
+    /// A verification's outcome (approved, max_attempts_reached, expired, canceled,
+    /// failed), or `locked` when wrong codes locked its number.
+    Verification {
+        /// The verification.
+        verification_id: String,
+        /// The outcome.
+        status: String,
+        /// Its purpose.
+        purpose: String,
+    },
     /// A mobile-originated message.
     Mo {
         /// The carrier it came from.

@@ -236,6 +236,11 @@ pub fn events(args: EventsArgs) -> Result<(), CliError> {
                         .unwrap_or_default()
                 ),
                 EventBody::Mo { from, to, text, .. } => format!("mo from {from} to {to}: {text}"),
+                EventBody::Verification {
+                    verification_id,
+                    status,
+                    purpose,
+                } => format!("verification {verification_id} ({purpose}): {status}"),
             };
             print(&format!("{} {text}", line.cursor))?;
         }

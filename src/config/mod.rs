@@ -15,6 +15,7 @@ mod japan;
 mod locate;
 pub mod portability;
 mod validate;
+mod verify;
 
 #[cfg(test)]
 mod tests;
@@ -27,6 +28,7 @@ pub use env::PREFIX as ENV_PREFIX;
 pub use error::{ConfigError, ConfigErrors, KeyPath, LoadError, Origin, Segment};
 pub use japan::JapanProfile;
 pub use portability::{PortabilityConfig, PortabilityLoadError};
+pub use verify::{BudgetsConfig, NumberConfig, ProfileConfig, TemplateConfig, VerifyConfig};
 
 use crate::carrier::backoff::BackoffPolicy;
 use crate::carrier::router::{PortabilityTable, RouteKind, RouteRule, RouteRuleError, Router};
@@ -70,6 +72,9 @@ pub struct Config {
     /// The TCP API: listener, limits, tokens.
     #[serde(default)]
     pub api: ApiConfig,
+    /// The verifier: key, texts, profiles, limits, budgets.
+    #[serde(default)]
+    pub verify: VerifyConfig,
     /// The number-portability table; `None`: routing by prefix only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub portability: Option<PortabilityConfig>,
@@ -358,6 +363,7 @@ impl Config {
         };
         errors.extend(validate::validate(&mut config, &env));
         errors.extend(api::validate(&config));
+        errors.extend(verify::validate(&mut config, &env));
         if errors.is_empty() {
             Ok(config)
         } else {

@@ -11,7 +11,7 @@ use crate::carrier::msgid::{IdMatch, IdMatcher};
 use crate::carrier::number::Msisdn;
 use crate::carrier::number::NumberPlan;
 use crate::carrier::router::{PortabilityTable, Route, Router};
-use crate::store::{Class, Event, MessageId, SledStore, Storage, StoreError};
+use crate::store::{Class, Event, EventKind, MessageId, SledStore, Storage, StoreError};
 use crate::telemetry::names;
 use actix::prelude::*;
 use smpp::tlv::NetworkErrorCode;
@@ -670,6 +670,28 @@ impl Handler<Mo> for OutboxActor {
         self.publish();
         let commit = self.core.commit();
         Box::pin(async move { commit.await.map_err(|e| NotRecorded::Store(e.to_string())) })
+    }
+}
+
+/// Appends an event that changes no message to the log (a verification's outcome);
+/// answered once it is written (it is flushed with the next group commit).
+#[derive(Message)]
+#[rtype(result = "Result<(), NotRecorded>")]
+pub struct RecordEvent(pub EventKind);
+
+impl Handler<RecordEvent> for OutboxActor {
+    type Result = Result<(), NotRecorded>;
+
+    fn handle(&mut self, msg: RecordEvent, _: &mut Self::Context) -> Self::Result {
+        if let Some(e) = &self.stopped {
+            return Err(NotRecorded::Store(e.clone()));
+        }
+        if let Err(e) = self.core.record_event(msg.0, unix_ms()) {
+            self.fail(&e);
+            return Err(NotRecorded::Store(e.to_string()));
+        }
+        self.publish();
+        Ok(())
     }
 }
 

@@ -1713,13 +1713,22 @@ impl<S: Storage> Outbox<S> {
         text: &str,
         now: u64,
     ) -> Result<u64, StoreError> {
-        let mut ops = Vec::new();
         let kind = EventKind::MobileOriginated {
             carrier: carrier.into(),
             from: from.into(),
             to: to.into(),
             text: text.into(),
         };
+        self.record_event(kind, now)
+    }
+
+    /// Appends an event that changes no message (a verification's outcome). Returns its
+    /// sequence number.
+    ///
+    /// # Errors
+    /// A [`StoreError`] writing it.
+    pub fn record_event(&mut self, kind: EventKind, now: u64) -> Result<u64, StoreError> {
+        let mut ops = Vec::new();
         self.push_event(&mut ops, now, kind);
         self.store.apply(ops)?;
         Ok(self.last_event)

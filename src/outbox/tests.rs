@@ -160,8 +160,18 @@ fn a_masked_text_is_sent_in_full_but_only_its_mask_reaches_the_disk() {
     };
     let (sent, unsent) = {
         let mut ob = open(dir.path(), T0);
-        let sent = accept(&mut ob, secret("code 482913", "code ******"), &["docomo"], T0);
-        let unsent = accept(&mut ob, secret("code 175320", "code ******"), &["docomo"], T0);
+        let sent = accept(
+            &mut ob,
+            secret("code 482913", "code ******"),
+            &["docomo"],
+            T0,
+        );
+        let unsent = accept(
+            &mut ob,
+            secret("code 175320", "code ******"),
+            &["docomo"],
+            T0,
+        );
         let work = take(&mut ob, "docomo", 1, T0);
         assert_eq!(ids(&work), vec![(sent, 1)]);
         assert_eq!(
@@ -190,7 +200,12 @@ fn a_masked_text_is_sent_in_full_but_only_its_mask_reaches_the_disk() {
     let mut ob = open(dir.path(), T0 + 1);
     assert_eq!(state(&ob, sent), State::Submitted);
     assert_eq!(state(&ob, unsent), State::Failed);
-    let detail = ob.status(unsent).unwrap().unwrap().detail.unwrap_or_default();
+    let detail = ob
+        .status(unsent)
+        .unwrap()
+        .unwrap()
+        .detail
+        .unwrap_or_default();
     assert!(detail.contains("verification code"), "{detail}");
     assert!(take(&mut ob, "docomo", 10, T0 + 1).is_empty());
 }

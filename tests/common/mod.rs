@@ -101,6 +101,7 @@ pub fn spec(dir: &Path, carriers: Vec<CarrierSpec>) -> GatewaySpec {
         plan: NumberPlan::japan(),
         unbind_deadline: Duration::from_secs(3),
         sandbox: None,
+        verify: None,
     }
 }
 

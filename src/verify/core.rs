@@ -1,0 +1,692 @@
+//! The verifier core: a plain struct over the policy, the key ring, the templates and the
+//! store, with time and randomness passed in, so tests drive it without sockets or clocks.
+//! The Verifier actor ([`super::actor`]) runs it on one thread and waits for the group
+//! commit before it answers; every rule is [`super::policy`]'s.
+//!
+//! A check is two steps, so that the attempt is on disk before any code is compared:
+//! [`VerifierCore::begin_check`] counts it (or decides the answer without a comparison),
+//! the caller waits for the flush, then [`VerifierCore::finish_check`] compares in constant
+//! time and consumes the code. Both run on the one thread that owns the core, so two checks
+//! of the right code can both be counted, but only the first to finish approves: the second
+//! finds the verification approved and answers `not_found`.
+
+use super::key::{KeyRing, Sealed};
+use super::policy::{
+    generate_code, generate_token, CheckOutcome, Overrides, Policy, Progress, Refusal,
+};
+use super::store::{AuditEntry, AuditKind, Status, Step, VerificationRecord, VerifyStore};
+use super::template::{Channel, Locale, Secret, TemplateError, Templates};
+use crate::store::{CommitWait, MessageId, StoreError};
+use rand::Rng;
+use std::sync::Arc;
+use thiserror::Error;
+
+/// The core's own settings (the rules are in [`Policy`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// How long a finished verification stays readable by status (ms).
+    pub retention_ms: u64,
+    /// How long audit lines are kept (ms).
+    pub audit_retention_ms: u64,
+    /// Most records one [`VerifierCore::sweep`] looks at.
+    pub sweep_max: usize,
+    /// The service name in the texts (`{service}`).
+    pub service: String,
+    /// The domain of the origin-bound last line (`@example.com #123456`), if any.
+    pub origin: Option<String>,
+    /// The texts.
+    pub templates: Templates,
+}
+
+impl Default for Settings {
+    /// Finished verifications kept 24 h, audit lines 30 days, 1,000 swept at a time, no
+    /// service name, no origin line, the built-in texts.
+    fn default() -> Self {
+        Settings {
+            retention_ms: 24 * 3_600_000,
+            audit_retention_ms: 30 * 24 * 3_600_000,
+            sweep_max: 1_000,
+            service: String::new(),
+            origin: None,
+            templates: Templates::default(),
+        }
+    }
+}
+
+/// What a backend asks to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartRequest {
+    /// Destination, E.164 digits (normalised by the caller).
+    pub to: String,
+    /// The purpose (a profile name).
+    pub purpose: String,
+    /// The language; the default Japanese when absent.
+    pub locale: Option<Locale>,
+    /// Code or link.
+    pub channel: Channel,
+    /// For [`Channel::SmsLink`]: the backend's URL with `{token}` where the token goes.
+    pub link: Option<String>,
+    /// The start's own code length and validity.
+    pub overrides: Overrides,
+    /// A test verification: its SMS goes to the sandbox carrier.
+    pub sandbox: bool,
+}
+
+/// The SMS a start or resend needs sent: hand it to the outbox, then call
+/// [`VerifierCore::sent`] (or [`VerifierCore::send_failed`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct OutgoingSms {
+    /// The verification.
+    pub id: String,
+    /// Destination, E.164 digits.
+    pub to: String,
+    /// The text, with the code: in memory only.
+    pub text: String,
+    /// The text with the code masked: what the disk keeps.
+    pub masked: String,
+    /// Its SMPP validity (ms): it ends before the code does, so no carrier delivers a code
+    /// after it stopped working.
+    pub validity_ms: u64,
+    /// To the sandbox carrier.
+    pub sandbox: bool,
+}
+
+impl std::fmt::Debug for OutgoingSms {
+    /// Shows the masked text only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutgoingSms")
+            .field("id", &self.id)
+            .field("to", &self.to)
+            .field("masked", &self.masked)
+            .field("validity_ms", &self.validity_ms)
+            .field("sandbox", &self.sandbox)
+            .finish()
+    }
+}
+
+/// What a verification looks like from outside (no code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct View {
+    /// Its id.
+    pub id: String,
+    /// Destination, E.164 digits.
+    pub to: String,
+    /// Its purpose.
+    pub purpose: String,
+    /// Code or link.
+    pub channel: Channel,
+    /// Where it stands.
+    pub status: Status,
+    /// Checks left.
+    pub attempts_left: u32,
+    /// Sends made.
+    pub sends: u32,
+    /// When it was started (unix ms).
+    pub created_at: u64,
+    /// When the current code stops working (unix ms).
+    pub expires_at: u64,
+    /// When a resend is first allowed (unix ms).
+    pub resend_allowed_at: u64,
+    /// The SMS carrying the current code, once handed to the outbox.
+    pub message: Option<MessageId>,
+    /// A test verification.
+    pub sandbox: bool,
+}
+
+/// Why an operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum VerifyError {
+    /// The policy said no; nothing was sent.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// No such pending verification.
+    #[error("no such verification, or it is finished")]
+    NotFound,
+    /// A link start without a usable URL.
+    #[error("sms_link needs a link: an https:// URL with {{token}} where the token goes")]
+    Link,
+    /// The text does not fit (a template or service name too long).
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// The store failed; the verifier stops.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A check between its two steps (see the module documentation).
+#[derive(Debug)]
+pub struct Ticket {
+    id: String,
+    /// The answer when no comparison is to be made.
+    decided: Option<CheckOutcome>,
+}
+
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Pending verifications whose code expired.
+    pub expired: usize,
+    /// Records removed.
+    pub removed: usize,
+    /// Old budget windows and audit lines removed.
+    pub pruned: usize,
+}
+
+/// The verifier core. See the module documentation.
+pub struct VerifierCore<R: Rng> {
+    policy: Policy,
+    keys: Arc<KeyRing>,
+    store: VerifyStore,
+    rng: R,
+    settings: Settings,
+    /// Compared against for an unknown id, so that it costs what a known one does.
+    decoy: Sealed,
+}
+
+impl<R: Rng> VerifierCore<R> {
+    /// A core over `store`.
+    pub fn new(
+        policy: Policy,
+        keys: Arc<KeyRing>,
+        store: VerifyStore,
+        rng: R,
+        settings: Settings,
+    ) -> VerifierCore<R> {
+        let decoy = keys.seal("decoy", "decoy", "000000");
+        VerifierCore {
+            policy,
+            keys,
+            store,
+            rng,
+            settings,
+            decoy,
+        }
+    }
+
+    /// Registers for the next flush: every write so far is on disk when it completes.
+    pub fn commit(&self) -> CommitWait {
+        self.store.commit()
+    }
+
+    /// The store, for reads the core does not wrap (the audit trail).
+    pub fn store(&self) -> &VerifyStore {
+        &self.store
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    fn audit(
+        &self,
+        step: &mut Step,
+        at: u64,
+        record: &VerificationRecord,
+        kind: AuditKind,
+    ) -> Result<(), StoreError> {
+        let entry = AuditEntry {
+            at,
+            id: record.id.clone(),
+            to: record.to.clone(),
+            purpose: record.purpose.clone(),
+            kind,
+        };
+        step.audit(self.store.next_seq()?, &entry)
+    }
+
+    /// Counts a send against the number and the budgets.
+    fn count_send(&self, step: &mut Step, to: &str, now: u64) -> Result<(), StoreError> {
+        let mut number = self.store.number(to)?;
+        self.policy.on_send(&mut number, now);
+        step.number(to, &number)?;
+        let slots = self.policy.budget_slots(to, now);
+        let used = self.store.budgets(&slots)?;
+        for (slot, count) in slots.iter().zip(used) {
+            step.budget(slot, count.saturating_add(1));
+        }
+        Ok(())
+    }
+
+    fn refused(&self, to: &str, purpose: &str, refusal: Refusal, now: u64) -> VerifyError {
+        let mut step = Step::default();
+        let entry = AuditEntry {
+            at: now,
+            id: String::new(),
+            to: to.to_owned(),
+            purpose: purpose.to_owned(),
+            kind: AuditKind::Refused(refusal.to_string()),
+        };
+        let written = self
+            .store
+            .next_seq()
+            .and_then(|seq| step.audit(seq, &entry))
+            .and_then(|()| self.store.apply(step));
+        match written {
+            Ok(()) => VerifyError::Refused(refusal),
+            Err(e) => VerifyError::Store(e),
+        }
+    }
+
+    /// A new code (or link token) and the SMS that carries it.
+    fn issue(
+        &mut self,
+        record: &mut VerificationRecord,
+        now: u64,
+    ) -> Result<OutgoingSms, VerifyError> {
+        let (secret, link) = match record.channel {
+            Channel::Sms => (generate_code(&mut self.rng, record.code_length), None),
+            Channel::SmsLink => {
+                let token = generate_token(&mut self.rng);
+                let url = record
+                    .link
+                    .as_deref()
+                    .ok_or(VerifyError::Link)?
+                    .replace("{token}", &token);
+                (token, Some(url))
+            }
+        };
+        record.sealed = self.keys.seal(&record.id, &record.purpose, &secret);
+        record.expires_at = now.saturating_add(record.validity_ms);
+        record.last_send_at = now;
+        let minutes = record.validity_ms.div_ceil(60_000);
+        let shown = match &link {
+            Some(url) => Secret::Link(url),
+            None => Secret::Code(&secret),
+        };
+        let rendered = self.settings.templates.render(
+            record.locale,
+            record.channel,
+            shown,
+            minutes,
+            &self.settings.service,
+            self.settings.origin.as_deref(),
+        )?;
+        // The outbox rounds a relative validity up to the next second: ask for a second
+        // less than the whole seconds left, so the carrier's deadline is never later than
+        // the code's.
+        let validity_ms = (record.validity_ms / 1000).saturating_sub(1).max(1) * 1000;
+        Ok(OutgoingSms {
+            id: record.id.clone(),
+            to: record.to.clone(),
+            text: rendered.text,
+            masked: rendered.masked,
+            validity_ms,
+            sandbox: record.sandbox,
+        })
+    }
+
+    /// Starts a verification: the policy decides, a code is drawn and stored as its HMAC,
+    /// the send is counted. The caller sends the SMS it returns, then calls
+    /// [`VerifierCore::sent`].
+    ///
+    /// # Errors
+    /// [`VerifyError::Refused`] (the refusal is in the audit trail), [`VerifyError::Link`],
+    /// [`VerifyError::Template`], [`VerifyError::Store`].
+    pub fn start(
+        &mut self,
+        request: StartRequest,
+        now: u64,
+    ) -> Result<(View, OutgoingSms), VerifyError> {
+        let number = self.store.number(&request.to)?;
+        let slots = self.policy.budget_slots(&request.to, now);
+        let used = self.store.budgets(&slots)?;
+        let plan = match self.policy.start(
+            &request.purpose,
+            request.overrides,
+            &request.to,
+            &number,
+            &used,
+            now,
+        ) {
+            Ok(plan) => plan,
+            Err(refusal) => return Err(self.refused(&request.to, &request.purpose, refusal, now)),
+        };
+        if request.channel == Channel::SmsLink {
+            let usable = request
+                .link
+                .as_deref()
+                .is_some_and(|l| l.starts_with("https://") && l.matches("{token}").count() == 1);
+            if !usable {
+                return Err(VerifyError::Link);
+            }
+        }
+        let mut id_bytes = [0u8; 16];
+        self.rng.fill(&mut id_bytes[..]);
+        let id: String = id_bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let mut record = VerificationRecord {
+            id,
+            to: request.to,
+            purpose: request.purpose,
+            channel: request.channel,
+            locale: request.locale.unwrap_or_default(),
+            link: request.link,
+            sandbox: request.sandbox,
+            profile: plan.profile,
+            code_length: plan.code_length,
+            validity_ms: plan.validity_ms,
+            sealed: self.decoy.clone(),
+            status: Status::Pending,
+            checks: 0,
+            sends: 1,
+            created_at: now,
+            last_send_at: now,
+            expires_at: now,
+            messages: Vec::new(),
+            finished_at: None,
+            sweep_at: now,
+        };
+        let sms = self.issue(&mut record, now)?;
+        record.sweep_at = record.expires_at;
+        let mut step = Step::default();
+        step.record(&record, None)?;
+        self.count_send(&mut step, &record.to, now)?;
+        self.audit(&mut step, now, &record, AuditKind::Started)?;
+        self.store.apply(step)?;
+        Ok((self.view(&record), sms))
+    }
+
+    /// The SMS of the last start or resend was accepted by the outbox as `message`.
+    ///
+    /// # Errors
+    /// [`VerifyError::Store`].
+    pub fn sent(&mut self, id: &str, message: MessageId, now: u64) -> Result<(), VerifyError> {
+        let Some(mut record) = self.store.record(id)? else {
+            return Ok(());
+        };
+        let sweep = record.sweep_at;
+        record.messages.push(message);
+        let mut step = Step::default();
+        step.record(&record, Some(sweep))?;
+        self.audit(&mut step, now, &record, AuditKind::Sent(message))?;
+        self.store.apply(step)?;
+        Ok(())
+    }
+
+    /// The SMS of the last start or resend could not be handed to the outbox: the
+    /// verification fails (its code never left, and a resent one voided the old).
+    ///
+    /// # Errors
+    /// [`VerifyError::Store`].
+    pub fn send_failed(&mut self, id: &str, reason: &str, now: u64) -> Result<(), VerifyError> {
+        let Some(mut record) = self.store.record(id)? else {
+            return Ok(());
+        };
+        let mut step = Step::default();
+        self.finish(&mut record, Status::Failed, now, &mut step)?;
+        self.audit(
+            &mut step,
+            now,
+            &record,
+            AuditKind::SendFailed(reason.to_owned()),
+        )?;
+        self.store.apply(step)?;
+        Ok(())
+    }
+
+    fn finish(
+        &self,
+        record: &mut VerificationRecord,
+        status: Status,
+        now: u64,
+        step: &mut Step,
+    ) -> Result<(), StoreError> {
+        let old = record.sweep_at;
+        record.status = status;
+        record.finished_at = Some(now);
+        record.sweep_at = now.saturating_add(self.settings.retention_ms);
+        step.record(record, Some(old))
+    }
+
+    fn progress(record: &VerificationRecord) -> Progress {
+        Progress {
+            checks: record.checks,
+            sends: record.sends,
+            last_send_at: record.last_send_at,
+            expires_at: record.expires_at,
+        }
+    }
+
+    /// The first step of a check: decides without a comparison where the rules do
+    /// (unknown, finished, locked, out of checks, expired) and otherwise counts the attempt.
+    /// Wait for [`VerifierCore::commit`], then call [`VerifierCore::finish_check`].
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn begin_check(&mut self, id: &str, now: u64) -> Result<Ticket, StoreError> {
+        let decided = |outcome| {
+            Ok(Ticket {
+                id: id.to_owned(),
+                decided: Some(outcome),
+            })
+        };
+        let Some(mut record) = self.store.record(id)? else {
+            return decided(CheckOutcome::NotFound);
+        };
+        match record.status {
+            Status::Pending => {}
+            Status::Expired => return decided(CheckOutcome::Expired),
+            Status::MaxAttemptsReached => return decided(CheckOutcome::MaxAttemptsReached),
+            Status::Approved | Status::Canceled | Status::Failed => {
+                return decided(CheckOutcome::NotFound)
+            }
+        }
+        let number = self.store.number(&record.to)?;
+        let mut step = Step::default();
+        match self
+            .policy
+            .may_check(&record.profile, Self::progress(&record), &number, now)
+        {
+            Ok(()) => {
+                record.checks = record.checks.saturating_add(1);
+                step.record(&record, Some(record.sweep_at))?;
+                self.store.apply(step)?;
+                Ok(Ticket {
+                    id: id.to_owned(),
+                    decided: None,
+                })
+            }
+            Err(outcome) => {
+                let status = match outcome {
+                    CheckOutcome::Expired => Some((Status::Expired, AuditKind::Expired)),
+                    CheckOutcome::MaxAttemptsReached => Some((
+                        Status::MaxAttemptsReached,
+                        AuditKind::Checked(outcome.name().into()),
+                    )),
+                    _ => None,
+                };
+                if let Some((status, kind)) = status {
+                    self.finish(&mut record, status, now, &mut step)?;
+                    self.audit(&mut step, now, &record, kind)?;
+                } else {
+                    self.audit(
+                        &mut step,
+                        now,
+                        &record,
+                        AuditKind::Checked(outcome.name().into()),
+                    )?;
+                }
+                self.store.apply(step)?;
+                decided(outcome)
+            }
+        }
+    }
+
+    /// The second step: compares `code` in constant time under the key that sealed it and
+    /// consumes it if right; a wrong one counts against the number and may lock it. Wait for
+    /// [`VerifierCore::commit`] before passing the answer on (an approval must be on disk
+    /// before anyone acts on it, or a crash could let the code be used again).
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn finish_check(
+        &mut self,
+        ticket: Ticket,
+        code: &str,
+        now: u64,
+    ) -> Result<CheckOutcome, StoreError> {
+        if let Some(outcome) = ticket.decided {
+            // The same work as a real comparison, so the answer's timing tells nothing.
+            let _ = self.keys.matches(&self.decoy, "decoy", "decoy", code);
+            return Ok(outcome);
+        }
+        // A check counted within the limit compares even if a later one, refused for the
+        // limit, has marked the verification max_attempts_reached meanwhile.
+        let record = self.store.record(&ticket.id)?;
+        let Some(mut record) =
+            record.filter(|r| matches!(r.status, Status::Pending | Status::MaxAttemptsReached))
+        else {
+            // Approved by a check that finished first, or cancelled meanwhile.
+            let _ = self.keys.matches(&self.decoy, "decoy", "decoy", code);
+            return Ok(CheckOutcome::NotFound);
+        };
+        let right = self
+            .keys
+            .matches(&record.sealed, &record.id, &record.purpose, code);
+        let mut number = self.store.number(&record.to)?;
+        let mut step = Step::default();
+        let outcome = if right {
+            self.policy.on_success(&mut number);
+            self.finish(&mut record, Status::Approved, now, &mut step)?;
+            CheckOutcome::Approved
+        } else {
+            if let Some(until) = self.policy.on_failure(&mut number, now) {
+                self.audit(&mut step, now, &record, AuditKind::Locked(until))?;
+            }
+            CheckOutcome::Wrong {
+                attempts_left: record.profile.max_checks.saturating_sub(record.checks),
+            }
+        };
+        step.number(&record.to, &number)?;
+        self.audit(
+            &mut step,
+            now,
+            &record,
+            AuditKind::Checked(outcome.name().into()),
+        )?;
+        self.store.apply(step)?;
+        Ok(outcome)
+    }
+
+    /// Issues a new code for a pending verification, voiding the old one.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`], [`VerifyError::Refused`], [`VerifyError::Store`].
+    pub fn resend(&mut self, id: &str, now: u64) -> Result<(View, OutgoingSms), VerifyError> {
+        let mut record = self
+            .store
+            .record(id)?
+            .filter(|r| r.status == Status::Pending)
+            .ok_or(VerifyError::NotFound)?;
+        let number = self.store.number(&record.to)?;
+        let slots = self.policy.budget_slots(&record.to, now);
+        let used = self.store.budgets(&slots)?;
+        if let Err(refusal) = self.policy.resend(
+            &record.profile,
+            Self::progress(&record),
+            &record.to,
+            &number,
+            &used,
+            now,
+        ) {
+            return Err(self.refused(&record.to, &record.purpose, refusal, now));
+        }
+        let old = record.sweep_at;
+        let sms = self.issue(&mut record, now)?;
+        record.sends = record.sends.saturating_add(1);
+        record.sweep_at = record.expires_at;
+        let mut step = Step::default();
+        step.record(&record, Some(old))?;
+        self.count_send(&mut step, &record.to, now)?;
+        self.audit(&mut step, now, &record, AuditKind::Resent)?;
+        self.store.apply(step)?;
+        Ok((self.view(&record), sms))
+    }
+
+    /// Cancels a pending verification: its code no longer works.
+    ///
+    /// # Errors
+    /// [`VerifyError::NotFound`], [`VerifyError::Store`].
+    pub fn cancel(&mut self, id: &str, now: u64) -> Result<View, VerifyError> {
+        let mut record = self
+            .store
+            .record(id)?
+            .filter(|r| r.status == Status::Pending)
+            .ok_or(VerifyError::NotFound)?;
+        let mut step = Step::default();
+        self.finish(&mut record, Status::Canceled, now, &mut step)?;
+        self.audit(&mut step, now, &record, AuditKind::Canceled)?;
+        self.store.apply(step)?;
+        Ok(self.view(&record))
+    }
+
+    /// A verification as it stands (expired if its code's time is over, even before the
+    /// sweeper has marked it).
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn status(&self, id: &str, now: u64) -> Result<Option<View>, StoreError> {
+        Ok(self.store.record(id)?.map(|mut r| {
+            if r.status == Status::Pending && now >= r.expires_at {
+                r.status = Status::Expired;
+            }
+            self.view(&r)
+        }))
+    }
+
+    fn view(&self, r: &VerificationRecord) -> View {
+        View {
+            id: r.id.clone(),
+            to: r.to.clone(),
+            purpose: r.purpose.clone(),
+            channel: r.channel,
+            status: r.status,
+            attempts_left: r.profile.max_checks.saturating_sub(r.checks),
+            sends: r.sends,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            resend_allowed_at: self.policy.resend_allowed_at(&r.profile, Self::progress(r)),
+            message: r.messages.last().copied(),
+            sandbox: r.sandbox,
+        }
+    }
+
+    /// The TTL sweeper: pending verifications past their code's time become expired,
+    /// finished ones past their retention are removed, old budget windows and audit lines
+    /// go.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn sweep(&mut self, now: u64) -> Result<SweepReport, StoreError> {
+        let mut report = SweepReport::default();
+        let mut step = Step::default();
+        for (at, id) in self.store.due(now, self.settings.sweep_max)? {
+            match self.store.record(&id)? {
+                Some(mut record) if record.status == Status::Pending => {
+                    self.finish(&mut record, Status::Expired, now, &mut step)?;
+                    self.audit(&mut step, now, &record, AuditKind::Expired)?;
+                    report.expired += 1;
+                }
+                Some(record) => {
+                    step.remove(&record.id, record.sweep_at);
+                    report.removed += 1;
+                }
+                None => step.remove(&id, at),
+            }
+        }
+        let window = now / self.policy.budgets.window_ms.max(1);
+        for key in self.store.old_budgets(window, self.settings.sweep_max)? {
+            step.forget_budget(key);
+            report.pruned += 1;
+        }
+        let cutoff = now.saturating_sub(self.settings.audit_retention_ms);
+        for key in self.store.old_audit(cutoff, self.settings.sweep_max)? {
+            step.forget_audit(key);
+            report.pruned += 1;
+        }
+        if !step.is_empty() {
+            self.store.apply(step)?;
+        }
+        Ok(report)
+    }
+}

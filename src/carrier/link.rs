@@ -618,9 +618,17 @@ fn receipt(report: Result<smpp::pdu::DeliveryReport, ReceiptError>, raw: &[u8]) 
         }
         Err(e) => Delivery::Unreadable {
             reason: e.to_string(),
-            raw_hex: smpp::octets::to_hex(raw),
+            raw_hex: smpp::octets::to_hex(before_text(raw)),
         },
     }
+}
+
+/// A receipt's octets up to its `text:` field: carriers echo the start of the message
+/// there, which for a verification SMS is its code, and an unreadable receipt is logged.
+fn before_text(raw: &[u8]) -> &[u8] {
+    raw.windows(5)
+        .position(|w| w.eq_ignore_ascii_case(b"text:"))
+        .map_or(raw, |at| &raw[..at])
 }
 
 /// An MO's text: the UDH (if any) skipped, the octets decoded by data_coding, lossy.
@@ -1122,6 +1130,22 @@ mod tests {
             panic!("{out:?}")
         };
         assert_eq!(raw_hex, &smpp::octets::to_hex(b"garbage"));
+        // An unreadable receipt that echoes the message (a code) is logged without it.
+        let deliver = DeliverSm {
+            esm_class: esm_class::DELIVERY_RECEIPT,
+            short_message: "garbled text:code 123456".into(),
+            ..DeliverSm::default()
+        };
+        let mut out = Vec::new();
+        link.received(&Pdu::new(8, Body::DeliverSm(deliver)), t0, &mut out);
+        let [Action::Delivered {
+            delivery: Delivery::Unreadable { raw_hex, .. },
+            ..
+        }] = out.as_slice()
+        else {
+            panic!("{out:?}")
+        };
+        assert_eq!(raw_hex, &smpp::octets::to_hex(b"garbled "));
     }
 
     #[test]

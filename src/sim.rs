@@ -17,14 +17,24 @@ pub struct RunningSim {
     pub smpp_addr: SocketAddr,
     /// Its HTTP control interface.
     pub control_addr: SocketAddr,
+    /// The simulator itself (its tasks run on the simulator's thread): the handset inbox,
+    /// counters and faults, for the demo and the benchmarks.
+    handle: smsc_sim::SimHandle,
     stop: oneshot::Sender<()>,
     thread: std::thread::JoinHandle<()>,
 }
 
 #[cfg(feature = "sim")]
 impl RunningSim {
+    /// The simulator: its handset inbox ([`smsc_sim::SimHandle::wait_for_inbox`]), its
+    /// counters and its faults.
+    pub fn handle(&self) -> &smsc_sim::SimHandle {
+        &self.handle
+    }
+
     /// Unbinds its sessions and stops it.
     pub async fn stop(self) {
+        self.handle.shutdown().await;
         let _ = self.stop.send(());
         // The thread ends once the simulator has shut down; joining must not block the
         // caller's runtime.
@@ -69,13 +79,13 @@ pub async fn start_if_enabled(
             runtime.block_on(async move {
                 match smsc_sim::start(sim_config).await {
                     Ok(sim) => {
-                        let addrs = (sim.smpp_addr(), sim.control_addr());
-                        if ready_tx.send(Ok(addrs)).is_err() {
+                        // The handle goes to the owner, who shuts the simulator down
+                        // through it; this thread's runtime runs its tasks until then.
+                        if let Err(Ok(sim)) = ready_tx.send(Ok(sim)) {
                             sim.shutdown().await;
                             return;
                         }
                         let _ = stop_rx.await;
-                        sim.shutdown().await;
                     }
                     Err(e) => {
                         let _ = ready_tx.send(Err(format!("simulator: {e}")));
@@ -84,9 +94,10 @@ pub async fn start_if_enabled(
             });
         })
         .map_err(|e| format!("simulator thread: {e}"))?;
-    let (smpp_addr, control_addr) = ready_rx
+    let handle = ready_rx
         .await
         .map_err(|_| "the simulator thread ended before it started".to_owned())??;
+    let (smpp_addr, control_addr) = (handle.smpp_addr(), handle.control_addr());
     // From now on the configuration says where the simulator is listening (the sandbox
     // carrier of the API binds there).
     config.simulator.smpp_address = smpp_addr;
@@ -102,6 +113,7 @@ pub async fn start_if_enabled(
         scenario,
         smpp_addr,
         control_addr,
+        handle,
         stop: stop_tx,
         thread,
     }))

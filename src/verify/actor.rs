@@ -15,7 +15,7 @@ use actix::prelude::*;
 use rand::Rng;
 use std::time::Duration;
 use thiserror::Error;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 /// How often the sweeper runs.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
@@ -192,6 +192,22 @@ impl<R: Rng + Unpin + 'static> VerifierActor<R> {
         VerifyFailure::Stopped(text)
     }
 
+    /// Writes what is pending and waits for the flush that makes it durable.
+    fn commit(
+        &mut self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), VerifyFailure>>>> {
+        match self.core.commit() {
+            Ok(wait) => Box::pin(async move {
+                wait.await
+                    .map_err(|e| VerifyFailure::Stopped(e.to_string()))
+            }),
+            Err(e) => {
+                let failure = self.fail(&e);
+                Box::pin(async move { Err(failure) })
+            }
+        }
+    }
+
     fn failure(&mut self, e: VerifyError) -> VerifyFailure {
         match e {
             VerifyError::Store(e) => self.fail(&e),
@@ -261,11 +277,9 @@ impl<R: Rng + Unpin + 'static> VerifierActor<R> {
                         Ok(answer) => answer,
                         Err(e) => Err(act.failure(e)),
                     };
-                    let commit = act.core.commit();
+                    let commit = act.commit();
                     async move {
-                        commit
-                            .await
-                            .map_err(|e| VerifyFailure::Stopped(e.to_string()))?;
+                        commit.await?;
                         answer
                     }
                     .into_actor(act)
@@ -378,11 +392,11 @@ impl<R: Rng + Unpin + 'static> Handler<Check> for VerifierActor<R> {
             }
         };
         // The attempt is on disk before the code is compared.
-        let counted = self.core.commit();
+        let counted = self.commit();
         let Check { id, code } = msg;
         Box::pin(counted.into_actor(self).then(move |counted, act, _| {
             let outcome = match counted {
-                Err(e) => Err(act.fail(&e)),
+                Err(e) => Err(e),
                 Ok(()) => act
                     .core
                     .finish_check(ticket, &code, unix_ms())
@@ -396,17 +410,17 @@ impl<R: Rng + Unpin + 'static> Handler<Check> for VerifierActor<R> {
                     CheckOutcome::Wrong { attempts_left: 0 } => Some("max_attempts_reached"),
                     _ => None,
                 };
-                if let Ok(Some(view)) = act.core.status(&id, unix_ms()) {
-                    info!(verification = %id, outcome = o.name(), "verification checked");
-                    if let Some(status) = published {
+                debug!(verification = %id, outcome = o.name(), "verification checked");
+                if let Some(status) = published {
+                    if let Ok(Some(view)) = act.core.status(&id, unix_ms()) {
+                        info!(verification = %id, outcome = status, "verification finished");
                         act.publish(&id, status, &view.purpose, view.sandbox);
                     }
                 }
             }
-            let done = act.core.commit();
+            let done = act.commit();
             async move {
-                done.await
-                    .map_err(|e| VerifyFailure::Stopped(e.to_string()))?;
+                done.await?;
                 outcome
             }
             .into_actor(act)
@@ -434,11 +448,9 @@ impl<R: Rng + Unpin + 'static> Handler<Cancel> for VerifierActor<R> {
             }
             Err(e) => Err(self.failure(e)),
         };
-        let commit = self.core.commit();
+        let commit = self.commit();
         Box::pin(async move {
-            commit
-                .await
-                .map_err(|e| VerifyFailure::Stopped(e.to_string()))?;
+            commit.await?;
             answer
         })
     }

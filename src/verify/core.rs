@@ -12,12 +12,13 @@
 
 use super::key::{KeyRing, Sealed};
 use super::policy::{
-    generate_code, generate_token, CheckOutcome, Overrides, Policy, Progress, Refusal,
+    generate_code, generate_token, BudgetSlot, CheckOutcome, Overrides, Policy, Progress, Refusal,
 };
 use super::store::{AuditEntry, AuditKind, Status, Step, VerificationRecord, VerifyStore};
 use super::template::{Channel, Locale, Secret, TemplateError, Templates};
 use crate::store::{CommitWait, MessageId, StoreError};
 use rand::Rng;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -181,6 +182,13 @@ pub struct VerifierCore<R: Rng> {
     settings: Settings,
     /// Compared against for an unknown id, so that it costs what a known one does.
     decoy: Sealed,
+    /// Audit lines not yet written: they go as one key with the next commit, so the
+    /// trail costs one write per group commit, not one per line.
+    pending_audit: Vec<AuditEntry>,
+    /// Budget counts of the windows in use (read once from disk, then kept here).
+    budgets: HashMap<BudgetSlot, u32>,
+    /// Budget counts changed since the last commit.
+    dirty_budgets: BTreeSet<BudgetSlot>,
 }
 
 impl<R: Rng> VerifierCore<R> {
@@ -200,12 +208,60 @@ impl<R: Rng> VerifierCore<R> {
             rng,
             settings,
             decoy,
+            pending_audit: Vec::new(),
+            budgets: HashMap::new(),
+            dirty_budgets: BTreeSet::new(),
         }
     }
 
-    /// Registers for the next flush: every write so far is on disk when it completes.
-    pub fn commit(&self) -> CommitWait {
-        self.store.commit()
+    /// Writes the pending audit lines and budget counts, then registers for the next
+    /// flush: every write so far is on disk when it completes. Call it before answering.
+    ///
+    /// # Errors
+    /// [`StoreError`] writing the pending lines.
+    pub fn commit(&mut self) -> Result<CommitWait, StoreError> {
+        self.write_pending()?;
+        Ok(self.store.commit())
+    }
+
+    fn write_pending(&mut self) -> Result<(), StoreError> {
+        let mut step = Step::default();
+        if let Some(first) = self.pending_audit.first() {
+            let seq = self.store.next_seq()?;
+            step.audit_batch(first.at, seq, &self.pending_audit)?;
+        }
+        for slot in std::mem::take(&mut self.dirty_budgets) {
+            if let Some(count) = self.budgets.get(&slot) {
+                step.budget(&slot, *count);
+            }
+        }
+        if !step.is_empty() {
+            self.store.apply(step)?;
+        }
+        self.pending_audit.clear();
+        Ok(())
+    }
+
+    /// The counts of `slots` in their windows.
+    fn budget_use(&mut self, slots: &[BudgetSlot]) -> Result<Vec<u32>, StoreError> {
+        let mut out = Vec::with_capacity(slots.len());
+        for slot in slots {
+            let count = match self.budgets.get(slot) {
+                Some(c) => *c,
+                None => {
+                    let c = self
+                        .store
+                        .budgets(std::slice::from_ref(slot))?
+                        .first()
+                        .copied()
+                        .unwrap_or(0);
+                    self.budgets.insert(slot.clone(), c);
+                    c
+                }
+            };
+            out.push(count);
+        }
+        Ok(out)
     }
 
     /// The store, for reads the core does not wrap (the audit trail).
@@ -218,54 +274,41 @@ impl<R: Rng> VerifierCore<R> {
         &self.policy
     }
 
-    fn audit(
-        &self,
-        step: &mut Step,
-        at: u64,
-        record: &VerificationRecord,
-        kind: AuditKind,
-    ) -> Result<(), StoreError> {
-        let entry = AuditEntry {
+    fn audit(&mut self, at: u64, record: &VerificationRecord, kind: AuditKind) {
+        self.pending_audit.push(AuditEntry {
             at,
             id: record.id.clone(),
             to: record.to.clone(),
             purpose: record.purpose.clone(),
             kind,
-        };
-        step.audit(self.store.next_seq()?, &entry)
+        });
     }
 
     /// Counts a send against the number and the budgets.
-    fn count_send(&self, step: &mut Step, to: &str, now: u64) -> Result<(), StoreError> {
+    fn count_send(&mut self, step: &mut Step, to: &str, now: u64) -> Result<(), StoreError> {
         let mut number = self.store.number(to)?;
         self.policy.on_send(&mut number, now);
         step.number(to, &number)?;
         let slots = self.policy.budget_slots(to, now);
-        let used = self.store.budgets(&slots)?;
-        for (slot, count) in slots.iter().zip(used) {
-            step.budget(slot, count.saturating_add(1));
+        self.budget_use(&slots)?;
+        for slot in slots {
+            if let Some(count) = self.budgets.get_mut(&slot) {
+                *count = count.saturating_add(1);
+            }
+            self.dirty_budgets.insert(slot);
         }
         Ok(())
     }
 
-    fn refused(&self, to: &str, purpose: &str, refusal: Refusal, now: u64) -> VerifyError {
-        let mut step = Step::default();
-        let entry = AuditEntry {
+    fn refused(&mut self, to: &str, purpose: &str, refusal: Refusal, now: u64) -> VerifyError {
+        self.pending_audit.push(AuditEntry {
             at: now,
             id: String::new(),
             to: to.to_owned(),
             purpose: purpose.to_owned(),
             kind: AuditKind::Refused(refusal.to_string()),
-        };
-        let written = self
-            .store
-            .next_seq()
-            .and_then(|seq| step.audit(seq, &entry))
-            .and_then(|()| self.store.apply(step));
-        match written {
-            Ok(()) => VerifyError::Refused(refusal),
-            Err(e) => VerifyError::Store(e),
-        }
+        });
+        VerifyError::Refused(refusal)
     }
 
     /// A new code (or link token) and the SMS that carries it.
@@ -330,7 +373,7 @@ impl<R: Rng> VerifierCore<R> {
     ) -> Result<(View, OutgoingSms), VerifyError> {
         let number = self.store.number(&request.to)?;
         let slots = self.policy.budget_slots(&request.to, now);
-        let used = self.store.budgets(&slots)?;
+        let used = self.budget_use(&slots)?;
         let plan = match self.policy.start(
             &request.purpose,
             request.overrides,
@@ -381,7 +424,7 @@ impl<R: Rng> VerifierCore<R> {
         let mut step = Step::default();
         step.record(&record, None)?;
         self.count_send(&mut step, &record.to, now)?;
-        self.audit(&mut step, now, &record, AuditKind::Started)?;
+        self.audit(now, &record, AuditKind::Started);
         self.store.apply(step)?;
         Ok((self.view(&record), sms))
     }
@@ -398,7 +441,7 @@ impl<R: Rng> VerifierCore<R> {
         record.messages.push(message);
         let mut step = Step::default();
         step.record(&record, Some(sweep))?;
-        self.audit(&mut step, now, &record, AuditKind::Sent(message))?;
+        self.audit(now, &record, AuditKind::Sent(message));
         self.store.apply(step)?;
         Ok(())
     }
@@ -414,12 +457,7 @@ impl<R: Rng> VerifierCore<R> {
         };
         let mut step = Step::default();
         self.finish(&mut record, Status::Failed, now, &mut step)?;
-        self.audit(
-            &mut step,
-            now,
-            &record,
-            AuditKind::SendFailed(reason.to_owned()),
-        )?;
+        self.audit(now, &record, AuditKind::SendFailed(reason.to_owned()));
         self.store.apply(step)?;
         Ok(())
     }
@@ -497,14 +535,9 @@ impl<R: Rng> VerifierCore<R> {
                 };
                 if let Some((status, kind)) = status {
                     self.finish(&mut record, status, now, &mut step)?;
-                    self.audit(&mut step, now, &record, kind)?;
+                    self.audit(now, &record, kind);
                 } else {
-                    self.audit(
-                        &mut step,
-                        now,
-                        &record,
-                        AuditKind::Checked(outcome.name().into()),
-                    )?;
+                    self.audit(now, &record, AuditKind::Checked(outcome.name().into()));
                 }
                 self.store.apply(step)?;
                 decided(outcome)
@@ -551,19 +584,14 @@ impl<R: Rng> VerifierCore<R> {
             CheckOutcome::Approved
         } else {
             if let Some(until) = self.policy.on_failure(&mut number, now) {
-                self.audit(&mut step, now, &record, AuditKind::Locked(until))?;
+                self.audit(now, &record, AuditKind::Locked(until));
             }
             CheckOutcome::Wrong {
                 attempts_left: record.profile.max_checks.saturating_sub(record.checks),
             }
         };
         step.number(&record.to, &number)?;
-        self.audit(
-            &mut step,
-            now,
-            &record,
-            AuditKind::Checked(outcome.name().into()),
-        )?;
+        self.audit(now, &record, AuditKind::Checked(outcome.name().into()));
         self.store.apply(step)?;
         Ok(outcome)
     }
@@ -580,7 +608,7 @@ impl<R: Rng> VerifierCore<R> {
             .ok_or(VerifyError::NotFound)?;
         let number = self.store.number(&record.to)?;
         let slots = self.policy.budget_slots(&record.to, now);
-        let used = self.store.budgets(&slots)?;
+        let used = self.budget_use(&slots)?;
         if let Err(refusal) = self.policy.resend(
             &record.profile,
             Self::progress(&record),
@@ -598,7 +626,7 @@ impl<R: Rng> VerifierCore<R> {
         let mut step = Step::default();
         step.record(&record, Some(old))?;
         self.count_send(&mut step, &record.to, now)?;
-        self.audit(&mut step, now, &record, AuditKind::Resent)?;
+        self.audit(now, &record, AuditKind::Resent);
         self.store.apply(step)?;
         Ok((self.view(&record), sms))
     }
@@ -615,7 +643,7 @@ impl<R: Rng> VerifierCore<R> {
             .ok_or(VerifyError::NotFound)?;
         let mut step = Step::default();
         self.finish(&mut record, Status::Canceled, now, &mut step)?;
-        self.audit(&mut step, now, &record, AuditKind::Canceled)?;
+        self.audit(now, &record, AuditKind::Canceled);
         self.store.apply(step)?;
         Ok(self.view(&record))
     }
@@ -662,9 +690,10 @@ impl<R: Rng> VerifierCore<R> {
         let mut step = Step::default();
         for (at, id) in self.store.due(now, self.settings.sweep_max)? {
             match self.store.record(&id)? {
+                Some(record) if record.sweep_at != at => step.forget_sweep(&id, at),
                 Some(mut record) if record.status == Status::Pending => {
                     self.finish(&mut record, Status::Expired, now, &mut step)?;
-                    self.audit(&mut step, now, &record, AuditKind::Expired)?;
+                    self.audit(now, &record, AuditKind::Expired);
                     report.expired += 1;
                 }
                 Some(record) => {
@@ -675,6 +704,7 @@ impl<R: Rng> VerifierCore<R> {
             }
         }
         let window = now / self.policy.budgets.window_ms.max(1);
+        self.budgets.retain(|slot, _| slot.window >= window);
         for key in self.store.old_budgets(window, self.settings.sweep_max)? {
             step.forget_budget(key);
             report.pruned += 1;
@@ -687,6 +717,7 @@ impl<R: Rng> VerifierCore<R> {
         if !step.is_empty() {
             self.store.apply(step)?;
         }
+        self.write_pending()?;
         Ok(report)
     }
 }

@@ -162,7 +162,7 @@ pub struct NumberState {
 }
 
 /// A send budget's use in one window: the key the store counts it under.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct BudgetSlot {
     /// The budget's prefix.
     pub prefix: String,

@@ -9,7 +9,7 @@
 //! | `verify_numbers` | E.164 digits | [`NumberState`]: failures, lock, sends |
 //! | `verify_budgets` | window (u64 BE), prefix | sends in that window (u32 BE) |
 //! | `verify_sweep` | when (u64 BE), verification id | nothing: when the record goes |
-//! | `verify_audit` | when (u64 BE), sequence (u64 BE) | [`AuditEntry`] (never a code) |
+//! | `verify_audit` | when (u64 BE), sequence (u64 BE) | the [`AuditEntry`]s of one commit (never a code) |
 
 use super::key::Sealed;
 use super::policy::{BudgetSlot, NumberState, Profile};
@@ -173,7 +173,9 @@ impl Step {
         });
     }
 
-    /// Stores a record, moving its sweep entry from `old_sweep_at` when that changed.
+    /// Stores a record, with a sweep entry at its `sweep_at` when that changed from
+    /// `old_sweep_at`. The old entry stays: the sweeper drops an entry whose time is no
+    /// longer the record's, which keeps a write off every finishing step.
     ///
     /// # Errors
     /// [`StoreError::Encode`].
@@ -182,9 +184,6 @@ impl Step {
         record: &VerificationRecord,
         old_sweep_at: Option<u64>,
     ) -> Result<(), StoreError> {
-        if let Some(old) = old_sweep_at.filter(|o| *o != record.sweep_at) {
-            self.put(SWEEP, sweep_key(old, &record.id), None);
-        }
         if old_sweep_at != Some(record.sweep_at) {
             self.put(
                 SWEEP,
@@ -202,8 +201,13 @@ impl Step {
 
     /// Removes a record and its sweep entry.
     pub fn remove(&mut self, id: &str, sweep_at: u64) {
-        self.put(SWEEP, sweep_key(sweep_at, id), None);
+        self.forget_sweep(id, sweep_at);
         self.put(CODES, id.as_bytes().to_vec(), None);
+    }
+
+    /// Drops a sweep entry whose time is no longer its record's.
+    pub fn forget_sweep(&mut self, id: &str, at: u64) {
+        self.put(SWEEP, sweep_key(at, id), None);
     }
 
     /// Stores a number's state.
@@ -233,14 +237,19 @@ impl Step {
         self.put(BUDGETS, key, None);
     }
 
-    /// Appends an audit line under `(at, seq)`.
+    /// Appends audit lines, the first at `at`, as one key `(at, seq)`.
     ///
     /// # Errors
     /// [`StoreError::Encode`].
-    pub fn audit(&mut self, seq: u64, entry: &AuditEntry) -> Result<(), StoreError> {
-        let mut key = entry.at.to_be_bytes().to_vec();
+    pub fn audit_batch(
+        &mut self,
+        at: u64,
+        seq: u64,
+        entries: &[AuditEntry],
+    ) -> Result<(), StoreError> {
+        let mut key = at.to_be_bytes().to_vec();
         key.extend_from_slice(&seq.to_be_bytes());
-        self.put(AUDIT, key, Some(encode("verify_audit", entry)?));
+        self.put(AUDIT, key, Some(encode("verify_audit", &entries)?));
         Ok(())
     }
 
@@ -405,14 +414,17 @@ impl VerifyStore {
     /// # Errors
     /// A [`StoreError`] reading or decoding.
     pub fn audit(&self, since: u64, max: usize) -> Result<Vec<AuditEntry>, StoreError> {
-        self.trees[AUDIT]
-            .range(since.to_be_bytes().to_vec()..)
-            .take(max)
-            .map(|item| {
-                let (k, v) = item.map_err(io_error("read the audit trail"))?;
-                decode("verify_audit", &k, &v)
-            })
-            .collect()
+        let mut out = Vec::new();
+        for item in self.trees[AUDIT].range(since.to_be_bytes().to_vec()..) {
+            let (k, v) = item.map_err(io_error("read the audit trail"))?;
+            let batch: Vec<AuditEntry> = decode("verify_audit", &k, &v)?;
+            out.extend(batch.into_iter().filter(|e| e.at >= since));
+            if out.len() >= max {
+                out.truncate(max);
+                break;
+            }
+        }
+        Ok(out)
     }
 
     /// How many verifications are stored.

@@ -84,7 +84,7 @@ impl Harness {
 
     fn check(&mut self, id: &str, code: &str, now: u64) -> CheckOutcome {
         let ticket = self.core.begin_check(id, now).unwrap();
-        self.core.commit().wait_blocking().unwrap();
+        self.core.commit().unwrap().wait_blocking().unwrap();
         self.core.finish_check(ticket, code, now).unwrap()
     }
 }
@@ -118,7 +118,7 @@ fn two_checks_counted_before_either_compares_approve_once() {
     let (view, code) = h.start(TO, T0);
     let first = h.core.begin_check(&view.id, T0 + 1).unwrap();
     let second = h.core.begin_check(&view.id, T0 + 1).unwrap();
-    h.core.commit().wait_blocking().unwrap();
+    h.core.commit().unwrap().wait_blocking().unwrap();
     assert_eq!(
         h.core.finish_check(first, &code, T0 + 2).unwrap(),
         CheckOutcome::Approved
@@ -338,6 +338,7 @@ fn only_allowed_destinations_get_codes() {
             Err(VerifyError::Refused(Refusal::Destination(format!("+{to}"))))
         );
     }
+    h.core.commit().unwrap().wait_blocking().unwrap();
     let audit = h.core.store().audit(0, 100).unwrap();
     assert_eq!(
         audit
@@ -477,6 +478,7 @@ fn the_sweeper_expires_then_removes_and_the_audit_has_no_code() {
     let report = h.core.sweep(T0 + 600_001 + day + 1).unwrap();
     assert_eq!(report.removed, 2);
     assert!(h.core.store().is_empty());
+    h.core.commit().unwrap().wait_blocking().unwrap();
     let audit = h.core.store().audit(0, 1000).unwrap();
     assert!(audit.len() >= 5, "{audit:?}");
     let shown = format!("{audit:?}");
@@ -491,7 +493,7 @@ fn concurrency_64_wrong_guesses_are_compared_at_most_max_checks_times() {
     let tickets: Vec<_> = (0..64)
         .map(|_| h.core.begin_check(&view.id, T0 + 1).unwrap())
         .collect();
-    h.core.commit().wait_blocking().unwrap();
+    h.core.commit().unwrap().wait_blocking().unwrap();
     let outcomes: Vec<_> = tickets
         .into_iter()
         .map(|t| h.core.finish_check(t, &wrong(&code), T0 + 2).unwrap())

@@ -1,6 +1,8 @@
 //! Verification end to end: the Verifier actor in a running gateway, its SMS through the
 //! outbox and a bind to the simulated SMSC, the code read from the simulated handset's
 //! inbox, checks through the actor (also 64 at once), and the delivery state in status.
+// Tests: a failure is reported by a panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

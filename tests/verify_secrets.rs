@@ -2,6 +2,8 @@
 //! checked wrong and right, and the gateway is shut down, no code (nor link token) is in
 //! the bytes of the sled files or of the captured logs (every gateway target at TRACE).
 //! Its own test binary: it installs the process-wide log subscriber.
+// Tests: a failure is reported by a panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -172,8 +172,9 @@ fn sandbox_for_simulator(config: &Config) -> Result<CarrierSpec, WiringError> {
     let sim = config.simulator.sim_config().map_err(|e| err(&e))?;
     let account = sim
         .accounts
-        .first()
-        .ok_or_else(|| err(&"the simulator's scenario has no account"))?;
+        .iter()
+        .find(|a| a.system_id == crate::config::SANDBOX_ACCOUNT.0)
+        .ok_or_else(|| err(&"the simulator has no sandbox account"))?;
     let addr = config.simulator.smpp_address;
     let bind = toml::Table::from_iter([
         ("host".to_owned(), Value::from(addr.ip().to_string())),

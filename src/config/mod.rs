@@ -124,15 +124,34 @@ pub const NO_SIMULATOR: &str = "this build has no simulator (built without the \
 #[cfg(feature = "sim")]
 impl SimulatorConfig {
     /// The simulator's own configuration: the scenario (or its default), then the two
-    /// addresses from here.
+    /// addresses from here, and the account of the API's sandbox carrier
+    /// ([`SANDBOX_ACCOUNT`]). The sandbox binds with an account of its own because an SMSC
+    /// may deliver a receipt on any session of the account that submitted: on a shared
+    /// account a live message's receipt could arrive on the sandbox's bind (or the other
+    /// way round) and match nothing there.
     pub fn sim_config(&self) -> Result<smsc_sim::Config, smsc_sim::SimError> {
-        simulator_config(
+        let mut config = simulator_config(
             self.scenario.as_deref(),
             Some(self.smpp_address),
             Some(self.control_address),
-        )
+        )?;
+        if !config
+            .accounts
+            .iter()
+            .any(|a| a.system_id == SANDBOX_ACCOUNT.0)
+        {
+            config
+                .accounts
+                .push(smsc_sim::Account::new(SANDBOX_ACCOUNT.0, SANDBOX_ACCOUNT.1));
+        }
+        Ok(config)
     }
 }
+
+/// The built-in simulator's account for the sandbox carrier: system_id and password (a
+/// simulator on loopback; not a secret).
+#[cfg(feature = "sim")]
+pub const SANDBOX_ACCOUNT: (&str, &str) = ("smsgate-sbx", "sandbox");
 
 /// A simulator configuration: the scenario at `scenario` (or the simulator's default), the
 /// addresses given laid over it, validated. [`SimulatorConfig::sim_config`] and

@@ -166,22 +166,38 @@ async fn the_gateways_certificate_is_checked_for_its_issuer_and_its_name() {
     let w = world().await;
     let wrong_name = w
         .connect(w.tls().with_server_name("other.test").unwrap())
-        .await;
+        .await
+        .err()
+        .unwrap();
     assert!(
-        matches!(wrong_name, Err(ClientError::Handshake { .. })),
-        "{:?}",
-        wrong_name.err()
+        matches!(wrong_name, ClientError::Handshake { .. })
+            && wrong_name.to_string().contains("not issued to the name"),
+        "{wrong_name}"
     );
     let stranger = Identity::self_signed_for(&["127.0.0.1", NAME], "someone else");
     let (stranger_ca, _) = stranger.write(w.dir.path(), "stranger");
     let untrusted = w
         .connect(TlsClient::from_ca_file(&stranger_ca).unwrap())
-        .await;
+        .await
+        .err()
+        .unwrap();
     assert!(
-        matches!(untrusted, Err(ClientError::Handshake { .. })),
-        "{:?}",
-        untrusted.err()
+        matches!(untrusted, ClientError::Handshake { .. })
+            && untrusted.to_string().contains("not issued by a trusted CA"),
+        "{untrusted}"
     );
+    // A listener whose certificate is marked as a CA: refused, and the error says why.
+    let ca_marked = Identity::self_signed_ca(&["127.0.0.1"], "smsgate api");
+    let (ca_marked_pem, _) = ca_marked.write(w.dir.path(), "ca-marked");
+    let proxy = common::tls::TlsProxy::start(w.api.local_addr(), &ca_marked, None).await;
+    let options = ClientOptions {
+        tls: Some(TlsClient::from_ca_file(&ca_marked_pem).unwrap()),
+    };
+    let refused = Client::connect_with(&proxy.addr().to_string(), &LIVE.into(), &options)
+        .await
+        .err()
+        .unwrap();
+    assert!(refused.to_string().contains("CA:FALSE"), "{refused}");
     let missing = TlsClient::from_ca_file(&w.dir.path().join("nothing.pem"));
     assert!(matches!(missing, Err(ClientError::Tls(_))));
     // None of that disturbed the listener.

@@ -36,12 +36,14 @@ pub enum ClientError {
     },
     /// The TLS handshake failed (the gateway's certificate is not trusted or not issued
     /// to the server name, or the gateway does not speak TLS).
-    #[error("TLS handshake with {addr}: {source}")]
+    #[error("TLS handshake with {addr}: {source}{hint}")]
     Handshake {
         /// The address.
         addr: String,
         /// The error (rustls's reason inside).
         source: std::io::Error,
+        /// What the reason means, for the common ones (else empty).
+        hint: &'static str,
     },
     /// The TLS settings cannot be used: a CA file that cannot be read or holds no
     /// certificate, a server name that is not a DNS name or an IP address.
@@ -227,6 +229,7 @@ impl Client {
                     .await
                     .map_err(|source| ClientError::Handshake {
                         addr: addr.to_owned(),
+                        hint: handshake_hint(&source),
                         source,
                     })?;
                 let (read, write) = tokio::io::split(stream);
@@ -367,6 +370,33 @@ impl Subscription {
             .recv()
             .await
             .unwrap_or(Err(ClientError::Closed(None)))
+    }
+}
+
+/// Words for the certificate errors operators meet most, which rustls names tersely.
+fn handshake_hint(e: &std::io::Error) -> &'static str {
+    use rustls::CertificateError as C;
+    let rustls = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    match rustls {
+        Some(rustls::Error::InvalidCertificate(C::UnknownIssuer)) => {
+            " (the certificate is not issued by a trusted CA: trust its CA, or the certificate \
+             itself when self-signed)"
+        }
+        Some(rustls::Error::InvalidCertificate(
+            C::NotValidForName | C::NotValidForNameContext { .. },
+        )) => " (the certificate is not issued to the name connected to: use that name, or set the server name)",
+        Some(rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. })) => {
+            " (the certificate has expired)"
+        }
+        Some(rustls::Error::InvalidCertificate(C::Other(other)))
+            if other.to_string().contains("CaUsedAsEndEntity") =>
+        {
+            " (the gateway's certificate is a CA certificate, basicConstraints CA:TRUE, which \
+             cannot serve as a server's own: make it with CA:FALSE)"
+        }
+        _ => "",
     }
 }
 

@@ -3,24 +3,32 @@
 
 Says hello, subscribes to events, submits one message, waits for its final state from the
 event stream, reads its status and the binds, and prints each step. Exit code 0 when the
-message was delivered, 1 otherwise.
+message was delivered, 1 otherwise. With --tls or --ca it connects over TLS (the ssl
+module), checking the gateway's certificate against the system's CA certificates or the
+ones in the --ca file, and its name against --server-name or the host of --addr.
 
     python3 examples/client.py --addr 127.0.0.1:7775 --token smsgate-sandbox-token
+    python3 examples/client.py --addr 127.0.0.1:7775 --ca /etc/smsgate/tls/api.pem
 """
 
 import argparse
 import itertools
 import json
 import socket
+import ssl
 import sys
 
 
 class Client:
     """One connection: requests carry ids; answers are matched by id, events queued."""
 
-    def __init__(self, addr, token, timeout=30.0):
+    def __init__(self, addr, token, timeout=30.0, tls=None, server_name=None):
+        """tls: None for plain TCP, else an ssl.SSLContext."""
         host, port = addr.rsplit(":", 1)
+        host = host.strip("[]")
         self.sock = socket.create_connection((host, int(port)), timeout=timeout)
+        if tls is not None:
+            self.sock = tls.wrap_socket(self.sock, server_hostname=server_name or host)
         self.reader = self.sock.makefile("r", encoding="utf-8", newline="\n")
         self.ids = itertools.count(1)
         self.answers = {}
@@ -68,9 +76,15 @@ def main():
     parser.add_argument("--token", default="smsgate-sandbox-token")
     parser.add_argument("--to", default="+81 90 1234 5678")
     parser.add_argument("--text", default="テスト配信 from Python")
+    parser.add_argument("--tls", action="store_true", help="TLS, trusting the system's CAs")
+    parser.add_argument("--ca", metavar="FILE", help="TLS, trusting the CAs in this PEM file")
+    parser.add_argument("--server-name", help="the name the certificate must be issued to")
     args = parser.parse_args()
 
-    client = Client(args.addr, args.token)
+    tls = None
+    if args.tls or args.ca:
+        tls = ssl.create_default_context(cafile=args.ca)
+    client = Client(args.addr, args.token, tls=tls, server_name=args.server_name)
     print("hello: token %(token)s, mode %(mode)s" % client.hello)
     client.request("ping")
     subscribed = client.request("events.subscribe", cursor=0)

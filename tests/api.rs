@@ -518,6 +518,8 @@ async fn the_python_example_runs_against_the_service() {
 async fn cli(args: &[&str], stdin: &str) -> (i32, String) {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_smsgate"))
         .args(args)
+        // A developer's own $SMS_CA would turn TLS on against this plain listener.
+        .env_remove("SMS_CA")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

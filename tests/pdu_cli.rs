@@ -636,3 +636,34 @@ fn json_pdus_one_per_line_encode_one_per_line() {
         "00000010000000150000000000000001\n00000010800000150000000800000001\n"
     );
 }
+
+// ---------------------------------------------------------------- stdin without `-`
+
+#[test]
+fn encode_reads_json_piped_on_stdin_when_given_no_argument() {
+    let input = "{\"command_id\":\"enquire_link\",\"sequence_number\":1}\n{\"command_id\":\"enquire_link_resp\",\"sequence_number\":1,\"command_status\":\"ESME_RSYSERR\"}\n";
+    let run = smsgate(&["pdu", "encode"], input.as_bytes());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "00000010000000150000000000000001\n00000010800000150000000800000001\n"
+    );
+}
+
+#[test]
+fn decode_reads_hex_piped_on_stdin_when_given_no_argument() {
+    let hex = fixture_text("submit_sm_ucs2");
+    let run = smsgate(&["pdu", "decode"], hex.as_bytes());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let dash = smsgate(&["pdu", "decode", "-"], hex.as_bytes());
+    assert_eq!(run.stdout, dash.stdout);
+    let value: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(value["command_id"], "submit_sm");
+    // And the pipe the other way: decode | encode gives back the octets.
+    let back = smsgate(&["pdu", "encode"], run.stdout.as_bytes());
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    assert_eq!(
+        smpp::fixtures::parse_annotated_hex(&back.stdout).unwrap(),
+        fixture_bytes("submit_sm_ucs2")
+    );
+}

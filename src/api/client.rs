@@ -1,20 +1,22 @@
-//! The Rust client of the API (plain TCP), which the CLI uses: connects and says hello,
-//! sends requests with ids of its own so any number can be in flight on one connection,
-//! matches the answers as they come (in any order), and hands a subscription's events
-//! over in order.
+//! The Rust client of the API, which the CLI uses: connects (plain TCP, or TLS with
+//! [`ClientOptions::tls`]) and says hello, sends requests with ids of its own so any number
+//! can be in flight on one connection, matches the answers as they come (in any order), and
+//! hands a subscription's events over in order.
 
 use super::proto::{
     ApiError, BindsResult, EventLine, HelloResult, StatusResult, SubmitParams, SubmitResult,
     SubscribeResult, PROTOCOL_VERSION,
 };
+use crate::config::TlsError;
 use parking_lot::Mutex;
+use rustls::pki_types::ServerName;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, oneshot};
 
 /// Event lines the client holds for a subscriber that has not taken them; beyond, it
@@ -32,6 +34,21 @@ pub enum ClientError {
         /// The error.
         source: std::io::Error,
     },
+    /// The TLS handshake failed (the gateway's certificate is not trusted or not issued
+    /// to the server name, or the gateway does not speak TLS).
+    #[error("TLS handshake with {addr}: {source}{hint}")]
+    Handshake {
+        /// The address.
+        addr: String,
+        /// The error (rustls's reason inside).
+        source: std::io::Error,
+        /// What the reason means, for the common ones (else empty).
+        hint: &'static str,
+    },
+    /// The TLS settings cannot be used: a CA file that cannot be read or holds no
+    /// certificate, a server name that is not a DNS name or an IP address.
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsError),
     /// Writing failed.
     #[error("connection: {0}")]
     Io(#[from] std::io::Error),
@@ -48,6 +65,107 @@ pub enum ClientError {
 
 type Answer = Result<Value, ClientError>;
 
+/// How to connect: plain TCP (the default) or TLS.
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    /// TLS, checking the gateway's certificate; `None`: plain TCP.
+    pub tls: Option<TlsClient>,
+}
+
+/// TLS towards the gateway (rustls): the certificates it must chain to and the name it
+/// must be issued to. There is no way to skip the check.
+#[derive(Clone)]
+pub struct TlsClient {
+    config: Arc<rustls::ClientConfig>,
+    /// The name to check the certificate against; `None`: the host of the address.
+    server_name: Option<ServerName<'static>>,
+}
+
+impl std::fmt::Debug for TlsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsClient")
+            .field("server_name", &self.server_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TlsClient {
+    /// Trusts the CA certificates of the PEM file `path` (a private CA, or the gateway's
+    /// self-signed certificate itself).
+    pub fn from_ca_file(path: &Path) -> Result<TlsClient, ClientError> {
+        let tls = crate::config::TlsConfig {
+            ca_file: path.to_path_buf(),
+            server_name: None,
+            client_cert: None,
+            client_key: None,
+        };
+        Ok(TlsClient::from_config(tls.client_config()?))
+    }
+
+    /// Trusts the system's CA certificates (the platform's store; `SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR` are honoured).
+    pub fn system_roots() -> Result<TlsClient, ClientError> {
+        let found = rustls_native_certs::load_native_certs();
+        let mut roots = rustls::RootCertStore::empty();
+        let (added, _) = roots.add_parsable_certificates(found.certs);
+        if added == 0 {
+            let why = found
+                .errors
+                .first()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default();
+            return Err(ClientError::Tls(TlsError::Rustls {
+                key: "roots",
+                message: format!("no CA certificate found in the system's store{why}"),
+            }));
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| TlsError::Rustls {
+                key: "roots",
+                message: e.to_string(),
+            })?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(TlsClient::from_config(Arc::new(config)))
+    }
+
+    /// A rustls configuration of the caller's making.
+    pub fn from_config(config: Arc<rustls::ClientConfig>) -> TlsClient {
+        TlsClient {
+            config,
+            server_name: None,
+        }
+    }
+
+    /// Checks the certificate against `name` (a DNS name or an IP address) instead of the
+    /// host of the address connected to.
+    pub fn with_server_name(mut self, name: &str) -> Result<TlsClient, ClientError> {
+        let parsed = ServerName::try_from(name.to_owned())
+            .map_err(|_| TlsError::ServerName(name.to_owned()))?;
+        self.server_name = Some(parsed);
+        Ok(self)
+    }
+
+    /// The name to check: the one set, else the host of `addr` (`host:port`, `[v6]:port`).
+    fn name_for(&self, addr: &str) -> Result<ServerName<'static>, ClientError> {
+        if let Some(name) = &self.server_name {
+            return Ok(name.clone());
+        }
+        let host = addr.rsplit_once(':').map_or(addr, |(host, _)| host);
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        Ok(ServerName::try_from(host.to_owned())
+            .map_err(|_| TlsError::ServerName(host.to_owned()))?)
+    }
+}
+
+/// The connection's write side, plain or TLS.
+type Writer = Box<dyn AsyncWrite + Send + Unpin>;
+
 /// What the reader task shares with the client.
 #[derive(Default)]
 struct Pending {
@@ -59,7 +177,7 @@ struct Pending {
 
 /// A connection to the gateway, after a successful hello.
 pub struct Client {
-    writer: tokio::sync::Mutex<OwnedWriteHalf>,
+    writer: tokio::sync::Mutex<Writer>,
     pending: Arc<Mutex<Pending>>,
     next_id: AtomicU64,
     /// The subscription's events, until [`Client::subscribe`] takes them.
@@ -75,8 +193,24 @@ impl Drop for Client {
 }
 
 impl Client {
-    /// Connects to `addr` (`host:port`) and says hello with `token`.
+    /// Connects to `addr` (`host:port`) over plain TCP and says hello with `token`.
     pub async fn connect(addr: &str, token: &SecretString) -> Result<Client, ClientError> {
+        Client::connect_with(addr, token, &ClientOptions::default()).await
+    }
+
+    /// Connects to `addr` (`host:port`) as `options` say (TLS: the handshake first, the
+    /// certificate checked against the server name) and says hello with `token`.
+    pub async fn connect_with(
+        addr: &str,
+        token: &SecretString,
+        options: &ClientOptions,
+    ) -> Result<Client, ClientError> {
+        // The server name is checked before anything goes on the wire.
+        let tls = options
+            .tls
+            .as_ref()
+            .map(|tls| Ok::<_, ClientError>((tls.config.clone(), tls.name_for(addr)?)))
+            .transpose()?;
         let stream = tokio::net::TcpStream::connect(addr)
             .await
             .map_err(|source| ClientError::Connect {
@@ -84,7 +218,31 @@ impl Client {
                 source,
             })?;
         let _ = stream.set_nodelay(true);
-        let (read, write) = stream.into_split();
+        match tls {
+            None => {
+                let (read, write) = stream.into_split();
+                Client::start(read, Box::new(write), token).await
+            }
+            Some((config, name)) => {
+                let stream = tokio_rustls::TlsConnector::from(config)
+                    .connect(name, stream)
+                    .await
+                    .map_err(|source| ClientError::Handshake {
+                        addr: addr.to_owned(),
+                        hint: handshake_hint(&source),
+                        source,
+                    })?;
+                let (read, write) = tokio::io::split(stream);
+                Client::start(read, Box::new(write), token).await
+            }
+        }
+    }
+
+    /// Starts the reader on `read` and says hello.
+    async fn start<R>(read: R, write: Writer, token: &SecretString) -> Result<Client, ClientError>
+    where
+        R: AsyncRead + Send + Unpin + 'static,
+    {
         let pending = Arc::new(Mutex::new(Pending::default()));
         let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
         let reader = tokio::spawn(read_lines(read, pending.clone(), events_tx));
@@ -143,7 +301,14 @@ impl Client {
         }
         let mut line = Value::Object(request).to_string();
         line.push('\n');
-        let written = self.writer.lock().await.write_all(line.as_bytes()).await;
+        let written = {
+            let mut writer = self.writer.lock().await;
+            // The flush sends a TLS record on its way; on plain TCP it does nothing.
+            match writer.write_all(line.as_bytes()).await {
+                Ok(()) => writer.flush().await,
+                Err(e) => Err(e),
+            }
+        };
         if let Err(e) = written {
             self.pending.lock().waiting.remove(&id);
             return Err(ClientError::Io(e));
@@ -208,14 +373,41 @@ impl Subscription {
     }
 }
 
+/// Words for the certificate errors operators meet most, which rustls names tersely.
+fn handshake_hint(e: &std::io::Error) -> &'static str {
+    use rustls::CertificateError as C;
+    let rustls = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    match rustls {
+        Some(rustls::Error::InvalidCertificate(C::UnknownIssuer)) => {
+            " (the certificate is not issued by a trusted CA: trust its CA, or the certificate \
+             itself when self-signed)"
+        }
+        Some(rustls::Error::InvalidCertificate(
+            C::NotValidForName | C::NotValidForNameContext { .. },
+        )) => " (the certificate is not issued to the name connected to: use that name, or set the server name)",
+        Some(rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. })) => {
+            " (the certificate has expired)"
+        }
+        Some(rustls::Error::InvalidCertificate(C::Other(other)))
+            if other.to_string().contains("CaUsedAsEndEntity") =>
+        {
+            " (the gateway's certificate is a CA certificate, basicConstraints CA:TRUE, which \
+             cannot serve as a server's own: make it with CA:FALSE)"
+        }
+        _ => "",
+    }
+}
+
 fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, ClientError> {
     serde_json::from_value(value).map_err(|e| ClientError::Protocol(e.to_string()))
 }
 
 /// Reads the gateway's lines: answers to their waiting requests, events to the
 /// subscription; at the end (or a `close`), every waiting request learns why.
-async fn read_lines(
-    read: tokio::net::tcp::OwnedReadHalf,
+async fn read_lines<R: AsyncRead + Unpin>(
+    read: R,
     pending: Arc<Mutex<Pending>>,
     events: mpsc::Sender<Result<EventLine, ClientError>>,
 ) {

@@ -1,13 +1,15 @@
 //! `smsgate send`, `smsgate status` and `smsgate events`: the operator's commands over the
 //! TCP API (`smsgate::api::client`). Human output by default, one JSON object a line with
-//! `--json`. Exit codes: 0 done, 1 no connection (or it was lost), 2 bad input, 3 the
-//! gateway refused the request (its error code is printed).
+//! `--json`. Plain TCP, or TLS with `--tls` / `--ca FILE`. Exit codes: 0 done, 1 no
+//! connection (or it was lost, or the TLS handshake failed), 2 bad input (a CA file that
+//! cannot be used among it), 3 the gateway refused the request (its error code is printed).
 
-use crate::api::client::{Client, ClientError};
+use crate::api::client::{Client, ClientError, ClientOptions, TlsClient};
 use crate::api::proto::{EventBody, SubmitParams};
 use crate::cli::CliError;
 use clap::Args;
 use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
 
 /// The development token of the embedded default, used when none is given.
 const DEV_TOKEN: &str = "smsgate-dev-token";
@@ -22,6 +24,17 @@ pub struct Connect {
     /// Not SMSGATE_…: those variables are configuration overrides of `smsgate run`.
     #[arg(long)]
     pub token: Option<String>,
+    /// Connect over TLS, trusting the system's CA certificates (unless --ca is given).
+    #[arg(long)]
+    pub tls: bool,
+    /// Connect over TLS, trusting the CA certificates in this PEM file (a private CA, or
+    /// the gateway's self-signed certificate); implies --tls. Default: $SMS_CA.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// With TLS, the name the gateway's certificate must be issued to (default: the host
+    /// of the API's address).
+    #[arg(long, value_name = "NAME")]
+    pub server_name: Option<String>,
     /// One JSON object a line instead of text.
     #[arg(long)]
     pub json: bool,
@@ -98,9 +111,37 @@ async fn connect(c: &Connect) -> Result<Client, CliError> {
         .clone()
         .or_else(|| std::env::var("SMS_TOKEN").ok())
         .unwrap_or_else(|| DEV_TOKEN.into());
-    Client::connect(&addr, &token.into())
+    let options = ClientOptions { tls: tls(c)? };
+    Client::connect_with(&addr, &token.into(), &options)
         .await
         .map_err(client_error)
+}
+
+/// TLS as `--tls`, `--ca` (else $SMS_CA) and `--server-name` ask; `None`: plain TCP.
+fn tls(c: &Connect) -> Result<Option<TlsClient>, CliError> {
+    let ca = c.ca.clone().or_else(|| {
+        std::env::var_os("SMS_CA")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    let tls = match (&ca, c.tls) {
+        (Some(path), _) => TlsClient::from_ca_file(path)
+            .map_err(|e| CliError::Usage(format!("--ca {}: {e}", path.display())))?,
+        (None, true) => TlsClient::system_roots().map_err(|e| CliError::Usage(e.to_string()))?,
+        (None, false) if c.server_name.is_some() => {
+            return Err(CliError::Usage(
+                "--server-name is for TLS: add --tls or --ca FILE".into(),
+            ))
+        }
+        (None, false) => return Ok(None),
+    };
+    let tls = match &c.server_name {
+        Some(name) => tls
+            .with_server_name(name)
+            .map_err(|e| CliError::Usage(format!("--server-name: {e}")))?,
+        None => tls,
+    };
+    Ok(Some(tls))
 }
 
 fn print(line: &str) -> Result<(), CliError> {

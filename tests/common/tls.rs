@@ -1,6 +1,7 @@
-//! SMPP over TLS for the end-to-end tests: self-signed identities made by rcgen, and a
-//! TLS-terminating proxy (tokio-rustls) in front of the plain-TCP simulator that counts its
-//! handshakes, so a test waits on them instead of sleeping.
+//! TLS for the end-to-end tests: self-signed identities made by rcgen (for the connector's
+//! SMPP over TLS and the API's listener), and a TLS-terminating proxy (tokio-rustls) in
+//! front of the plain-TCP simulator that counts its handshakes, so a test waits on them
+//! instead of sleeping.
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::net::SocketAddr;
@@ -22,7 +23,29 @@ impl Identity {
     /// A new self-signed certificate issued to the DNS name `name`, its subject (and so its
     /// issuer) the common name `subject`.
     pub fn self_signed(name: &str, subject: &str) -> Identity {
-        let mut params = rcgen::CertificateParams::new(vec![name.to_owned()]).expect("params");
+        Identity::self_signed_for(&[name], subject)
+    }
+
+    /// A new self-signed certificate issued to each of `names` (a name that parses as an IP
+    /// address becomes an IP address entry, as for a listener on 127.0.0.1).
+    pub fn self_signed_for(names: &[&str], subject: &str) -> Identity {
+        Identity::make(names, subject, rcgen::IsCa::NoCa)
+    }
+
+    /// Like [`Identity::self_signed_for`], but marked as a CA (basicConstraints CA:TRUE),
+    /// as `openssl req -x509` makes them by default.
+    pub fn self_signed_ca(names: &[&str], subject: &str) -> Identity {
+        Identity::make(
+            names,
+            subject,
+            rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained),
+        )
+    }
+
+    fn make(names: &[&str], subject: &str, is_ca: rcgen::IsCa) -> Identity {
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let mut params = rcgen::CertificateParams::new(names).expect("params");
+        params.is_ca = is_ca;
         params.distinguished_name = rcgen::DistinguishedName::new();
         params
             .distinguished_name

@@ -14,7 +14,7 @@ pub use json_out::{decode_all, describe_decode_error, pdu_json};
 use super::CliError;
 use clap::{Args, Subcommand};
 use smpp::octets::to_hex;
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 
 /// `smsgate pdu ...`.
@@ -30,11 +30,8 @@ pub enum PduCommand {
 #[derive(Debug, Args)]
 pub struct DecodeArgs {
     /// PDUs as hex (whitespace and `# comments` allowed), or `-` to read the hex on stdin.
-    #[arg(
-        value_name = "HEX",
-        required_unless_present = "raw",
-        conflicts_with = "raw"
-    )]
+    /// With neither HEX nor --raw, the hex is read from stdin when it is not a terminal.
+    #[arg(value_name = "HEX", conflicts_with = "raw")]
     pub hex: Vec<String>,
     /// Read raw binary PDUs from FILE (`-` for stdin) instead of hex.
     #[arg(long, value_name = "FILE")]
@@ -48,7 +45,8 @@ pub struct DecodeArgs {
 #[derive(Debug, Args)]
 pub struct EncodeArgs {
     /// One JSON PDU object, or several separated by whitespace, or `-` to read them on stdin.
-    #[arg(value_name = "JSON", required = true)]
+    /// With no JSON, they are read from stdin when it is not a terminal.
+    #[arg(value_name = "JSON")]
     pub json: Vec<String>,
 }
 
@@ -61,7 +59,7 @@ pub fn run(cmd: PduCommand) -> Result<(), CliError> {
             let bytes = match &args.raw {
                 Some(path) => read_raw(path)?,
                 None => {
-                    let (text, input) = read_text(&args.hex)?;
+                    let (text, input) = read_text(&args.hex, "the hex (or --raw FILE)")?;
                     smpp::fixtures::parse_annotated_hex(&text)
                         .map_err(|source| CliError::Hex { input, source })?
                 }
@@ -77,7 +75,7 @@ pub fn run(cmd: PduCommand) -> Result<(), CliError> {
             })
         }
         PduCommand::Encode(args) => {
-            let (text, _) = read_text(&args.json)?;
+            let (text, _) = read_text(&args.json, "the JSON")?;
             encode_all(&text, |bytes| {
                 writeln!(out, "{}", to_hex(bytes)).map_err(CliError::Write)
             })
@@ -86,21 +84,31 @@ pub fn run(cmd: PduCommand) -> Result<(), CliError> {
     .and_then(|()| out.flush().map_err(CliError::Write))
 }
 
-/// The argument words joined with spaces, or stdin when the one word is `-`; with a name
-/// for the input to use in messages.
-fn read_text(words: &[String]) -> Result<(String, String), CliError> {
-    if let [one] = words {
-        if one == "-" {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut buf)
-                .map_err(|source| CliError::Read {
-                    what: "stdin".to_owned(),
-                    source,
-                })?;
-            let text = String::from_utf8(buf).map_err(|_| CliError::NotUtf8("stdin".into()))?;
-            return Ok((text, "stdin".to_owned()));
+/// The argument words joined with spaces, or stdin when the one word is `-` or there is no
+/// word and stdin is not a terminal (`... | smsgate pdu encode`); with a name for the input
+/// to use in messages. No word with stdin a terminal is a usage error: `what` says what to
+/// give.
+fn read_text(words: &[String], what: &str) -> Result<(String, String), CliError> {
+    let from_stdin = match words {
+        [] if std::io::stdin().is_terminal() => {
+            return Err(CliError::Usage(format!(
+                "give {what} as arguments, or pipe it on stdin"
+            )))
         }
+        [] => true,
+        [one] => one == "-",
+        _ => false,
+    };
+    if from_stdin {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|source| CliError::Read {
+                what: "stdin".to_owned(),
+                source,
+            })?;
+        let text = String::from_utf8(buf).map_err(|_| CliError::NotUtf8("stdin".into()))?;
+        return Ok((text, "stdin".to_owned()));
     }
     Ok((words.join(" "), "the argument".to_owned()))
 }

@@ -302,7 +302,15 @@ pub(super) fn validate(config: &mut Config, env: &BTreeMap<String, String>) -> V
     let v = &mut config.verify;
     let path = KeyPath::root().key("verify");
     let mut fail = |key: KeyPath, message: String| errors.push(ConfigError::at(key, message));
-    if let Some(var) = &v.key_env {
+    if let Some(var) = v.key_env.as_ref().filter(|var| var.starts_with(super::ENV_PREFIX)) {
+        fail(
+            path.key("key_env"),
+            format!(
+                "{var} starts with {} and would be read as a configuration override; name another variable",
+                super::ENV_PREFIX
+            ),
+        );
+    } else if let Some(var) = &v.key_env {
         match env.get(var) {
             Some(value) => match KeyRing::from_env_value(value) {
                 Ok(_) => v.loaded_key = Some(SecretString::from(value.clone())),
@@ -595,6 +603,23 @@ sms = "no placeholder here"
             errs.iter().any(|e| e.contains("verify.key_env")),
             "{errs:#?}"
         );
+    }
+
+    #[test]
+    fn the_example_in_the_configuration_docs_loads() {
+        let docs = include_str!("../../docs/configuration.md");
+        let section = docs.split("### `[verify]`").nth(1).unwrap();
+        let example = section
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|s| s.split("```").next())
+            .unwrap();
+        let key = "cd".repeat(32);
+        let config = load(example, &[("VERIFY_KEYS", &key)]).unwrap();
+        let policy = config.verify.policy();
+        assert_eq!(policy.profile("payment").unwrap().code_length, 8);
+        assert_eq!(policy.number.lock_after, 3);
+        assert!(policy.budgets.budgets.iter().any(|b| b.prefix == "8170" && b.max == 2000));
     }
 
     #[test]

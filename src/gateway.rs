@@ -245,7 +245,7 @@ impl Gateway {
                     rand::rngs::OsRng.unwrap_err(),
                     v.settings,
                 );
-                let outbox = outbox.clone();
+                let outbox = crate::verify::actor::Outbound::outbox(&outbox);
                 let plan = spec.plan;
                 let addr = VerifierActor::start_in_arbiter(&arbiter.handle(), move |_| {
                     VerifierActor::new(core, outbox, plan)

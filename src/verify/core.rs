@@ -12,7 +12,8 @@
 
 use super::key::{KeyRing, Sealed};
 use super::policy::{
-    generate_code, generate_token, BudgetSlot, CheckOutcome, Overrides, Policy, Progress, Refusal,
+    generate_code, generate_token, BudgetSlot, CheckOutcome, NumberState, Overrides, Policy,
+    Progress, Refusal,
 };
 use super::store::{AuditEntry, AuditKind, Status, Step, VerificationRecord, VerifyStore};
 use super::template::{Channel, Locale, Secret, TemplateError, Templates};
@@ -189,7 +190,15 @@ pub struct VerifierCore<R: Rng> {
     budgets: HashMap<BudgetSlot, u32>,
     /// Budget counts changed since the last commit.
     dirty_budgets: BTreeSet<BudgetSlot>,
+    /// Verifications that can still be checked, as last written (write-through), so the
+    /// hot path reads no record back from sled; at most [`CACHED`].
+    records: HashMap<String, VerificationRecord>,
+    /// Numbers' states as last written (write-through); at most [`CACHED`].
+    numbers: HashMap<String, NumberState>,
 }
+
+/// Most records (and numbers) kept in memory; beyond, reads go to sled.
+const CACHED: usize = 200_000;
 
 impl<R: Rng> VerifierCore<R> {
     /// A core over `store`.
@@ -211,7 +220,56 @@ impl<R: Rng> VerifierCore<R> {
             pending_audit: Vec::new(),
             budgets: HashMap::new(),
             dirty_budgets: BTreeSet::new(),
+            records: HashMap::new(),
+            numbers: HashMap::new(),
         }
+    }
+
+    /// A verification: from memory if it is there, else from sled.
+    fn load(&self, id: &str) -> Result<Option<VerificationRecord>, StoreError> {
+        match self.records.get(id) {
+            Some(r) => Ok(Some(r.clone())),
+            None => self.store.record(id),
+        }
+    }
+
+    /// A number's state: from memory if it is there, else from sled.
+    fn number_of(&self, to: &str) -> Result<NumberState, StoreError> {
+        match self.numbers.get(to) {
+            Some(n) => Ok(n.clone()),
+            None => self.store.number(to),
+        }
+    }
+
+    /// Writes a record in `step` and keeps it in memory while it can be checked.
+    fn stage(
+        &mut self,
+        step: &mut Step,
+        record: &VerificationRecord,
+        old_sweep_at: Option<u64>,
+    ) -> Result<(), StoreError> {
+        step.record(record, old_sweep_at)?;
+        let live = matches!(record.status, Status::Pending | Status::MaxAttemptsReached);
+        if live && (self.records.len() < CACHED || self.records.contains_key(&record.id)) {
+            self.records.insert(record.id.clone(), record.clone());
+        } else {
+            self.records.remove(&record.id);
+        }
+        Ok(())
+    }
+
+    /// Writes a number's state in `step` and keeps it in memory.
+    fn stage_number(
+        &mut self,
+        step: &mut Step,
+        to: &str,
+        state: &NumberState,
+    ) -> Result<(), StoreError> {
+        step.number(to, state)?;
+        if self.numbers.len() < CACHED || self.numbers.contains_key(to) {
+            self.numbers.insert(to.to_owned(), state.clone());
+        }
+        Ok(())
     }
 
     /// Writes the pending audit lines and budget counts, then registers for the next
@@ -286,9 +344,9 @@ impl<R: Rng> VerifierCore<R> {
 
     /// Counts a send against the number and the budgets.
     fn count_send(&mut self, step: &mut Step, to: &str, now: u64) -> Result<(), StoreError> {
-        let mut number = self.store.number(to)?;
+        let mut number = self.number_of(to)?;
         self.policy.on_send(&mut number, now);
-        step.number(to, &number)?;
+        self.stage_number(step, to, &number)?;
         let slots = self.policy.budget_slots(to, now);
         self.budget_use(&slots)?;
         for slot in slots {
@@ -371,7 +429,7 @@ impl<R: Rng> VerifierCore<R> {
         request: StartRequest,
         now: u64,
     ) -> Result<(View, OutgoingSms), VerifyError> {
-        let number = self.store.number(&request.to)?;
+        let number = self.number_of(&request.to)?;
         let slots = self.policy.budget_slots(&request.to, now);
         let used = self.budget_use(&slots)?;
         let plan = match self.policy.start(
@@ -422,7 +480,7 @@ impl<R: Rng> VerifierCore<R> {
         let sms = self.issue(&mut record, now)?;
         record.sweep_at = record.expires_at;
         let mut step = Step::default();
-        step.record(&record, None)?;
+        self.stage(&mut step, &record, None)?;
         self.count_send(&mut step, &record.to, now)?;
         self.audit(now, &record, AuditKind::Started);
         self.store.apply(step)?;
@@ -434,13 +492,13 @@ impl<R: Rng> VerifierCore<R> {
     /// # Errors
     /// [`VerifyError::Store`].
     pub fn sent(&mut self, id: &str, message: MessageId, now: u64) -> Result<(), VerifyError> {
-        let Some(mut record) = self.store.record(id)? else {
+        let Some(mut record) = self.load(id)? else {
             return Ok(());
         };
         let sweep = record.sweep_at;
         record.messages.push(message);
         let mut step = Step::default();
-        step.record(&record, Some(sweep))?;
+        self.stage(&mut step, &record, Some(sweep))?;
         self.audit(now, &record, AuditKind::Sent(message));
         self.store.apply(step)?;
         Ok(())
@@ -452,7 +510,7 @@ impl<R: Rng> VerifierCore<R> {
     /// # Errors
     /// [`VerifyError::Store`].
     pub fn send_failed(&mut self, id: &str, reason: &str, now: u64) -> Result<(), VerifyError> {
-        let Some(mut record) = self.store.record(id)? else {
+        let Some(mut record) = self.load(id)? else {
             return Ok(());
         };
         let mut step = Step::default();
@@ -463,7 +521,7 @@ impl<R: Rng> VerifierCore<R> {
     }
 
     fn finish(
-        &self,
+        &mut self,
         record: &mut VerificationRecord,
         status: Status,
         now: u64,
@@ -473,7 +531,7 @@ impl<R: Rng> VerifierCore<R> {
         record.status = status;
         record.finished_at = Some(now);
         record.sweep_at = now.saturating_add(self.settings.retention_ms);
-        step.record(record, Some(old))
+        self.stage(step, record, Some(old))
     }
 
     fn progress(record: &VerificationRecord) -> Progress {
@@ -498,7 +556,7 @@ impl<R: Rng> VerifierCore<R> {
                 decided: Some(outcome),
             })
         };
-        let Some(mut record) = self.store.record(id)? else {
+        let Some(mut record) = self.load(id)? else {
             return decided(CheckOutcome::NotFound);
         };
         match record.status {
@@ -509,7 +567,7 @@ impl<R: Rng> VerifierCore<R> {
                 return decided(CheckOutcome::NotFound)
             }
         }
-        let number = self.store.number(&record.to)?;
+        let number = self.number_of(&record.to)?;
         let mut step = Step::default();
         match self
             .policy
@@ -517,7 +575,7 @@ impl<R: Rng> VerifierCore<R> {
         {
             Ok(()) => {
                 record.checks = record.checks.saturating_add(1);
-                step.record(&record, Some(record.sweep_at))?;
+                self.stage(&mut step, &record, Some(record.sweep_at))?;
                 self.store.apply(step)?;
                 Ok(Ticket {
                     id: id.to_owned(),
@@ -565,7 +623,7 @@ impl<R: Rng> VerifierCore<R> {
         }
         // A check counted within the limit compares even if a later one, refused for the
         // limit, has marked the verification max_attempts_reached meanwhile.
-        let record = self.store.record(&ticket.id)?;
+        let record = self.load(&ticket.id)?;
         let Some(mut record) =
             record.filter(|r| matches!(r.status, Status::Pending | Status::MaxAttemptsReached))
         else {
@@ -576,7 +634,7 @@ impl<R: Rng> VerifierCore<R> {
         let right = self
             .keys
             .matches(&record.sealed, &record.id, &record.purpose, code);
-        let mut number = self.store.number(&record.to)?;
+        let mut number = self.number_of(&record.to)?;
         let mut step = Step::default();
         let outcome = if right {
             self.policy.on_success(&mut number);
@@ -590,7 +648,7 @@ impl<R: Rng> VerifierCore<R> {
                 attempts_left: record.profile.max_checks.saturating_sub(record.checks),
             }
         };
-        step.number(&record.to, &number)?;
+        self.stage_number(&mut step, &record.to, &number)?;
         self.audit(now, &record, AuditKind::Checked(outcome.name().into()));
         self.store.apply(step)?;
         Ok(outcome)
@@ -606,7 +664,7 @@ impl<R: Rng> VerifierCore<R> {
             .record(id)?
             .filter(|r| r.status == Status::Pending)
             .ok_or(VerifyError::NotFound)?;
-        let number = self.store.number(&record.to)?;
+        let number = self.number_of(&record.to)?;
         let slots = self.policy.budget_slots(&record.to, now);
         let used = self.budget_use(&slots)?;
         if let Err(refusal) = self.policy.resend(
@@ -624,7 +682,7 @@ impl<R: Rng> VerifierCore<R> {
         record.sends = record.sends.saturating_add(1);
         record.sweep_at = record.expires_at;
         let mut step = Step::default();
-        step.record(&record, Some(old))?;
+        self.stage(&mut step, &record, Some(old))?;
         self.count_send(&mut step, &record.to, now)?;
         self.audit(now, &record, AuditKind::Resent);
         self.store.apply(step)?;
@@ -654,7 +712,7 @@ impl<R: Rng> VerifierCore<R> {
     /// # Errors
     /// [`StoreError`].
     pub fn status(&self, id: &str, now: u64) -> Result<Option<View>, StoreError> {
-        Ok(self.store.record(id)?.map(|mut r| {
+        Ok(self.load(id)?.map(|mut r| {
             if r.status == Status::Pending && now >= r.expires_at {
                 r.status = Status::Expired;
             }
@@ -689,7 +747,7 @@ impl<R: Rng> VerifierCore<R> {
         let mut report = SweepReport::default();
         let mut step = Step::default();
         for (at, id) in self.store.due(now, self.settings.sweep_max)? {
-            match self.store.record(&id)? {
+            match self.load(&id)? {
                 Some(record) if record.sweep_at != at => step.forget_sweep(&id, at),
                 Some(mut record) if record.status == Status::Pending => {
                     self.finish(&mut record, Status::Expired, now, &mut step)?;
@@ -697,6 +755,7 @@ impl<R: Rng> VerifierCore<R> {
                     report.expired += 1;
                 }
                 Some(record) => {
+                    self.records.remove(&record.id);
                     step.remove(&record.id, record.sweep_at);
                     report.removed += 1;
                 }

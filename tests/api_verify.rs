@@ -357,7 +357,7 @@ async fn an_unknown_id_is_not_found_in_the_shape_of_a_wrong_code() {
     }
     let missing = ask(r#"{"id":20,"op":"verify.check","verification_id":"x"}"#.into()).await;
     assert_eq!(missing["error"]["code"], "invalid_request");
-    drop(ask);
+    drop((wr, lines));
     w.stop().await;
 }
 

@@ -302,7 +302,11 @@ pub(super) fn validate(config: &mut Config, env: &BTreeMap<String, String>) -> V
     let v = &mut config.verify;
     let path = KeyPath::root().key("verify");
     let mut fail = |key: KeyPath, message: String| errors.push(ConfigError::at(key, message));
-    if let Some(var) = v.key_env.as_ref().filter(|var| var.starts_with(super::ENV_PREFIX)) {
+    if let Some(var) = v
+        .key_env
+        .as_ref()
+        .filter(|var| var.starts_with(super::ENV_PREFIX))
+    {
         fail(
             path.key("key_env"),
             format!(
@@ -619,7 +623,11 @@ sms = "no placeholder here"
         let policy = config.verify.policy();
         assert_eq!(policy.profile("payment").unwrap().code_length, 8);
         assert_eq!(policy.number.lock_after, 3);
-        assert!(policy.budgets.budgets.iter().any(|b| b.prefix == "8170" && b.max == 2000));
+        assert!(policy
+            .budgets
+            .budgets
+            .iter()
+            .any(|b| b.prefix == "8170" && b.max == 2000));
     }
 
     #[test]

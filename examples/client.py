@@ -7,16 +7,24 @@ message was delivered, 1 otherwise. With --tls or --ca it connects over TLS (the
 module), checking the gateway's certificate against the system's CA certificates or the
 ones in the --ca file, and its name against --server-name or the host of --addr.
 
+With --inbox (the simulated SMSC's control address) it also plays a verification: starts
+one (verify.start), waits for its SMS to reach the simulated handset, reads the code from
+the handset's inbox as the user would, checks a wrong code and then the right one
+(verify.check), and exits 0 only if that was approved.
+
     python3 examples/client.py --addr 127.0.0.1:7775 --token smsgate-sandbox-token
     python3 examples/client.py --addr 127.0.0.1:7775 --ca /etc/smsgate/tls/api.pem
+    python3 examples/client.py --inbox http://127.0.0.1:8775
 """
 
 import argparse
 import itertools
 import json
+import re
 import socket
 import ssl
 import sys
+import urllib.request
 
 
 class Client:
@@ -72,6 +80,9 @@ class Client:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inbox", metavar="URL",
+                        help="the simulator's control address: also play a verification")
+
     parser.add_argument("--addr", default="127.0.0.1:7775")
     parser.add_argument("--token", default="smsgate-sandbox-token")
     parser.add_argument("--to", default="+81 90 1234 5678")
@@ -104,7 +115,40 @@ def main():
         bound = sum(1 for b in carrier["binds"] if b["bound"])
         print("carrier %s: %d of %d binds up" % (carrier["carrier"], bound, len(carrier["binds"])))
     del subscribed
-    return 0 if status["state"] == "delivered" else 1
+    delivered = status["state"] == "delivered"
+    if args.inbox:
+        return 0 if delivered and verify(client, args.to, args.inbox) else 1
+    return 0 if delivered else 1
+
+
+def wait_final(client, message_id):
+    """Reads the event stream until message_id's final event; returns its state."""
+    while True:
+        event = client.next_event()["event"]
+        if event["type"] == "message" and event["message_id"] == message_id and event["final"]:
+            return event["state"]
+
+
+def verify(client, to, inbox):
+    """A verification as the backend and the user play it; True when approved."""
+    started = client.request("verify.start", to=to, purpose="login", locale="en")
+    verification_id = started["verification_id"]
+    print("verify: started %s, its SMS is message %s" % (verification_id, started["message_id"]))
+    # The handset has the SMS once the carrier took it: by its final event at the latest.
+    wait_final(client, started["message_id"])
+    url = "%s/inbox/%s" % (inbox.rstrip("/"), started["to"])
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        messages = json.load(answer)
+    code = max(re.findall(r"[0-9]+", messages[-1]["text"]), key=len)
+    print("verify: the handset got the SMS; the code read from it has %d digits" % len(code))
+    typo = "".join(str((int(d) + 1) % 10) for d in code)
+    wrong = client.request("verify.check", verification_id=verification_id, code=typo)
+    print("verify: a mistyped code: %s, %s attempt(s) left" % (wrong["status"], wrong["attempts_left"]))
+    checked = client.request("verify.check", verification_id=verification_id, code=code)
+    print("verify: %s" % checked["status"])
+    status = client.request("verify.status", verification_id=verification_id)
+    print("verify: status %s, delivery %s" % (status["status"], status["delivery"]))
+    return wrong["status"] == "wrong" and checked["status"] == "approved"
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ use crate::outbox::actor::{
 use crate::outbox::{Accepted, CarrierProfile, MessageStatus, Outbox, Settings};
 use crate::store::{Event, MessageId, SledStore, StoreError};
 use crate::verify::actor::{
-    Cancel, Check, GetVerification, Resend, Start, VerificationStatus, VerifierActor, VerifyFailure,
+    Cancel, Check, GetMode, GetVerification, Resend, Start, VerificationStatus, VerifierActor,
+    VerifyFailure,
 };
 use crate::verify::core::{Settings as VerifySettings, VerifierCore, View};
 use crate::verify::key::KeyRing;
@@ -412,6 +413,15 @@ impl Gateway {
         self.verifier()?
             .send(GetVerification(id.to_owned()))
             .await?
+    }
+
+    /// Whether verification `id` is a sandbox one; `None` when there is no such
+    /// verification.
+    ///
+    /// # Errors
+    /// [`VerifyFailure`] when the verifier cannot answer.
+    pub async fn verify_sandbox(&self, id: &str) -> Result<Option<bool>, VerifyFailure> {
+        self.verifier()?.send(GetMode(id.to_owned())).await?
     }
 
     /// The ordered shutdown (see the module documentation).

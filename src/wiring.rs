@@ -365,9 +365,18 @@ prefix = "81"
 carriers = ["au"]
 "#;
 
+    /// The configuration of `text` over a data directory of its own: the spec loads the
+    /// verifier's key file there (creating it), never in the working directory.
+    fn load(text: &str) -> (Config, tempfile::TempDir) {
+        let mut config = Config::from_toml("test.toml", text, std::iter::empty()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        config.data_dir = dir.path().to_path_buf();
+        (config, dir)
+    }
+
     #[test]
     fn every_carrier_and_outbox_key_reaches_the_spec() {
-        let config = Config::from_toml("test.toml", TOML, std::iter::empty()).unwrap();
+        let (config, _dir) = load(TOML);
         let spec = spec(&config).unwrap();
         assert_eq!(spec.outbox.retry.base(0), Duration::from_secs(2));
         assert_eq!(spec.outbox.retry.maximum(), Duration::from_secs(60));
@@ -406,7 +415,7 @@ carriers = ["au"]
             "japan = { max_length = 300, ucs2 = false, sjis_only = true, sender_form = \"short_code\", sender = \"0005123456\" }\n",
             "",
         );
-        let config = Config::from_toml("test.toml", &text, std::iter::empty()).unwrap();
+        let (config, _dir) = load(&text);
         let profile = &spec(&config).unwrap().carriers[0].profile;
         assert_eq!(
             profile.text,

@@ -91,6 +91,7 @@ async fn world(tune: impl FnOnce(&mut ServerSettings)) -> World {
     }])
     .unwrap();
     spec.sandbox = Some("sandbox".into());
+    spec.verify = Some(common::verify_spec(|_| {}));
     let gw = Gateway::start(spec).await.unwrap();
     let api = ApiServer::start("127.0.0.1:0".parse().unwrap(), settings(tune), gw.clone()).unwrap();
     World {
@@ -498,6 +499,7 @@ async fn the_python_example_runs_against_the_service() {
     let out = tokio::process::Command::new("python3")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/client.py"))
         .args(["--addr", &addr, "--token", SANDBOX, "--to", &common::to(77)])
+        .args(["--inbox", &format!("http://{}", w.sandbox.control_addr())])
         .output();
     let out = common::within("python3 examples/client.py", out)
         .await
@@ -510,7 +512,18 @@ async fn the_python_example_runs_against_the_service() {
     );
     assert!(stdout.contains("mode sandbox"), "{stdout}");
     assert!(stdout.contains("status: delivered via sandbox"), "{stdout}");
-    assert_eq!(w.sandbox.inbox(&common::msisdn(77)).len(), 1);
+    // Then a verification, its code read from the sandbox handset's inbox.
+    assert!(
+        stdout.contains("verify: a mistyped code: wrong, 4 attempt(s) left"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("verify: approved\n"), "{stdout}");
+    assert!(
+        stdout.contains("verify: status approved, delivery delivered"),
+        "{stdout}"
+    );
+    assert_eq!(w.sandbox.inbox(&common::msisdn(77)).len(), 2);
+    assert!(w.live.inbox(&common::msisdn(77)).is_empty());
     w.stop().await;
 }
 

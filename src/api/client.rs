@@ -458,3 +458,57 @@ async fn read_lines<R: AsyncRead + Unpin>(
     }
     let _ = events.send(Err(ClientError::Closed(why))).await;
 }
+
+/// The verification operations (docs/api.md, "Verification operations").
+impl Client {
+    /// `verify.start`: answered once the verification is on disk and its SMS queued.
+    pub async fn verify_start(
+        &self,
+        start: &super::proto::VerifyStartParams,
+    ) -> Result<super::proto::VerifyStartResult, ClientError> {
+        let fields =
+            serde_json::to_value(start).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        decode(self.request("verify.start", fields).await?)
+    }
+
+    /// `verify.check`: every outcome (approved, wrong, not_found, ...) is a result; an
+    /// error means the check could not be made.
+    pub async fn verify_check(
+        &self,
+        verification_id: &str,
+        code: &SecretString,
+    ) -> Result<super::proto::VerifyCheckResult, ClientError> {
+        let fields = serde_json::json!({
+            "verification_id": verification_id,
+            "code": code.expose_secret(),
+        });
+        decode(self.request("verify.check", fields).await?)
+    }
+
+    /// `verify.resend`: a new code, the old one void.
+    pub async fn verify_resend(
+        &self,
+        verification_id: &str,
+    ) -> Result<super::proto::VerifyStartResult, ClientError> {
+        let fields = serde_json::json!({ "verification_id": verification_id });
+        decode(self.request("verify.resend", fields).await?)
+    }
+
+    /// `verify.cancel`.
+    pub async fn verify_cancel(
+        &self,
+        verification_id: &str,
+    ) -> Result<super::proto::VerifyCancelResult, ClientError> {
+        let fields = serde_json::json!({ "verification_id": verification_id });
+        decode(self.request("verify.cancel", fields).await?)
+    }
+
+    /// `verify.status`, with the delivery of the SMS carrying the current code.
+    pub async fn verify_status(
+        &self,
+        verification_id: &str,
+    ) -> Result<super::proto::VerifyStatusResult, ClientError> {
+        let fields = serde_json::json!({ "verification_id": verification_id });
+        decode(self.request("verify.status", fields).await?)
+    }
+}

@@ -1,12 +1,14 @@
 //! The operations against the gateway: each checked request becomes a [`Gateway`] call and
-//! its answer; events become subscriber lines, filtered by the token's mode (a sandbox
-//! token sees only the sandbox carrier's messages, a live token only the others).
+//! its answer (the `verify.*` ones through [`super::verify`]); events become subscriber
+//! lines, filtered by the token's mode (a sandbox token sees only the sandbox carrier's
+//! messages and sandbox verifications, a live token only the others).
 
 use super::auth::Grant;
 use super::proto::{
     ApiError, BindInfo, BindsResult, CarrierInfo, ErrorCode, EventBody, EventLine, Op, SegmentInfo,
     StatusResult, SubmitParams, SubmitResult, SubscribeResult, TextEncodingChoice,
 };
+use super::verify;
 use crate::config::TokenMode;
 use crate::gateway::{Gateway, SubmitFailure};
 use crate::outbox::actor::{Refused, Submit};
@@ -54,6 +56,11 @@ pub async fn execute(gateway: &Gateway, grant: &Grant, op: Op) -> Result<Value, 
             last: *gateway.subscribe().borrow(),
         }),
         Op::BindsStatus => to_value(binds(gateway).await?),
+        Op::VerifyStart(p) => to_value(verify::start(gateway, grant.mode, p).await?),
+        Op::VerifyCheck(p) => to_value(verify::check(gateway, grant.mode, p).await?),
+        Op::VerifyResend(p) => to_value(verify::resend(gateway, grant.mode, p).await?),
+        Op::VerifyCancel(p) => to_value(verify::cancel(gateway, grant.mode, p).await?),
+        Op::VerifyStatus(p) => to_value(verify::status(gateway, grant.mode, p).await?),
         Op::Hello(_) | Op::Ping => Value::Object(serde_json::Map::new()),
     };
     Ok(value)
@@ -124,7 +131,7 @@ async fn submit(
 }
 
 /// The API's code for a refused submit.
-fn refused(failure: SubmitFailure) -> ApiError {
+pub(super) fn refused(failure: SubmitFailure) -> ApiError {
     let code = match &failure {
         SubmitFailure::NotRunning => ErrorCode::ShuttingDown,
         SubmitFailure::Refused(r) => match r {

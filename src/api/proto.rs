@@ -3,6 +3,7 @@
 //! JSON of answers, events and close notices, shared by the server and the Rust client.
 //! Nothing here touches a socket.
 
+use crate::verify::template::{Channel, Locale};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -10,15 +11,17 @@ use std::fmt;
 /// The protocol version `hello` must name.
 pub const PROTOCOL_VERSION: u32 = 1;
 
-/// The operations a token can be granted (`hello` and `ping` are always allowed). The
-/// verification operations (verify.start, verify.check, verify.resend, verify.cancel,
-/// verify.status) are added here, to [`Op`] and to the server's dispatch with
-/// verification.
+/// The operations a token can be granted (`hello` and `ping` are always allowed).
 pub const OPERATIONS: &[&str] = &[
     "message.submit",
     "message.status",
     "events.subscribe",
     "binds.status",
+    "verify.start",
+    "verify.check",
+    "verify.resend",
+    "verify.cancel",
+    "verify.status",
 ];
 
 /// What went wrong, as a client can act on it.
@@ -70,6 +73,22 @@ pub enum ErrorCode {
     SlowSubscriber,
     /// The gateway serves its maximum of connections.
     TooManyConnections,
+    /// Verification is off on this gateway (`verify.enabled = false`).
+    Unavailable,
+    /// Too many wrong codes for this number: no code is sent to it until the lock ends
+    /// (`retry_after_ms`).
+    Locked,
+    /// This verification's last code went out moments ago: resend after `retry_after_ms`.
+    Cooldown,
+    /// This verification has been sent its maximum of codes: start a new one.
+    MaxSends,
+    /// The number has had its codes for this window: try after `retry_after_ms`.
+    SendCap,
+    /// A send budget (all numbers, or a prefix's) is spent for this window: try after
+    /// `retry_after_ms`; the operator should look at why.
+    BudgetExhausted,
+    /// Verification codes may not go to this destination (`verify.allowed_prefixes`).
+    DestinationNotAllowed,
 }
 
 impl ErrorCode {
@@ -98,6 +117,13 @@ impl ErrorCode {
             ErrorCode::IdleTimeout => "idle_timeout",
             ErrorCode::SlowSubscriber => "slow_subscriber",
             ErrorCode::TooManyConnections => "too_many_connections",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Locked => "locked",
+            ErrorCode::Cooldown => "cooldown",
+            ErrorCode::MaxSends => "max_sends",
+            ErrorCode::SendCap => "send_cap",
+            ErrorCode::BudgetExhausted => "budget_exhausted",
+            ErrorCode::DestinationNotAllowed => "destination_not_allowed",
         }
     }
 }
@@ -116,6 +142,10 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// What happened and what to do.
     pub message: String,
+    /// How long to wait before trying again (ms), when waiting helps (`locked`,
+    /// `cooldown`, `send_cap`, `budget_exhausted`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl ApiError {
@@ -124,7 +154,14 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            retry_after_ms: None,
         }
+    }
+
+    /// The same error, saying how long to wait before trying again.
+    pub fn retry_after(mut self, ms: Option<u64>) -> ApiError {
+        self.retry_after_ms = ms;
+        self
     }
 }
 
@@ -263,6 +300,81 @@ pub struct SubscribeParams {
 #[serde(deny_unknown_fields)]
 pub struct NoParams {}
 
+/// `verify.start`'s fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyStartParams {
+    /// Destination in any common form (`+81 90-1234-5678`, `09012345678`).
+    pub to: String,
+    /// The purpose (`login` when absent): `login`, `signup`, `payment`,
+    /// `contract_change`, `point_exchange`, or one the configuration adds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// The language of the text (`ja`, the default, or `en`; `ja-JP` and the like are
+    /// taken).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "locale"
+    )]
+    pub locale: Option<Locale>,
+    /// `sms` (a code to type, the default) or `sms_link` (a link to tap).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    /// For `sms_link`: an `https://` URL with `{token}` once, where the token goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// Digits of the code (4 to 10) instead of the purpose's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_length: Option<u8>,
+    /// How long the code works (`"5m"`; 1 s to 10 min) instead of the purpose's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validity: Option<String>,
+}
+
+impl VerifyStartParams {
+    /// A code to `to` with the `login` purpose's defaults.
+    pub fn new(to: impl Into<String>) -> VerifyStartParams {
+        VerifyStartParams {
+            to: to.into(),
+            purpose: None,
+            locale: None,
+            channel: None,
+            link: None,
+            code_length: None,
+            validity: None,
+        }
+    }
+}
+
+/// A locale by its language tag, with the tag named when it is not one.
+fn locale<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Locale>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    text.parse().map(Some).map_err(|_| {
+        serde::de::Error::custom(format!("{text:?} is not a locale spoken here (ja or en)"))
+    })
+}
+
+/// `verify.check`'s fields. Its `Debug` never shows the code.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyCheckParams {
+    /// The id `verify.start` answered.
+    pub verification_id: String,
+    /// What the user typed (or the link's token).
+    pub code: secrecy::SecretString,
+}
+
+/// The fields of `verify.resend`, `verify.cancel` and `verify.status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyIdParams {
+    /// The id `verify.start` answered.
+    pub verification_id: String,
+}
+
 /// A parsed operation.
 #[derive(Debug, Clone)]
 pub enum Op {
@@ -278,6 +390,16 @@ pub enum Op {
     EventsSubscribe(SubscribeParams),
     /// Carriers, binds and queue depth.
     BindsStatus,
+    /// Start a verification (send a code).
+    VerifyStart(VerifyStartParams),
+    /// Check a code.
+    VerifyCheck(VerifyCheckParams),
+    /// Send a new code, voiding the old one.
+    VerifyResend(VerifyIdParams),
+    /// Cancel a verification.
+    VerifyCancel(VerifyIdParams),
+    /// A verification and its SMS's delivery.
+    VerifyStatus(VerifyIdParams),
 }
 
 impl Op {
@@ -290,6 +412,11 @@ impl Op {
             Op::MessageStatus(_) => "message.status",
             Op::EventsSubscribe(_) => "events.subscribe",
             Op::BindsStatus => "binds.status",
+            Op::VerifyStart(_) => "verify.start",
+            Op::VerifyCheck(_) => "verify.check",
+            Op::VerifyResend(_) => "verify.resend",
+            Op::VerifyCancel(_) => "verify.cancel",
+            Op::VerifyStatus(_) => "verify.status",
         }
     }
 }
@@ -376,6 +503,11 @@ fn parse_op(op: &str, fields: Map<String, Value>) -> Result<Op, ApiError> {
         "message.status" => Op::MessageStatus(params(op, fields)?),
         "events.subscribe" => Op::EventsSubscribe(params(op, fields)?),
         "binds.status" => params::<NoParams>(op, fields).map(|_| Op::BindsStatus)?,
+        "verify.start" => Op::VerifyStart(params(op, fields)?),
+        "verify.check" => Op::VerifyCheck(params(op, fields)?),
+        "verify.resend" => Op::VerifyResend(params(op, fields)?),
+        "verify.cancel" => Op::VerifyCancel(params(op, fields)?),
+        "verify.status" => Op::VerifyStatus(params(op, fields)?),
         other => {
             return Err(ApiError::new(
                 ErrorCode::UnknownOp,
@@ -538,6 +670,92 @@ pub struct BindsResult {
     pub unmatched: usize,
 }
 
+/// The result of `verify.start` and `verify.resend`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyStartResult {
+    /// The verification's id (128 random bits in hex): check, resend, cancel and read it
+    /// with this.
+    pub verification_id: String,
+    /// `pending`: its code can be checked.
+    pub status: String,
+    /// The destination (E.164 digits).
+    pub to: String,
+    /// `sms` or `sms_link`.
+    pub channel: String,
+    /// Checks left.
+    pub attempts_left: u32,
+    /// Codes sent so far, this one included.
+    pub sends: u32,
+    /// When this code stops working (unix ms).
+    pub expires_at: u64,
+    /// When `verify.resend` is first allowed (unix ms).
+    pub resend_allowed_at: u64,
+    /// The SMS carrying the code (its `message.status` id).
+    pub message_id: Option<String>,
+}
+
+/// `verify.check`'s result: the same fields whatever the outcome, and whether or not the
+/// verification exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyCheckResult {
+    /// The verification id asked about.
+    pub verification_id: String,
+    /// `approved`, `wrong`, `max_attempts_reached`, `expired`, `locked` or `not_found`.
+    pub status: String,
+    /// For `wrong`: checks left (0: the next answers `max_attempts_reached`); else null.
+    pub attempts_left: Option<u32>,
+    /// For `locked`: how long until the number's lock ends (ms); else null.
+    pub retry_after_ms: Option<u64>,
+}
+
+impl VerifyCheckResult {
+    /// Whether the code was right.
+    pub fn approved(&self) -> bool {
+        self.status == "approved"
+    }
+}
+
+/// `verify.cancel`'s result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyCancelResult {
+    /// The verification.
+    pub verification_id: String,
+    /// `canceled`.
+    pub status: String,
+}
+
+/// `verify.status`'s result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyStatusResult {
+    /// The verification.
+    pub verification_id: String,
+    /// `pending`, `approved`, `canceled`, `max_attempts_reached`, `expired` or `failed`.
+    pub status: String,
+    /// Its purpose.
+    pub purpose: String,
+    /// `sms` or `sms_link`.
+    pub channel: String,
+    /// The destination (E.164 digits).
+    pub to: String,
+    /// Checks left.
+    pub attempts_left: u32,
+    /// Codes sent, the first included.
+    pub sends: u32,
+    /// When it was started (unix ms).
+    pub created_at: u64,
+    /// When its current code stops (or stopped) working (unix ms).
+    pub expires_at: u64,
+    /// When a resend is first allowed (unix ms).
+    pub resend_allowed_at: u64,
+    /// The SMS carrying the current code.
+    pub message_id: Option<String>,
+    /// Where that SMS stands: `pending`, `sent`, `delivered` or `undeliverable`; null
+    /// until it has a state.
+    pub delivery: Option<String>,
+    /// Why it is undeliverable, when it is.
+    pub delivery_detail: Option<String>,
+}
+
 /// `events.subscribe`'s result; the events follow as [`EventLine`]s.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubscribeResult {
@@ -680,6 +898,82 @@ mod tests {
             "{}",
             e.error.message
         );
+    }
+
+    #[test]
+    fn verify_requests_parse_with_their_defaults_and_named_field_errors() {
+        let r = parse_request(br#"{"id":1,"op":"verify.start","to":"+81 90-0000-0001"}"#).unwrap();
+        let Op::VerifyStart(p) = r.op else {
+            panic!("not a start: {:?}", r.op)
+        };
+        assert_eq!(p, VerifyStartParams::new("+81 90-0000-0001"));
+        let r = parse_request(
+            br#"{"id":2,"op":"verify.start","to":"1","purpose":"payment","locale":"en-US","channel":"sms_link","link":"https://x.example/v/{token}","code_length":8,"validity":"5m"}"#,
+        )
+        .unwrap();
+        let Op::VerifyStart(p) = r.op else {
+            panic!("not a start: {:?}", r.op)
+        };
+        assert_eq!(p.locale, Some(Locale::En));
+        assert_eq!(p.channel, Some(Channel::SmsLink));
+        assert_eq!(
+            (p.purpose.as_deref(), p.code_length, p.validity.as_deref()),
+            (Some("payment"), Some(8), Some("5m"))
+        );
+        let e =
+            parse_request(br#"{"id":3,"op":"verify.start","to":"1","locale":"fr"}"#).unwrap_err();
+        assert_eq!(e.error.code, ErrorCode::InvalidRequest);
+        assert!(
+            e.error.message.contains("field locale"),
+            "{}",
+            e.error.message
+        );
+        let e =
+            parse_request(br#"{"id":4,"op":"verify.start","to":"1","channel":"fax"}"#).unwrap_err();
+        assert!(
+            e.error.message.contains("field channel"),
+            "{}",
+            e.error.message
+        );
+        let e =
+            parse_request(br#"{"id":5,"op":"verify.check","verification_id":"a"}"#).unwrap_err();
+        assert!(e.error.message.contains("code"), "{}", e.error.message);
+        for op in ["verify.resend", "verify.cancel", "verify.status"] {
+            let line = format!(r#"{{"id":6,"op":"{op}","verification_id":"abc"}}"#);
+            let r = parse_request(line.as_bytes()).unwrap();
+            assert_eq!(r.op.name(), op);
+        }
+    }
+
+    #[test]
+    fn a_parsed_check_never_shows_its_code() {
+        let r = parse_request(
+            br#"{"id":1,"op":"verify.check","verification_id":"abc","code":"913370"}"#,
+        )
+        .unwrap();
+        let shown = format!("{r:?} {:?}", r.op);
+        assert!(shown.contains("abc"), "{shown}");
+        assert!(!shown.contains("913370"), "{shown}");
+        let Op::VerifyCheck(p) = r.op else {
+            panic!("not a check")
+        };
+        assert_eq!(secrecy::ExposeSecret::expose_secret(&p.code), "913370");
+    }
+
+    #[test]
+    fn a_retry_after_is_on_the_wire_only_when_there_is_one() {
+        let plain = serde_json::to_value(ApiError::new(ErrorCode::NotFound, "x")).unwrap();
+        assert_eq!(
+            plain,
+            serde_json::json!({"code": "not_found", "message": "x"})
+        );
+        let locked = ApiError::new(ErrorCode::Locked, "wait").retry_after(Some(1500));
+        let value = serde_json::to_value(&locked).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"code": "locked", "message": "wait", "retry_after_ms": 1500})
+        );
+        assert_eq!(serde_json::from_value::<ApiError>(value).unwrap(), locked);
     }
 
     #[test]

@@ -287,3 +287,31 @@ pub fn events(args: EventsArgs) -> Result<(), CliError> {
         }
     })
 }
+
+/// What `smsgate verify` shares with these commands: the connection as `--api`,
+/// `--token` (and the environment) ask.
+pub(crate) async fn connect_api(c: &Connect) -> Result<Client, CliError> {
+    connect(c).await
+}
+
+/// A client error as the CLI reports it (a refusal exits 3, a lost connection 1).
+pub(crate) fn api_error(e: ClientError) -> CliError {
+    client_error(e)
+}
+
+/// Runs `fut` on a runtime of its own.
+pub(crate) fn run_blocking<T>(
+    fut: impl std::future::Future<Output = Result<T, CliError>>,
+) -> Result<T, CliError> {
+    block_on(fut)
+}
+
+/// One line on stdout, flushed.
+pub(crate) fn print_line(line: &str) -> Result<(), CliError> {
+    print(line)
+}
+
+/// `value` as one line of JSON.
+pub(crate) fn json_line<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
+    json(value)
+}

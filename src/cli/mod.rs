@@ -1,16 +1,19 @@
 //! The command line of `smsgate` (clap, derive): `smsgate <subcommand>`, the typed errors
 //! of the subcommands, and their exit codes.
 //!
-//! Subcommands today: `run` (the default: the service on its embedded default),
-//! `config check` / `config show` (see docs/configuration.md) and `pdu decode` /
-//! `pdu encode` (the operator's PDU tool, see docs/pdu-tool.md). `demo`, `send`, `verify`
-//! and `status` join them here.
+//! Subcommands: `run` (the default: the service on its embedded default), `demo` (a
+//! verification end to end on a private copy of the embedded default), `config check` /
+//! `config show` (see docs/configuration.md), `pdu decode` / `pdu encode` (the operator's
+//! PDU tool, see docs/pdu-tool.md), and over the API `send`, `status`, `events` and
+//! `verify` (docs/api.md).
 
 pub mod client;
 pub mod config;
+pub mod demo;
 pub mod pdu;
 pub mod run;
 pub mod text_preview;
+pub mod verify;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -43,6 +46,11 @@ pub enum Command {
     Status(client::StatusArgs),
     /// Follow the event log through the API.
     Events(client::EventsArgs),
+    /// Verification codes through the API: start, check, resend, cancel, status.
+    #[command(subcommand)]
+    Verify(verify::VerifyCommand),
+    /// See a verification work end to end, on a private copy of the embedded default.
+    Demo(demo::DemoArgs),
 }
 
 /// Exit code for input that cannot be decoded or encoded, and for an invalid configuration
@@ -184,6 +192,8 @@ pub fn main() -> ExitCode {
         Some(Command::Send(args)) => client::send(args),
         Some(Command::Status(args)) => client::status(args),
         Some(Command::Events(args)) => client::events(args),
+        Some(Command::Verify(cmd)) => verify::run(cmd),
+        Some(Command::Demo(args)) => demo::demo(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

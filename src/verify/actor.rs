@@ -527,3 +527,20 @@ impl<R: Rng + Unpin + 'static> Handler<GetVerification> for VerifierActor<R> {
         })
     }
 }
+
+/// Whether a verification is a sandbox one (`None`: no such verification), without
+/// reading its SMS's state: what the API checks before it lets a token touch it.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<Option<bool>, VerifyFailure>")]
+pub struct GetMode(pub String);
+
+impl<R: Rng + Unpin + 'static> Handler<GetMode> for VerifierActor<R> {
+    type Result = Result<Option<bool>, VerifyFailure>;
+
+    fn handle(&mut self, msg: GetMode, _: &mut Self::Context) -> Self::Result {
+        match self.core.status(&msg.0, unix_ms()) {
+            Ok(view) => Ok(view.map(|v| v.sandbox)),
+            Err(e) => Err(self.fail(&e)),
+        }
+    }
+}

@@ -299,3 +299,26 @@ pub async fn gateway_from(config: &smsgate::config::Config) -> Gateway {
 pub fn toml_path(path: &Path) -> String {
     toml::Value::String(path.display().to_string()).to_string()
 }
+
+/// A verifier with the default texts under a fixed test key, its policy the default one as
+/// `tune` changes it.
+pub fn verify_spec(
+    tune: impl FnOnce(&mut smsgate::verify::policy::Policy),
+) -> smsgate::gateway::VerifySpec {
+    use smsgate::verify::key::{Key, KeyRing};
+    let mut policy = smsgate::verify::policy::Policy::default();
+    tune(&mut policy);
+    smsgate::gateway::VerifySpec {
+        policy,
+        settings: smsgate::verify::core::Settings::default(),
+        keys: std::sync::Arc::new(KeyRing::new(Key::from_bytes([7; 32]), Vec::new())),
+    }
+}
+
+/// The code in a verification SMS: its longest run of digits (the minutes are shorter).
+pub fn code_in(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_digit())
+        .max_by_key(|run| run.len())
+        .unwrap_or_default()
+        .to_owned()
+}

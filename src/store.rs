@@ -913,6 +913,30 @@ impl Drop for Committer {
     }
 }
 
+/// How long [`SledStore::open`] waits for the lock a closing sled of this process (or one
+/// that just exited) may still hold.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Opens the sled database, waiting up to [`LOCK_WAIT`] for its file lock: sled's I/O
+/// threads may still hold it for a moment after the last handle of a closed database was
+/// dropped (sled's own test build blocks on the lock for the same reason), which a restart
+/// in the same process (the tests) or right after the previous process exited runs into.
+/// Another process holding the directory for longer is still refused.
+fn open_db(path: &Path) -> Result<sled::Db, sled::Error> {
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        match sled::Config::new().path(path).open() {
+            Err(sled::Error::Io(e))
+                if e.to_string().starts_with("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// The sled engine: one tree per kind of record, a transaction per step, group commit.
 pub struct SledStore {
     db: sled::Db,
@@ -1076,7 +1100,7 @@ impl SledStore {
             path: path.to_path_buf(),
             reason: e.to_string(),
         };
-        let db = sled::Config::new().path(path).open().map_err(open_error)?;
+        let db = open_db(path).map_err(open_error)?;
         let tree = |name: &str| db.open_tree(name).map_err(open_error);
         let meta = tree("meta")?;
         match meta.get("schema").map_err(open_error)? {

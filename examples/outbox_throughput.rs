@@ -48,6 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             from: Some("SMSGATE".into()),
             text: format!("Your code is {:06}", i % 1_000_000),
             masked: None,
+            id: None,
             class: Class::Otp,
             client_ref: Some(format!("ref-{i}")),
             validity_ms: None,

@@ -52,6 +52,8 @@ pub struct Submit {
     pub registered_delivery: bool,
     /// The text to keep on disk instead of `text` (see [`NewMessage::masked`]).
     pub masked: Option<String>,
+    /// Its id, drawn by the caller (see [`NewMessage::id`]).
+    pub id: Option<MessageId>,
     /// A test message: it goes to the gateway's sandbox carrier (the built-in simulated
     /// SMSC) whatever the routes say, and never to another carrier.
     pub sandbox: bool,
@@ -69,6 +71,7 @@ impl Submit {
             validity: None,
             registered_delivery: true,
             masked: None,
+            id: None,
             sandbox: false,
         }
     }
@@ -490,6 +493,7 @@ impl Handler<Submit> for OutboxActor {
             from: msg.from,
             text: msg.text,
             masked: msg.masked,
+            id: msg.id,
             class,
             client_ref: msg.client_ref,
             validity_ms: msg

@@ -101,6 +101,9 @@ pub struct NewMessage {
     /// plaintext). Such a message cannot be sent after a restart: what was unsent then
     /// ends `failed`.
     pub masked: Option<String>,
+    /// Its id, drawn by the caller from the same generator ([`crate::store::SharedDb::generate_id`])
+    /// so that it can record the id before handing the message in; `None`: drawn here.
+    pub id: Option<MessageId>,
     /// Priority class.
     pub class: Class,
     /// Idempotency reference: the same one within 24 h returns the first message.
@@ -804,7 +807,10 @@ impl<S: Storage> Outbox<S> {
                 limit: self.settings.max_open,
             });
         }
-        let id = MessageId(self.store.generate_id()?);
+        let id = match message.id {
+            Some(id) => id,
+            None => MessageId(self.store.generate_id()?),
+        };
         let receipts = profile.receipts(message.registered_delivery);
         let out = Outgoing {
             to: &message.to,

@@ -79,6 +79,7 @@ fn route(carriers: &[&str]) -> Route {
 fn msg(to: &str, text: &str, class: Class) -> NewMessage {
     NewMessage {
         masked: None,
+        id: None,
         to: Msisdn::parse_e164(to).unwrap(),
         from: Some("0005012345".into()),
         text: text.into(),

@@ -277,32 +277,36 @@ impl<R: Rng + Unpin + 'static> VerifierActor<R> {
             validity: Some(Duration::from_millis(sms.validity_ms)),
             registered_delivery: true,
             masked: Some(sms.masked),
+            id: Some(sms.message),
             sandbox: sms.sandbox,
         };
         let outbox = self.outbox.submit.clone();
         let id = sms.id;
+        // The verifier's step (the code's HMAC, the SMS's id) is flushed while the outbox
+        // accepts the SMS; the answer waits for both.
+        let committed = self.commit();
         Box::pin(
-            async move { outbox.send(submit).await }
+            async move { futures_util::future::join(outbox.send(submit), committed).await }
                 .into_actor(self)
-                .then(move |accepted, act, _| {
+                .then(move |(accepted, committed), act, _| {
                     let now = unix_ms();
-                    let recorded = match accepted {
-                        Ok(Ok(accepted)) => {
+                    let recorded = match (accepted, committed) {
+                        (_, Err(e)) => Ok(Err(e)),
+                        (Ok(Ok(accepted)), Ok(())) => {
                             info!(verification = %id, message = %accepted.id, "verification SMS queued");
-                            act.core.sent(&id, accepted.id, now).map(|()| {
-                                let mut view = view;
-                                view.message = Some(accepted.id);
-                                Ok(view)
-                            })
+                            act.core.sent(&id, accepted.id, now);
+                            let done: ResponseActFuture<Self, Result<View, VerifyFailure>> =
+                                Box::pin(fut::ready(Ok(view)));
+                            return done;
                         }
-                        Ok(Err(refused)) => {
+                        (Ok(Err(refused)), Ok(())) => {
                             warn!(verification = %id, reason = %refused, "verification SMS refused");
                             act.publish(&id, Status::Failed.name(), &view.purpose, view.sandbox);
                             act.core
                                 .send_failed(&id, &refused.to_string(), now)
                                 .map(|()| Err(VerifyFailure::Send(refused)))
                         }
-                        Err(_) => act
+                        (Err(_), Ok(())) => act
                             .core
                             .send_failed(&id, "the outbox is not running", now)
                             .map(|()| Err(VerifyFailure::NotRunning)),
@@ -312,11 +316,13 @@ impl<R: Rng + Unpin + 'static> VerifierActor<R> {
                         Err(e) => Err(act.failure(e)),
                     };
                     let commit = act.commit();
-                    async move {
-                        commit.await?;
-                        answer
-                    }
-                    .into_actor(act)
+                    Box::pin(
+                        async move {
+                            commit.await?;
+                            answer
+                        }
+                        .into_actor(act),
+                    )
                 }),
         )
     }

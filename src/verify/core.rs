@@ -91,6 +91,8 @@ pub struct OutgoingSms {
     pub validity_ms: u64,
     /// To the sandbox carrier.
     pub sandbox: bool,
+    /// The message id it must be queued under (already in the verification's record).
+    pub message: MessageId,
 }
 
 impl std::fmt::Debug for OutgoingSms {
@@ -102,6 +104,7 @@ impl std::fmt::Debug for OutgoingSms {
             .field("masked", &self.masked)
             .field("validity_ms", &self.validity_ms)
             .field("sandbox", &self.sandbox)
+            .field("message", &self.message)
             .finish()
     }
 }
@@ -407,7 +410,12 @@ impl<R: Rng> VerifierCore<R> {
         // less than the whole seconds left, so the carrier's deadline is never later than
         // the code's.
         let validity_ms = (record.validity_ms / 1000).saturating_sub(1).max(1) * 1000;
+        // The SMS's id is drawn now and recorded with the code, so a start or resend is
+        // one step of the verifier's.
+        let message = MessageId(self.store.next_seq()?);
+        record.messages.push(message);
         Ok(OutgoingSms {
+            message,
             id: record.id.clone(),
             to: record.to.clone(),
             text: rendered.text,
@@ -491,17 +499,20 @@ impl<R: Rng> VerifierCore<R> {
     ///
     /// # Errors
     /// [`VerifyError::Store`].
-    pub fn sent(&mut self, id: &str, message: MessageId, now: u64) -> Result<(), VerifyError> {
-        let Some(mut record) = self.load(id)? else {
-            return Ok(());
+    pub fn sent(&mut self, id: &str, message: MessageId, now: u64) {
+        // The record has the message's id already (drawn with the code): only the audit
+        // line is left, written with the next commit.
+        let (to, purpose) = match self.records.get(id) {
+            Some(r) => (r.to.clone(), r.purpose.clone()),
+            None => (String::new(), String::new()),
         };
-        let sweep = record.sweep_at;
-        record.messages.push(message);
-        let mut step = Step::default();
-        self.stage(&mut step, &record, Some(sweep))?;
-        self.audit(now, &record, AuditKind::Sent(message));
-        self.store.apply(step)?;
-        Ok(())
+        self.pending_audit.push(AuditEntry {
+            at: now,
+            id: id.to_owned(),
+            to,
+            purpose,
+            kind: AuditKind::Sent(message),
+        });
     }
 
     /// The SMS of the last start or resend could not be handed to the outbox: the
@@ -635,6 +646,7 @@ impl<R: Rng> VerifierCore<R> {
             .keys
             .matches(&record.sealed, &record.id, &record.purpose, code);
         let mut number = self.number_of(&record.to)?;
+        let before = number.clone();
         let mut step = Step::default();
         let outcome = if right {
             self.policy.on_success(&mut number);
@@ -648,7 +660,9 @@ impl<R: Rng> VerifierCore<R> {
                 attempts_left: record.profile.max_checks.saturating_sub(record.checks),
             }
         };
-        self.stage_number(&mut step, &record.to, &number)?;
+        if number != before {
+            self.stage_number(&mut step, &record.to, &number)?;
+        }
         self.audit(now, &record, AuditKind::Checked(outcome.name().into()));
         self.store.apply(step)?;
         Ok(outcome)
@@ -748,18 +762,24 @@ impl<R: Rng> VerifierCore<R> {
         let mut step = Step::default();
         for (at, id) in self.store.due(now, self.settings.sweep_max)? {
             match self.load(&id)? {
-                Some(record) if record.sweep_at != at => step.forget_sweep(&id, at),
+                // Its time moved later (a resend, a finish): look again then.
+                Some(record) if record.sweep_at > at => {
+                    step.forget_sweep(&id, at);
+                    step.add_sweep(&id, record.sweep_at);
+                }
                 Some(mut record) if record.status == Status::Pending => {
                     self.finish(&mut record, Status::Expired, now, &mut step)?;
                     self.audit(now, &record, AuditKind::Expired);
+                    step.forget_sweep(&id, at);
+                    step.add_sweep(&id, record.sweep_at);
                     report.expired += 1;
                 }
                 Some(record) => {
                     self.records.remove(&record.id);
-                    step.remove(&record.id, record.sweep_at);
+                    step.remove(&record.id, at);
                     report.removed += 1;
                 }
-                None => step.remove(&id, at),
+                None => step.forget_sweep(&id, at),
             }
         }
         let window = now / self.policy.budgets.window_ms.max(1);

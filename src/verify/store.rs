@@ -173,9 +173,10 @@ impl Step {
         });
     }
 
-    /// Stores a record, with a sweep entry at its `sweep_at` when that changed from
-    /// `old_sweep_at`. The old entry stays: the sweeper drops an entry whose time is no
-    /// longer the record's, which keeps a write off every finishing step.
+    /// Stores a record, with a sweep entry at its `sweep_at` when it is new or its time
+    /// moved earlier than `old_sweep_at`. A time that moved later (a resend, a finish) keeps
+    /// the old entry: the sweeper, finding the record not due yet, moves the entry then,
+    /// which keeps a write off every finishing step.
     ///
     /// # Errors
     /// [`StoreError::Encode`].
@@ -184,7 +185,7 @@ impl Step {
         record: &VerificationRecord,
         old_sweep_at: Option<u64>,
     ) -> Result<(), StoreError> {
-        if old_sweep_at != Some(record.sweep_at) {
+        if old_sweep_at.is_none_or(|old| record.sweep_at < old) {
             self.put(
                 SWEEP,
                 sweep_key(record.sweep_at, &record.id),
@@ -203,6 +204,11 @@ impl Step {
     pub fn remove(&mut self, id: &str, sweep_at: u64) {
         self.forget_sweep(id, sweep_at);
         self.put(CODES, id.as_bytes().to_vec(), None);
+    }
+
+    /// Lists a record for the sweeper at `at`.
+    pub fn add_sweep(&mut self, id: &str, at: u64) {
+        self.put(SWEEP, sweep_key(at, id), Some(Vec::new()));
     }
 
     /// Drops a sweep entry whose time is no longer its record's.

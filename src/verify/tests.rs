@@ -6,7 +6,7 @@ use super::key::{Key, KeyRing};
 use super::policy::*;
 use super::store::{AuditKind, Status, VerifyStore};
 use super::template::{Channel, Locale};
-use crate::store::{MessageId, SledStore};
+use crate::store::SledStore;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::path::Path;
@@ -77,7 +77,7 @@ fn code_in(sms: &OutgoingSms) -> String {
 impl Harness {
     fn start(&mut self, to: &str, now: u64) -> (View, String) {
         let (view, sms) = self.core.start(request(to), now).unwrap();
-        self.core.sent(&view.id, MessageId(now), now).unwrap();
+        self.core.sent(&view.id, view.message.unwrap(), now);
         let code = code_in(&sms);
         (view, code)
     }
@@ -108,7 +108,8 @@ fn the_right_code_approves_once_and_is_consumed() {
     assert_eq!(h.check(&view.id, &code, T0 + 2), CheckOutcome::NotFound);
     let status = h.core.status(&view.id, T0 + 3).unwrap().unwrap();
     assert_eq!(status.status, Status::Approved);
-    assert_eq!(status.message, Some(MessageId(T0)));
+    assert_eq!(status.message, view.message);
+    assert!(view.message.is_some());
 }
 
 #[test]

@@ -31,6 +31,10 @@ use smsgate::store::Class;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// As the binary: mimalloc.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 struct Args {
     /// Messages to send.

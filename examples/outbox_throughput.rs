@@ -15,6 +15,10 @@ use smsgate::store::SledStore;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+/// As the binary: mimalloc.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let messages: usize = args.next().map_or(Ok(20_000), |a| a.parse())?;

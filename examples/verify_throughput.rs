@@ -69,16 +69,19 @@ impl Handler<RecordEvent> for Sink {
     }
 }
 
-/// The verifier alone over its own sled directory, sending to a [`Sink`].
-fn verifier_alone(
-    dir: &std::path::Path,
-    config: &smsgate::config::Config,
-) -> (
+/// The texts the sink received, by destination.
+type Texts = Arc<Mutex<HashMap<String, String>>>;
+
+/// The verifier alone: its address, the sink's texts, its thread, the database it is in.
+type Alone = (
     Addr<VerifierActor<rand::rngs::StdRng>>,
-    Arc<Mutex<HashMap<String, String>>>,
+    Texts,
     Arbiter,
     SledStore,
-) {
+);
+
+/// The verifier alone over its own sled directory, sending to a [`Sink`].
+fn verifier_alone(dir: &std::path::Path, config: &smsgate::config::Config) -> Alone {
     use rand::SeedableRng;
     let outbox_store = SledStore::open(dir).unwrap();
     let store = VerifyStore::open(outbox_store.shared()).unwrap();

@@ -549,11 +549,11 @@ pub enum EventKind {
         state: u8,
     },
     /// A verification reached an outcome (approved, max_attempts_reached, expired,
-    /// canceled, failed) or its number was locked. Never a code.
+    /// canceled, failed). Never a code.
     Verification {
         /// The verification.
         id: String,
-        /// Its status (or `locked`).
+        /// Its outcome.
         status: String,
         /// Its purpose.
         purpose: String,

@@ -787,8 +787,8 @@ pub enum EventBody {
         /// Why: a status, a receipt state, a failover.
         detail: Option<String>,
     },
-    /// A verification's outcome (approved, max_attempts_reached, expired, canceled,
-    /// failed), or `locked` when wrong codes locked its number.
+    /// A verification's outcome: approved, max_attempts_reached, expired (published by the
+    /// sweeper when its code's time is over), canceled, failed.
     Verification {
         /// The verification.
         verification_id: String,

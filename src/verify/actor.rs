@@ -339,6 +339,9 @@ impl<R: Rng + Unpin + 'static> Actor for VerifierActor<R> {
             }
             match act.core.sweep(unix_ms()) {
                 Ok(report) if report.expired + report.removed + report.pruned > 0 => {
+                    for (id, purpose, sandbox) in &report.expired_ids {
+                        act.publish(id, Status::Expired.name(), purpose, *sandbox);
+                    }
                     tracing::debug!(
                         expired = report.expired,
                         removed = report.removed,

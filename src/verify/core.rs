@@ -167,10 +167,12 @@ pub struct Ticket {
 }
 
 /// What one sweep did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SweepReport {
     /// Pending verifications whose code expired.
     pub expired: usize,
+    /// Those verifications: id, purpose, sandbox (for their outcome events).
+    pub expired_ids: Vec<(String, String, bool)>,
     /// Records removed.
     pub removed: usize,
     /// Old budget windows and audit lines removed.
@@ -773,6 +775,9 @@ impl<R: Rng> VerifierCore<R> {
                     step.forget_sweep(&id, at);
                     step.add_sweep(&id, record.sweep_at);
                     report.expired += 1;
+                    report
+                        .expired_ids
+                        .push((id.clone(), record.purpose.clone(), record.sandbox));
                 }
                 Some(record) => {
                     self.records.remove(&record.id);

@@ -2,6 +2,8 @@
 //! the API's sandbox carrier, the verifier), in process on free ports: live and sandbox
 //! messages both end delivered with their receipts matched, and a verification's code
 //! reaches the simulated handset and approves.
+// The built-in simulator is the `sim` feature.
+#![cfg(feature = "sim")]
 // Tests: a failure is reported by a panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -527,26 +527,8 @@ async fn the_python_example_runs_against_the_service() {
     w.stop().await;
 }
 
-/// Runs `smsgate ARGS` with `stdin` piped in: exit code and stdout.
 async fn cli(args: &[&str], stdin: &str) -> (i32, String) {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_smsgate"))
-        .args(args)
-        // A developer's own $SMS_CA would turn TLS on against this plain listener.
-        .env_remove("SMS_CA")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.as_bytes()).await.unwrap();
-    drop(input);
-    let out = common::within("the CLI", child.wait_with_output())
-        .await
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.code().unwrap_or(-1), text)
+    common::cli(args, stdin, &[]).await
 }
 
 #[actix_rt::test]

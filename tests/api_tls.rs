@@ -247,19 +247,8 @@ async fn a_plain_tcp_client_is_closed_without_an_answer_and_the_listener_goes_on
     w.stop().await;
 }
 
-/// Runs `smsgate ARGS` with `envs` set: exit code and stdout + stderr.
 async fn cli(args: &[&str], envs: &[(&str, &str)]) -> (i32, String) {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_smsgate"));
-    cmd.args(args)
-        .env_remove("SMS_CA")
-        .env_remove("SMS_API")
-        .env_remove("SMS_TOKEN")
-        .envs(envs.iter().copied())
-        .stdin(std::process::Stdio::null());
-    let out = common::within("the CLI", cmd.output()).await.unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.code().unwrap_or(-1), text)
+    common::cli(args, "", envs).await
 }
 
 #[actix_rt::test]

@@ -608,27 +608,8 @@ async fn without_a_verifier_every_verify_operation_is_unavailable() {
     w.stop().await;
 }
 
-/// Runs `smsgate ARGS` with `stdin` piped in: exit code and stdout + stderr.
 async fn cli(args: &[&str], stdin: &str) -> (i32, String) {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_smsgate"))
-        .args(args)
-        .env_remove("SMS_CA")
-        .env_remove("SMS_API")
-        .env_remove("SMS_TOKEN")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.as_bytes()).await.unwrap();
-    drop(input);
-    let out = common::within("the CLI", child.wait_with_output())
-        .await
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.code().unwrap_or(-1), text)
+    common::cli(args, stdin, &[]).await
 }
 
 #[actix_rt::test]

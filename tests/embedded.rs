@@ -67,12 +67,7 @@ async fn the_embedded_default_delivers_live_and_sandbox_messages_and_verifies() 
         sim.handle().wait_for_inbox(&common::msisdn(7), 1),
     )
     .await;
-    let code: String = inbox[0]
-        .text
-        .split(|c: char| !c.is_ascii_digit())
-        .max_by_key(|run| run.len())
-        .unwrap()
-        .to_owned();
+    let code = common::code_in(&inbox[0].text);
     assert_eq!(
         gw.verify_check(&view.id, &code).await.unwrap(),
         CheckOutcome::Approved

@@ -38,14 +38,6 @@ async fn gateway_with(dir: &Path, sim: &smsc_sim::SimHandle, policy: Policy) -> 
     Gateway::start(spec).await.expect("gateway starts")
 }
 
-/// The code in a text: its longest run of digits.
-fn code_in(text: &str) -> String {
-    text.split(|c: char| !c.is_ascii_digit())
-        .max_by_key(|run| run.len())
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// Starts a verification to number `n` and reads its code from the handset.
 async fn start_and_read(gw: &Gateway, sim: &smsc_sim::SimHandle, n: usize) -> (String, String) {
     let view = gw
@@ -62,7 +54,7 @@ async fn start_and_read(gw: &Gateway, sim: &smsc_sim::SimHandle, n: usize) -> (S
         sim.wait_for_inbox(&common::msisdn(n), 1),
     )
     .await;
-    let code = code_in(&inbox[0].text);
+    let code = common::code_in(&inbox[0].text);
     assert_eq!(code.len(), 6, "{}", inbox[0].text);
     (view.id, code)
 }

@@ -54,13 +54,6 @@ fn holds(bytes: &[u8], needle: &str) -> bool {
         }
 }
 
-fn code_in(text: &str) -> String {
-    text.split(|c: char| !c.is_ascii_digit())
-        .max_by_key(|run| run.len())
-        .unwrap_or_default()
-        .to_owned()
-}
-
 #[actix_rt::test]
 async fn no_code_is_in_the_sled_files_or_the_logs() {
     let capture = Capture::default();
@@ -104,10 +97,10 @@ async fn no_code_is_in_the_sled_files_or_the_logs() {
             .await
             .unwrap();
         let first = common::within("the code", sim.wait_for_inbox(&number, 1)).await;
-        secrets.push(code_in(&first[0].text));
+        secrets.push(common::code_in(&first[0].text));
         gw.verify_resend(&view.id).await.unwrap();
         let second = common::within("the new code", sim.wait_for_inbox(&number, 2)).await;
-        let code = code_in(&second[1].text);
+        let code = common::code_in(&second[1].text);
         secrets.push(code.clone());
         let wrong = if code.starts_with('9') {
             "10000000"

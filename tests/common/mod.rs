@@ -322,3 +322,33 @@ pub fn code_in(text: &str) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// Runs `smsgate ARGS` with `stdin` piped in and `envs` set (the client's own `SMS_API`,
+/// `SMS_TOKEN` and `SMS_CA` of a developer's shell removed first): exit code and stdout +
+/// stderr.
+pub async fn cli(args: &[&str], stdin: &str, envs: &[(&str, &str)]) -> (i32, String) {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_smsgate"))
+        .args(args)
+        .env_remove("SMS_CA")
+        .env_remove("SMS_API")
+        .env_remove("SMS_TOKEN")
+        .envs(envs.iter().copied())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("smsgate runs");
+    let mut input = child.stdin.take().expect("stdin piped");
+    input
+        .write_all(stdin.as_bytes())
+        .await
+        .expect("stdin written");
+    drop(input);
+    let out = within("the CLI", child.wait_with_output())
+        .await
+        .expect("the CLI's output");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}

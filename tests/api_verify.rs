@@ -168,7 +168,7 @@ async fn start_check_and_status_answer_as_documented_with_the_delivery() {
         .verify_start(&VerifyStartParams::new(common::to(1)))
         .await
         .unwrap();
-    assert_eq!(started.verification_id.len(), 32);
+    assert_eq!(started.verification_id.len(), 48);
     assert_eq!(
         (
             started.status.as_str(),

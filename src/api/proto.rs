@@ -673,7 +673,7 @@ pub struct BindsResult {
 /// The result of `verify.start` and `verify.resend`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyStartResult {
-    /// The verification's id (128 random bits in hex): check, resend, cancel and read it
+    /// The verification's id (48 hex digits: a sequence number and 128 random bits): check, resend, cancel and read it
     /// with this.
     pub verification_id: String,
     /// `pending`: its code can be checked.

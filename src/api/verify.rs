@@ -18,7 +18,7 @@ use secrecy::ExposeSecret;
 /// The purpose of a start that names none.
 pub const DEFAULT_PURPOSE: &str = "login";
 
-/// An id no verification has (theirs are 32 hex digits): what a check of another mode's
+/// An id no verification has (theirs are 48 hex digits): what a check of another mode's
 /// verification is run against, so that it costs what an unknown id's does and counts no
 /// attempt on the real one.
 const NO_VERIFICATION: &str = "";

@@ -462,9 +462,15 @@ impl<R: Rng> VerifierCore<R> {
                 return Err(VerifyError::Link);
             }
         }
+        // 16 hex digits of a sequence number, then 128 random bits: unguessable, and in
+        // the order of creation, so new records land at the end of `verify_codes` (sled
+        // rewrites one hot leaf instead of a random one per start).
         let mut id_bytes = [0u8; 16];
         self.rng.fill(&mut id_bytes[..]);
-        let id: String = id_bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let mut id = format!("{:016x}", self.store.next_seq()?);
+        for b in id_bytes {
+            id.push_str(&format!("{b:02x}"));
+        }
         let mut record = VerificationRecord {
             id,
             to: request.to,

@@ -52,7 +52,8 @@ impl Status {
 /// One verification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerificationRecord {
-    /// Its id: 128 random bits, so ids cannot be guessed or enumerated.
+    /// Its id: a sequence number (16 hex digits, so new records append to the tree) and
+    /// 128 random bits (32 hex digits), so ids cannot be guessed or enumerated.
     pub id: String,
     /// Destination, E.164 digits.
     pub to: String,

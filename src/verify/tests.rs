@@ -381,7 +381,7 @@ fn an_unknown_id_gets_the_same_shape_as_a_finished_one() {
     let mut h = open(dir.path());
     assert_eq!(h.check("nonexistent", "123456", T0), CheckOutcome::NotFound);
     assert_eq!(
-        h.check(&"0".repeat(32), "123456", T0),
+        h.check(&"0".repeat(48), "123456", T0),
         CheckOutcome::NotFound
     );
     let (view, code) = h.start(TO, T0);

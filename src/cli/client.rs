@@ -8,7 +8,7 @@ use crate::api::client::{Client, ClientError, ClientOptions, TlsClient};
 use crate::api::proto::{EventBody, SubmitParams};
 use crate::cli::CliError;
 use clap::Args;
-use std::io::{IsTerminal, Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 /// The development token of the embedded default, used when none is given.
@@ -157,23 +157,12 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
 
 /// `smsgate send`.
 pub fn send(args: SendArgs) -> Result<(), CliError> {
-    let text = match args.text {
-        Some(text) => text,
-        None if !std::io::stdin().is_terminal() => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|source| CliError::Read {
-                    what: "stdin".into(),
-                    source,
-                })?;
-            text.strip_suffix('\n').unwrap_or(&text).to_owned()
-        }
-        None => {
-            return Err(CliError::Usage(
-                "give the text as an argument or on stdin".into(),
-            ))
-        }
+    let (text, from_stdin) =
+        super::arg_or_stdin(args.text, "give the text as an argument or on stdin")?;
+    let text = if from_stdin {
+        text.strip_suffix('\n').unwrap_or(&text).to_owned()
+    } else {
+        text
     };
     let params = SubmitParams {
         to: args.to,

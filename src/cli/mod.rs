@@ -181,6 +181,34 @@ impl CliError {
     }
 }
 
+/// All of stdin, as bytes.
+pub(crate) fn read_stdin_bytes() -> Result<Vec<u8>, CliError> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut buf)
+        .map_err(|source| CliError::Read {
+            what: "stdin".to_owned(),
+            source,
+        })?;
+    Ok(buf)
+}
+
+/// The argument; without one, all of stdin when stdin is not a terminal (the Unix habit),
+/// else a usage error saying `usage`. The flag says whether it came from stdin.
+pub(crate) fn arg_or_stdin(arg: Option<String>, usage: &str) -> Result<(String, bool), CliError> {
+    use std::io::IsTerminal;
+    match arg {
+        Some(arg) => Ok((arg, false)),
+        None if !std::io::stdin().is_terminal() => {
+            let text = String::from_utf8(read_stdin_bytes()?)
+                .map_err(|_| CliError::NotUtf8("stdin".into()))?;
+            Ok((text, true))
+        }
+        None => Err(CliError::Usage(usage.to_owned())),
+    }
+}
+
 /// Parses the command line, runs the subcommand and turns its outcome into an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();

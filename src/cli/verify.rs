@@ -12,7 +12,6 @@ use crate::cli::CliError;
 use crate::verify::template::{Channel, Locale};
 use clap::{Args, Subcommand};
 use secrecy::SecretString;
-use std::io::{IsTerminal, Read};
 
 /// `smsgate verify`.
 #[derive(Debug, Clone, Subcommand)]
@@ -160,24 +159,15 @@ fn start(args: StartArgs) -> Result<(), CliError> {
 }
 
 fn check(args: CheckArgs) -> Result<(), CliError> {
-    let code =
-        match args.code {
-            Some(code) => code,
-            None if !std::io::stdin().is_terminal() => {
-                let mut text = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut text)
-                    .map_err(|source| CliError::Read {
-                        what: "stdin".into(),
-                        source,
-                    })?;
-                text.trim().to_owned()
-            }
-            None => return Err(CliError::Usage(
-                "give the code as an argument or on stdin (echo CODE | smsgate verify check ID)"
-                    .into(),
-            )),
-        };
+    let (code, from_stdin) = super::arg_or_stdin(
+        args.code,
+        "give the code as an argument or on stdin (echo CODE | smsgate verify check ID)",
+    )?;
+    let code = if from_stdin {
+        code.trim().to_owned()
+    } else {
+        code
+    };
     if code.is_empty() {
         return Err(CliError::Usage("the code is empty".into()));
     }

@@ -14,7 +14,7 @@ pub use json_out::{decode_all, describe_decode_error, pdu_json};
 use super::CliError;
 use clap::{Args, Subcommand};
 use smpp::octets::to_hex;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 /// `smsgate pdu ...`.
@@ -100,14 +100,8 @@ fn read_text(words: &[String], what: &str) -> Result<(String, String), CliError>
         _ => false,
     };
     if from_stdin {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .map_err(|source| CliError::Read {
-                what: "stdin".to_owned(),
-                source,
-            })?;
-        let text = String::from_utf8(buf).map_err(|_| CliError::NotUtf8("stdin".into()))?;
+        let text = String::from_utf8(super::read_stdin_bytes()?)
+            .map_err(|_| CliError::NotUtf8("stdin".into()))?;
         return Ok((text, "stdin".to_owned()));
     }
     Ok((words.join(" "), "the argument".to_owned()))
@@ -115,14 +109,7 @@ fn read_text(words: &[String], what: &str) -> Result<(String, String), CliError>
 
 fn read_raw(path: &PathBuf) -> Result<Vec<u8>, CliError> {
     if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .map_err(|source| CliError::Read {
-                what: "stdin".to_owned(),
-                source,
-            })?;
-        return Ok(buf);
+        return super::read_stdin_bytes();
     }
     std::fs::read(path).map_err(|source| CliError::Read {
         what: path.display().to_string(),

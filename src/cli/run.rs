@@ -149,6 +149,9 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             actix::spawn(submit_stdin(gateway.clone()));
         }
         notify_systemd(sd_notify::NotifyState::Ready);
+        if let Some(interval) = watchdog_interval() {
+            actix::spawn(watchdog(gateway.clone(), interval));
+        }
         let signal = loop {
             match signals.next().await {
                 Signal::Stop(name) => break name,
@@ -300,6 +303,35 @@ fn notify_systemd(state: sd_notify::NotifyState<'_>) {
     // No NOTIFY_SOCKET (not under systemd) is not an error; a failed send cannot be helped
     // and only costs systemd's view of the state.
     let _ = sd_notify::notify(false, &[state]);
+}
+
+/// How often to ping systemd's watchdog: half of `WatchdogSec=` when systemd asked for
+/// pings (`WATCHDOG_USEC` names this process), `None` otherwise.
+fn watchdog_interval() -> Option<std::time::Duration> {
+    let mut usec = 0u64;
+    if sd_notify::watchdog_enabled(false, &mut usec) && usec > 0 {
+        Some(std::time::Duration::from_micros(usec / 2))
+    } else {
+        None
+    }
+}
+
+/// Pings the watchdog while the outbox answers within the interval: a wedged outbox (the
+/// actor every acknowledgement goes through) stops the pings, and systemd restarts the
+/// service; a live runtime over a dead outbox does not fool it.
+async fn watchdog(gateway: Gateway, interval: std::time::Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    loop {
+        ticks.tick().await;
+        match tokio::time::timeout(interval, gateway.depth()).await {
+            Ok(Ok(_)) => notify_systemd(sd_notify::NotifyState::Watchdog),
+            Ok(Err(_)) => return,
+            Err(_) => warn!(
+                ?interval,
+                "watchdog: the outbox did not answer in time; no ping"
+            ),
+        }
+    }
 }
 
 /// What a signal asks of the service.

@@ -198,8 +198,9 @@ pub struct Gateway {
     verifier_arbiter: std::sync::Arc<parking_lot::Mutex<Option<Arbiter>>>,
     /// When it started, for the status's uptime.
     started: Instant,
-    /// The carriers an operator stopped, on disk.
-    admin: crate::admin::state::AdminStore,
+    /// The carriers an operator stopped, on disk; taken by the first shutdown (it holds
+    /// the database open).
+    admin: Arc<parking_lot::Mutex<Option<crate::admin::state::AdminStore>>>,
     /// Each carrier's route kinds (from the rules that name it), for status.
     route_kinds: Arc<BTreeMap<String, Vec<RouteKind>>>,
 }
@@ -327,7 +328,7 @@ impl Gateway {
             verifier,
             verifier_arbiter: std::sync::Arc::new(parking_lot::Mutex::new(verifier_arbiter)),
             started: Instant::now(),
-            admin,
+            admin: Arc::new(parking_lot::Mutex::new(Some(admin))),
             route_kinds,
         })
     }
@@ -357,7 +358,8 @@ impl Gateway {
             .ok_or_else(|| CarrierError::Unknown(name.to_owned()))?;
         let was_stopped = pool.send(GetPoolStatus).await?.stopped;
         // On disk first: a crash after it leaves the carrier as the operator asked.
-        self.admin.set_stopped(name, !running).await?;
+        let admin = self.admin.lock().clone().ok_or(CarrierError::NotRunning)?;
+        admin.set_stopped(name, !running).await?;
         pool.send(SetRunning { running }).await?;
         info!(
             carrier = name,
@@ -547,6 +549,7 @@ impl Gateway {
             info!("shutdown: verifier stopped");
         }
         info!("shutdown: no new messages accepted");
+        drop(self.admin.lock().take());
         let _ = self.outbox.send(StopAccepting).await;
         info!(deadline = ?self.unbind_deadline, "shutdown: unbinding every bind");
         let unbinds =

@@ -203,11 +203,7 @@ async fn recent_outcomes(gateway: &Gateway, n: usize) -> Result<Vec<Outcome>, Ga
     let mut out = Vec::new();
     for (_, event) in events.iter().rev() {
         let EventKind::Message {
-            id,
-            state,
-            carrier,
-            segment: None,
-            ..
+            id, state, carrier, ..
         } = &event.kind
         else {
             continue;

@@ -37,7 +37,11 @@ impl AdminConnect {
         let token = self
             .admin_token
             .clone()
-            .or_else(|| std::env::var("SMS_ADMIN_TOKEN").ok().filter(|v| !v.is_empty()))
+            .or_else(|| {
+                std::env::var("SMS_ADMIN_TOKEN")
+                    .ok()
+                    .filter(|v| !v.is_empty())
+            })
             .unwrap_or_else(|| DEV_ADMIN_TOKEN.into());
         AdminClient::new(&url, token.into()).map_err(|e| CliError::Usage(e.to_string()))
     }

@@ -126,6 +126,7 @@ fn run_reports_ready_pings_the_watchdog_and_reports_stopping() {
         "--control-addr",
         "--metrics-addr",
         "--api-addr",
+        "--admin-addr",
     ] {
         command.args([flag, "127.0.0.1:0"]);
     }

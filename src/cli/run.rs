@@ -33,6 +33,10 @@ pub struct RunArgs {
     /// Where the TCP API listens (port 0 picks a free one).
     #[arg(long)]
     pub api_addr: Option<SocketAddr>,
+    /// Where the admin listener (status, carrier stop/start, the status page) listens
+    /// (port 0 picks a free one).
+    #[arg(long)]
+    pub admin_addr: Option<SocketAddr>,
     /// HTTP/JSON control address of the built-in simulated SMSC.
     #[arg(long)]
     pub control_addr: Option<SocketAddr>,
@@ -67,6 +71,9 @@ fn config(args: &RunArgs) -> Result<(Config, SocketAddr), CliError> {
     if let Some(addr) = args.api_addr {
         config.api.address = addr;
     }
+    if let Some(addr) = args.admin_addr {
+        config.admin.address = addr;
+    }
     if let Some(addr) = args.smpp_addr {
         config.simulator.smpp_address = addr;
     }
@@ -100,6 +107,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             .local_addr()
             .map_err(|e| CliError::Start(format!("metrics: {e}")))?;
         let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+        let admin_metrics = metrics.clone();
         actix::spawn(async move {
             let stopped = async {
                 let _ = metrics_stopped.await;
@@ -123,6 +131,19 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         } else {
             None
         };
+        let admin = if config.admin.enabled {
+            let settings = crate::admin::AdminSettings {
+                metrics: Some(admin_metrics),
+                ..crate::admin::AdminSettings::from_config(&config.admin)
+                    .map_err(|e| CliError::Start(e.to_string()))?
+            };
+            let server =
+                crate::admin::AdminServer::start(config.admin.address, settings, gateway.clone())
+                    .map_err(|e| CliError::Start(e.to_string()))?;
+            Some(server)
+        } else {
+            None
+        };
         {
             let mut out = std::io::stdout().lock();
             let sim_part = match &sim {
@@ -136,9 +157,13 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
                 Some(api) => format!("api on {}; ", api.local_addr()),
                 None => String::new(),
             };
+            let admin_part = match &admin {
+                Some(admin) => format!("admin on http://{}; ", admin.local_addr()),
+                None => String::new(),
+            };
             writeln!(
                 out,
-                "smsgate: running; {api_part}{sim_part}metrics on http://{metrics_addr}/metrics; data in {}",
+                "smsgate: running; {api_part}{admin_part}{sim_part}metrics on http://{metrics_addr}/metrics; data in {}",
                 config.data_dir.display()
             )
             .and_then(|()| out.flush())
@@ -162,6 +187,9 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         notify_systemd(sd_notify::NotifyState::Stopping);
         if let Some(api) = api {
             api.stop().await;
+        }
+        if let Some(admin) = admin {
+            admin.stop().await;
         }
         let report = gateway.shutdown().await;
         let _ = stop_metrics.send(());

@@ -11,6 +11,7 @@ mod carrier;
 pub mod duration;
 mod env;
 mod error;
+mod http_api;
 mod japan;
 mod locate;
 pub mod portability;
@@ -26,6 +27,7 @@ pub use carrier::{
 };
 pub use env::PREFIX as ENV_PREFIX;
 pub use error::{ConfigError, ConfigErrors, KeyPath, LoadError, Origin, Segment};
+pub use http_api::HttpApiConfig;
 pub use japan::JapanProfile;
 pub use portability::{PortabilityConfig, PortabilityLoadError};
 pub use verify::{BudgetsConfig, NumberConfig, ProfileConfig, TemplateConfig, VerifyConfig};
@@ -72,6 +74,9 @@ pub struct Config {
     /// The TCP API: listener, limits, tokens.
     #[serde(default)]
     pub api: ApiConfig,
+    /// The HTTPS JSON API: listener, TLS, limits (its tokens are `api.tokens`).
+    #[serde(default)]
+    pub http_api: HttpApiConfig,
     /// The verifier: key, texts, profiles, limits, budgets.
     #[serde(default)]
     pub verify: VerifyConfig,
@@ -382,6 +387,7 @@ impl Config {
         };
         errors.extend(validate::validate(&mut config, &env));
         errors.extend(api::validate(&config));
+        errors.extend(http_api::validate(&config));
         errors.extend(verify::validate(&mut config, &env));
         if errors.is_empty() {
             Ok(config)

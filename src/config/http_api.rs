@@ -165,8 +165,7 @@ pub(super) fn validate(config: &Config) -> Vec<ConfigError> {
     if config.api.tokens.is_empty() {
         fail(
             KeyPath::root().key("api").key("tokens"),
-            "at least one token is needed when the HTTPS API is enabled (http_api.enabled)"
-                .into(),
+            "at least one token is needed when the HTTPS API is enabled (http_api.enabled)".into(),
         );
     }
     errors

@@ -258,11 +258,11 @@ tls = { cert_file = "/nonexistent/api.pem", key_file = "/nonexistent/api.key" }
             "[http_api]\nenabled = true\n\n[[api.tokens]]\nname = \"Bad\"\nsha256 = \"x\"\noperations = [\"*\"]\nrate = 1\n",
         );
         assert!(
-            errs.iter().any(|e| e.contains("api.tokens[1].name")),
+            errs.iter().any(|e| e.contains("api.tokens[0].name")),
             "{errs:#?}"
         );
         assert!(
-            errs.iter().any(|e| e.contains("api.tokens[1].sha256")),
+            errs.iter().any(|e| e.contains("api.tokens[0].sha256")),
             "{errs:#?}"
         );
     }

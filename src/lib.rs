@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod gateway;
 pub mod outbox;
+pub mod reload;
 pub mod sim;
 pub mod store;
 pub mod telemetry;

@@ -5,8 +5,8 @@
 
 use crate::cli::CliError;
 use crate::config::ConfigSource;
-use crate::reload::{Overrides, Reloader};
 use crate::gateway::Gateway;
+use crate::reload::{Overrides, Reloader};
 use clap::Args;
 use std::io::Write;
 use std::net::SocketAddr;

@@ -88,8 +88,7 @@ fn same_carrier(a: &CarrierSpec, b: &CarrierSpec) -> bool {
         && a.pool.burst == b.pool.burst
         && a.pool.failover_after == b.pool.failover_after
         && a.binds.len() == b.binds.len()
-        && a
-            .binds
+        && a.binds
             .iter()
             .zip(&b.binds)
             .all(|((x, px), (y, py))| px == py && same_bind(x, y))
@@ -306,7 +305,11 @@ impl Gateway {
 
     /// Starts a carrier the outbox does not know yet: its profile and link first, so no
     /// nudge is lost, then its pool and binds.
-    async fn start_carrier_now(&self, carrier: CarrierSpec, now: Instant) -> Result<(), ApplyError> {
+    async fn start_carrier_now(
+        &self,
+        carrier: CarrierSpec,
+        now: Instant,
+    ) -> Result<(), ApplyError> {
         let ctx = Context::<Pool>::new();
         self.outbox
             .send(SetCarrier {

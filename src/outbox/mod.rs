@@ -1864,7 +1864,9 @@ impl<S: Storage> Outbox<S> {
     ) -> Result<usize, StoreError> {
         self.move_lines(carrier, now, |outbox, entry| {
             let to = outbox.move_to(entry, |_, name| name != carrier && usable(name))?;
-            Some(format!("carrier {carrier} removed from the configuration; moved to {to}"))
+            Some(format!(
+                "carrier {carrier} removed from the configuration; moved to {to}"
+            ))
         })
     }
 

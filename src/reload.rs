@@ -91,6 +91,8 @@ pub struct ReloadReport {
     pub routes_changed: bool,
     /// The `[outbox]` settings were replaced by different ones.
     pub outbox_changed: bool,
+    /// A portability table is configured (and was read again).
+    pub portability: bool,
     /// Sections that differ from the running configuration but only take effect after a
     /// restart (top-level keys: `data_dir`, `api`, `metrics`, `simulator`, `log`,
     /// `verify`, `shutdown`…).
@@ -177,6 +179,7 @@ impl Reloader {
     pub async fn reload(&self, gateway: &Gateway) -> Result<ReloadReport, ReloadError> {
         let (config, _) = self.load()?;
         let spec = crate::wiring::spec(&config)?;
+        let portability = config.portability.is_some();
         let running = self.running.lock().clone();
         let (needs_restart, routes_changed, outbox_changed) = match &running {
             Some(old) => (
@@ -199,6 +202,7 @@ impl Reloader {
             applied,
             routes_changed,
             outbox_changed,
+            portability,
             needs_restart,
         })
     }

@@ -377,6 +377,16 @@ async fn reload(reloader: &Reloader, gateway: &Gateway) {
     match reloader.reload(gateway).await {
         Ok(report) => {
             let applied = &report.applied;
+            let portability = report
+                .portability
+                .then_some((applied.portability_entries, applied.portability_before));
+            // One line a SIGHUP; it names the portability table's figures when one is
+            // configured (what SIGHUP reloaded before carriers could be).
+            let message = if portability.is_some() {
+                "SIGHUP: configuration reloaded; portability table reloaded"
+            } else {
+                "SIGHUP: configuration reloaded"
+            };
             info!(
                 source = %report.source,
                 added = ?applied.plan.added,
@@ -386,8 +396,9 @@ async fn reload(reloader: &Reloader, gateway: &Gateway) {
                 held = applied.removed.iter().map(|r| r.held).sum::<usize>(),
                 routes_changed = report.routes_changed,
                 outbox_changed = report.outbox_changed,
-                portability_entries = applied.portability_entries,
-                "SIGHUP: configuration reloaded"
+                entries = portability.map(|p| p.0),
+                before = portability.map(|p| p.1),
+                "{message}"
             );
             if !report.needs_restart.is_empty() {
                 warn!(sections = ?report.needs_restart, "SIGHUP: these sections changed and take effect only after a restart");

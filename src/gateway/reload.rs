@@ -140,6 +140,8 @@ pub struct Applied {
     pub unbound_in_time: bool,
     /// Entries of the portability table now in use.
     pub portability_entries: usize,
+    /// Entries of the portability table it replaced.
+    pub portability_before: usize,
 }
 
 /// Why a reconfiguration was refused or stopped.
@@ -264,7 +266,8 @@ impl Gateway {
             carriers.pools.insert(name.clone(), pool);
             carriers.specs.insert(name.clone(), carrier);
         }
-        self.outbox
+        let portability_before = self
+            .outbox
             .send(SetRouting {
                 router: spec.router,
                 settings: spec.outbox,
@@ -300,6 +303,7 @@ impl Gateway {
             removed,
             unbound_in_time,
             portability_entries,
+            portability_before,
         })
     }
 

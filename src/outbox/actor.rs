@@ -831,7 +831,8 @@ impl Handler<SetCarrier> for OutboxActor {
 }
 
 /// Reload: the router (routes and portability table) and the outbox's settings replaced.
-/// Messages already accepted keep their routes.
+/// Messages already accepted keep their routes. Answers the number of entries of the
+/// portability table replaced.
 pub struct SetRouting {
     /// The new router.
     pub router: Router,
@@ -840,15 +841,17 @@ pub struct SetRouting {
 }
 
 impl Message for SetRouting {
-    type Result = ();
+    type Result = usize;
 }
 
 impl Handler<SetRouting> for OutboxActor {
-    type Result = ();
+    type Result = usize;
 
-    fn handle(&mut self, msg: SetRouting, _: &mut Self::Context) {
+    fn handle(&mut self, msg: SetRouting, _: &mut Self::Context) -> usize {
+        let before = self.router.portability().len();
         self.router = msg.router;
         self.core.set_settings(msg.settings);
+        before
     }
 }
 

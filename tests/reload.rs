@@ -2,7 +2,8 @@
 //! a carrier added (its messages delivered, and still there after a restart from the same
 //! file), a carrier's password changed (that carrier rebinds, the other keeps its
 //! session), an invalid file refused (key named, nothing touched), and a carrier changed
-//! with messages in flight (none lost). Nothing sleeps: the tests wait on the gateway's
+//! with messages in flight (none lost), a carrier removed (its queue moved on or held until
+//! it is back). Nothing sleeps: the tests wait on the gateway's
 //! event log and the simulators' counters.
 // Test code: a failed unwrap, expect or panic is a failed test (denied outside tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -268,4 +269,67 @@ async fn a_carrier_changed_with_messages_in_flight_loses_none() {
     assert_eq!((stats.binds, stats.bound_sessions), (2, 1), "{stats:?}");
     assert!(gw.shutdown().await.flushed);
     sim.shutdown().await;
+}
+
+#[actix_rt::test]
+async fn a_removed_carrier_hands_its_queue_on_or_holds_it_until_it_is_back() {
+    common::trace();
+    let sim_a = simulator("a", "pa", Faults::default()).await;
+    let sim_b = simulator("b", "pb", Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Carrier b's SMSC is down at first: its messages wait in its queue.
+    let down = SocketAddr::from(([127, 0, 0, 1], common::closed_port()));
+    let a = carrier("a", sim_a.smpp_addr(), "a", "pa", "");
+    let b_down = carrier("b", down, "b", "pb", "failover_after = \"1h\"");
+    let routes = "\n[[routes]]\nprefix = \"8170\"\ncarriers = [\"b\", \"a\"]\n".to_owned()
+        + &route("8180", "b")
+        + &route("8190", "a");
+    let path = write(dir.path(), &(a.clone() + &b_down + &routes));
+    let reloader = reloader(&path);
+    let gw = start(&reloader).await;
+    common::sim_stats(&sim_a, "a bound", |s| s.bound_sessions == 1).await;
+    let only_b = gw
+        .submit(Submit::new("+81 80 4444 0001", "only b", Class::Otp))
+        .await
+        .unwrap()
+        .id;
+    let b_then_a = gw
+        .submit(Submit::new("+81 70 4444 0001", "b then a", Class::Otp))
+        .await
+        .unwrap()
+        .id;
+
+    // b removed: the message whose route has a goes there, the other is held.
+    write(
+        dir.path(),
+        &(a.clone() + &route("8190", "a") + &route("8170", "a")),
+    );
+    let report = reloader.reload(&gw).await.unwrap();
+    assert_eq!(report.applied.plan.removed, ["b"]);
+    assert_eq!(report.applied.removed.len(), 1);
+    assert_eq!(
+        (
+            report.applied.removed[0].moved,
+            report.applied.removed[0].held
+        ),
+        (1, 1),
+        "{report:?}"
+    );
+    let moved = common::final_status(&gw, b_then_a).await;
+    assert_eq!(moved.state, State::Delivered, "{moved:?}");
+    assert_eq!(moved.carrier, "a");
+    let held = gw.status(only_b).await.unwrap().unwrap();
+    assert_eq!(held.state, State::Queued, "{held:?}");
+
+    // b back (its SMSC up now): the held message goes.
+    let b_up = carrier("b", sim_b.smpp_addr(), "b", "pb", "");
+    write(dir.path(), &(a + &b_up + &routes));
+    let report = reloader.reload(&gw).await.unwrap();
+    assert_eq!(report.applied.plan.added, ["b"]);
+    let sent = common::final_status(&gw, only_b).await;
+    assert_eq!(sent.state, State::Delivered, "{sent:?}");
+    assert_eq!(sim_b.inbox("818044440001").len(), 1);
+    assert!(gw.shutdown().await.flushed);
+    sim_a.shutdown().await;
+    sim_b.shutdown().await;
 }

@@ -1,10 +1,10 @@
 //! Reloading the configuration into a running gateway, with simulated SMSCs in process:
 //! a carrier added (its messages delivered, and still there after a restart from the same
 //! file), a carrier's password changed (that carrier rebinds, the other keeps its
-//! session), an invalid file refused (key named, nothing touched), and a carrier changed
-//! with messages in flight (none lost), a carrier removed (its queue moved on or held until
-//! it is back). Nothing sleeps: the tests wait on the gateway's
-//! event log and the simulators' counters.
+//! session), an invalid file refused (key named, nothing touched), a carrier changed with
+//! messages in flight (none lost), and a carrier removed (its queue moved on, or held
+//! until it is back). Nothing sleeps: the tests wait on the gateway's event log and the
+//! simulators' counters.
 // Test code: a failed unwrap, expect or panic is a failed test (denied outside tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

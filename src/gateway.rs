@@ -10,8 +10,8 @@
 use crate::carrier::bind::{BindActor, BindSpec};
 use crate::carrier::msgid::IdMatcher;
 use crate::carrier::number::NumberPlan;
-use crate::carrier::pool::{GetPoolStatus, Pool, PoolSettings, PoolStatus, UnbindAll};
-use crate::carrier::router::{PortabilityTable, Router};
+use crate::carrier::pool::{GetPoolStatus, Pool, PoolSettings, PoolStatus, SetRunning, UnbindAll};
+use crate::carrier::router::{PortabilityTable, RouteKind, Router};
 use crate::carrier::throttle::{PacerConfig, ThrottleError};
 use crate::outbox::actor::{
     CarrierLink, Depth, Flush, GetDepth, GetEvents, GetStatus, OutboxActor, Refused,
@@ -135,6 +135,14 @@ pub enum StartError {
     /// The sandbox carrier is not one of the carriers.
     #[error("the sandbox carrier {0:?} is not configured")]
     Sandbox(String),
+    /// The carriers an operator stopped could not be read.
+    #[error("stopped carriers at {path}: {source}")]
+    AdminState {
+        /// The data directory.
+        path: String,
+        /// The store's error.
+        source: StoreError,
+    },
 }
 
 /// Why a request to the gateway failed.
@@ -146,6 +154,26 @@ pub enum GatewayError {
     /// A store error reading the answer.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Why a carrier could not be stopped or started.
+#[derive(Debug, Error)]
+pub enum CarrierError {
+    /// No carrier has that name.
+    #[error("no carrier is named {0:?}")]
+    Unknown(String),
+    /// Its state could not be written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The carrier's pool is gone (the gateway stopped).
+    #[error("the gateway is not running")]
+    NotRunning,
+}
+
+impl From<MailboxError> for CarrierError {
+    fn from(_: MailboxError) -> Self {
+        CarrierError::NotRunning
+    }
 }
 
 impl From<MailboxError> for GatewayError {
@@ -182,6 +210,13 @@ pub struct Gateway {
     verifier: Option<Addr<Verifier>>,
     /// The verifier's thread; taken (stopped and joined) by the first shutdown.
     verifier_arbiter: std::sync::Arc<parking_lot::Mutex<Option<Arbiter>>>,
+    /// When it started, for the status's uptime.
+    started: Instant,
+    /// The carriers an operator stopped, on disk; taken by the first shutdown (it holds
+    /// the database open).
+    admin: Arc<parking_lot::Mutex<Option<crate::admin::state::AdminStore>>>,
+    /// Each carrier's route kinds (from the rules that name it), for status.
+    route_kinds: Arc<BTreeMap<String, Vec<RouteKind>>>,
 }
 
 impl Gateway {
@@ -199,6 +234,12 @@ impl Gateway {
             source,
         };
         let store = SledStore::open(&spec.data_dir).map_err(store_err)?;
+        let admin_err = |source| StartError::AdminState {
+            path: path.clone(),
+            source,
+        };
+        let admin = crate::admin::state::AdminStore::open(store.shared()).map_err(admin_err)?;
+        let stopped = admin.stopped().map_err(admin_err)?;
         let verify_store = match &spec.verify {
             Some(_) => Some(VerifyStore::open(store.shared()).map_err(store_err)?),
             None => None,
@@ -244,6 +285,7 @@ impl Gateway {
         }
         let outbox_arbiter = Arbiter::new();
         let router = spec.router;
+        let route_kinds = Arc::new(router.carrier_kinds());
         let plan = spec.plan.clone();
         let sandbox = spec.sandbox.clone();
         let (events_tx, events) = tokio::sync::watch::channel(0);
@@ -272,7 +314,11 @@ impl Gateway {
         let now = Instant::now();
         let mut carriers = Carriers::default();
         for (carrier, ctx) in spec.carriers.into_iter().zip(contexts) {
-            let pool = start_pool(&carrier, ctx, &outbox, now)?;
+            let held = stopped.contains(&carrier.name);
+            if held {
+                info!(carrier = %carrier.name, "stopped by an operator: its binds stay down until it is started");
+            }
+            let pool = start_pool(&carrier, ctx, &outbox, now, held)?;
             carriers.pools.insert(carrier.name.clone(), pool);
             carriers.specs.insert(carrier.name.clone(), carrier);
         }
@@ -286,7 +332,72 @@ impl Gateway {
             sandbox: spec.sandbox,
             verifier,
             verifier_arbiter: std::sync::Arc::new(parking_lot::Mutex::new(verifier_arbiter)),
+            started: Instant::now(),
+            admin: Arc::new(parking_lot::Mutex::new(Some(admin))),
+            route_kinds,
         })
+    }
+
+    /// Stops carrier `name` (see [`SetRunning`]) and records that on disk, so it stays
+    /// stopped after a restart; answers once its binds have unbound. `false`: it was
+    /// stopped already.
+    ///
+    /// # Errors
+    /// [`CarrierError`]: no such carrier, or the store failed.
+    pub async fn stop_carrier(&self, name: &str) -> Result<bool, CarrierError> {
+        self.set_running(name, false).await
+    }
+
+    /// Starts carrier `name` again (its binds connect); `false`: it was running already.
+    ///
+    /// # Errors
+    /// [`CarrierError`]: no such carrier, or the store failed.
+    pub async fn start_carrier(&self, name: &str) -> Result<bool, CarrierError> {
+        self.set_running(name, true).await
+    }
+
+    async fn set_running(&self, name: &str, running: bool) -> Result<bool, CarrierError> {
+        let pool = self
+            .carriers
+            .read()
+            .pools
+            .get(name)
+            .cloned()
+            .ok_or_else(|| CarrierError::Unknown(name.to_owned()))?;
+        let was_stopped = pool.send(GetPoolStatus).await?.stopped;
+        // On disk first: a crash after it leaves the carrier as the operator asked.
+        let admin = self.admin.lock().clone().ok_or(CarrierError::NotRunning)?;
+        admin.set_stopped(name, !running).await?;
+        pool.send(SetRunning { running }).await?;
+        info!(
+            carrier = name,
+            running,
+            "carrier {}",
+            if running { "started" } else { "stopped" }
+        );
+        Ok(was_stopped == running)
+    }
+
+    /// How long the gateway has been running.
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Each carrier's route kinds, from the rules that name it.
+    pub fn route_kinds(&self) -> &BTreeMap<String, Vec<RouteKind>> {
+        &self.route_kinds
+    }
+
+    /// The status snapshot of the admin listener (see [`crate::admin::status`]), with up to
+    /// `recent` of the last messages' outcomes.
+    ///
+    /// # Errors
+    /// [`GatewayError`] when the outbox is gone.
+    pub async fn snapshot(
+        &self,
+        recent: usize,
+    ) -> Result<crate::admin::status::Snapshot, GatewayError> {
+        crate::admin::status::snapshot(self, recent).await
     }
 
     /// Submits a message: answered once it is on disk (or refused, nothing queued).
@@ -451,6 +562,7 @@ impl Gateway {
             info!("shutdown: verifier stopped");
         }
         info!("shutdown: no new messages accepted");
+        drop(self.admin.lock().take());
         let _ = self.outbox.send(StopAccepting).await;
         info!(deadline = ?self.unbind_deadline, "shutdown: unbinding every bind");
         let unbinds =
@@ -483,20 +595,26 @@ impl Gateway {
     }
 }
 
-/// Starts a carrier's pool in `ctx` (whose address the outbox already has) and its binds.
+/// Starts a carrier's pool in `ctx` (whose address the outbox already has) and its binds;
+/// `held`: stopped by an operator, its binds stay down until it is started.
 fn start_pool(
     carrier: &CarrierSpec,
     ctx: Context<Pool>,
     outbox: &Addr<OutboxActor>,
     now: Instant,
+    held: bool,
 ) -> Result<Addr<Pool>, StartError> {
     let pacing_err = |source| StartError::Pacing {
         carrier: carrier.name.clone(),
         source,
     };
     let mut pool = Pool::new(carrier.pool.clone(), outbox.clone(), now).map_err(pacing_err)?;
+    if held {
+        pool.start_stopped();
+    }
     for (bind, pacing) in &carrier.binds {
-        let bind = BindActor::new(bind.clone(), ctx.address(), outbox.clone()).start();
+        let bind = BindActor::new(bind.clone(), ctx.address(), outbox.clone());
+        let bind = if held { bind.held() } else { bind }.start();
         pool.add_bind(bind, *pacing, now).map_err(pacing_err)?;
     }
     Ok(ctx.run(pool))

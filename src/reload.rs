@@ -29,6 +29,8 @@ pub struct Overrides {
     pub metrics_addr: Option<SocketAddr>,
     /// `--api-addr`.
     pub api_addr: Option<SocketAddr>,
+    /// `--admin-addr`.
+    pub admin_addr: Option<SocketAddr>,
     /// `--smpp-addr`.
     pub smpp_addr: Option<SocketAddr>,
     /// `--control-addr`.
@@ -48,6 +50,9 @@ impl Overrides {
         }
         if let Some(addr) = self.api_addr {
             config.api.address = addr;
+        }
+        if let Some(addr) = self.admin_addr {
+            config.admin.address = addr;
         }
         if let Some(addr) = self.smpp_addr {
             config.simulator.smpp_address = addr;

@@ -132,6 +132,25 @@ pub mod names {
     pub const RECEIPT_LATENCY: &str = "smsgate_receipt_latency_seconds";
     /// Histogram: accept to the durable acknowledgement, seconds.
     pub const ACCEPT_LATENCY: &str = "smsgate_accept_latency_seconds";
+
+    /// Every name above (contrib/grafana's dashboard is checked against it).
+    pub const ALL: &[&str] = &[
+        BINDS_UP,
+        BIND_EVENTS,
+        ACCEPTED,
+        REFUSED,
+        SUBMITS,
+        SUBMIT_RESPONSES,
+        RECEIPTS,
+        RECEIPTS_UNMATCHED,
+        MO,
+        FINAL,
+        QUEUE_DEPTH,
+        WINDOW_IN_USE,
+        SUBMIT_LATENCY,
+        RECEIPT_LATENCY,
+        ACCEPT_LATENCY,
+    ];
 }
 
 /// Describes every metric of [`names`] to the installed recorder.

@@ -261,7 +261,8 @@ impl Gateway {
             if let Some(pool) = old_pool {
                 unbound_in_time &= self.retire(name, pool).await;
             }
-            let pool = start_pool(&carrier, ctx, &self.outbox, Instant::now())?;
+            let held = self.held_by_operator(name);
+            let pool = start_pool(&carrier, ctx, &self.outbox, Instant::now(), held)?;
             let mut carriers = self.carriers.write();
             carriers.pools.insert(name.clone(), pool);
             carriers.specs.insert(name.clone(), carrier);
@@ -325,11 +326,21 @@ impl Gateway {
                 },
             })
             .await?;
-        let pool = start_pool(&carrier, ctx, &self.outbox, now)?;
+        let held = self.held_by_operator(&carrier.name);
+        let pool = start_pool(&carrier, ctx, &self.outbox, now, held)?;
         let mut carriers = self.carriers.write();
         carriers.pools.insert(carrier.name.clone(), pool);
         carriers.specs.insert(carrier.name.clone(), carrier);
         Ok(())
+    }
+
+    /// Whether an operator stopped carrier `name` (on disk): its new pool starts stopped.
+    fn held_by_operator(&self, name: &str) -> bool {
+        self.admin
+            .lock()
+            .as_ref()
+            .and_then(|admin| admin.stopped().ok())
+            .is_some_and(|stopped| stopped.contains(name))
     }
 
     /// Unbinds and stops an old pool; whether it did so within the unbind deadline (past

@@ -36,6 +36,17 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 use tracing::{info, warn};
 
+mod reload;
+pub use reload::{plan, Applied, ApplyError, CarrierChange, ReloadPlan};
+
+/// The running carriers: each one's pool and the spec it was started from (what a reload
+/// compares the new configuration with). Shared by every clone of the [`Gateway`].
+#[derive(Default)]
+struct Carriers {
+    pools: BTreeMap<String, Addr<Pool>>,
+    specs: BTreeMap<String, CarrierSpec>,
+}
+
 /// One carrier, in the gateway's own terms.
 #[derive(Debug, Clone)]
 pub struct CarrierSpec {
@@ -186,7 +197,10 @@ pub struct Gateway {
     outbox: Addr<OutboxActor>,
     /// The last event's sequence number, as the outbox publishes it.
     events: tokio::sync::watch::Receiver<u64>,
-    pools: BTreeMap<String, Addr<Pool>>,
+    /// The running carriers; replaced in part by [`Gateway::reconfigure`].
+    carriers: Arc<parking_lot::RwLock<Carriers>>,
+    /// One reconfiguration at a time.
+    reconfiguring: Arc<tokio::sync::Mutex<()>>,
     /// The outbox's thread; taken (stopped and joined) by the first shutdown.
     outbox_arbiter: std::sync::Arc<parking_lot::Mutex<Option<Arbiter>>>,
     unbind_deadline: Duration,
@@ -298,30 +312,21 @@ impl Gateway {
             _ => (None, None),
         };
         let now = Instant::now();
-        let mut pools = BTreeMap::new();
+        let mut carriers = Carriers::default();
         for (carrier, ctx) in spec.carriers.into_iter().zip(contexts) {
-            let pacing_err = |source| StartError::Pacing {
-                carrier: carrier.name.clone(),
-                source,
-            };
-            let mut pool =
-                Pool::new(carrier.pool.clone(), outbox.clone(), now).map_err(pacing_err)?;
             let held = stopped.contains(&carrier.name);
             if held {
                 info!(carrier = %carrier.name, "stopped by an operator: its binds stay down until it is started");
-                pool.start_stopped();
             }
-            for (bind, pacing) in carrier.binds {
-                let bind = BindActor::new(bind, ctx.address(), outbox.clone());
-                let bind = if held { bind.held() } else { bind }.start();
-                pool.add_bind(bind, pacing, now).map_err(pacing_err)?;
-            }
-            pools.insert(carrier.name.clone(), ctx.run(pool));
+            let pool = start_pool(&carrier, ctx, &outbox, now, held)?;
+            carriers.pools.insert(carrier.name.clone(), pool);
+            carriers.specs.insert(carrier.name.clone(), carrier);
         }
         Ok(Gateway {
             outbox,
             events,
-            pools,
+            carriers: Arc::new(parking_lot::RwLock::new(carriers)),
+            reconfiguring: Arc::new(tokio::sync::Mutex::new(())),
             outbox_arbiter: std::sync::Arc::new(parking_lot::Mutex::new(Some(outbox_arbiter))),
             unbind_deadline: spec.unbind_deadline,
             sandbox: spec.sandbox,
@@ -353,8 +358,11 @@ impl Gateway {
 
     async fn set_running(&self, name: &str, running: bool) -> Result<bool, CarrierError> {
         let pool = self
+            .carriers
+            .read()
             .pools
             .get(name)
+            .cloned()
             .ok_or_else(|| CarrierError::Unknown(name.to_owned()))?;
         let was_stopped = pool.send(GetPoolStatus).await?.stopped;
         // On disk first: a crash after it leaves the carrier as the operator asked.
@@ -445,12 +453,17 @@ impl Gateway {
     /// Every carrier's binds.
     pub async fn binds(&self) -> Vec<PoolStatus> {
         let mut out = Vec::new();
-        for pool in self.pools.values() {
+        for pool in self.pools() {
             if let Ok(status) = pool.send(GetPoolStatus).await {
                 out.push(status);
             }
         }
         out
+    }
+
+    /// Every running pool's address (taken out of the lock: none is held across a wait).
+    fn pools(&self) -> Vec<Addr<Pool>> {
+        self.carriers.read().pools.values().cloned().collect()
     }
 
     /// Queue depths.
@@ -553,7 +566,7 @@ impl Gateway {
         let _ = self.outbox.send(StopAccepting).await;
         info!(deadline = ?self.unbind_deadline, "shutdown: unbinding every bind");
         let unbinds =
-            futures_util::future::join_all(self.pools.values().map(|p| p.send(UnbindAll)));
+            futures_util::future::join_all(self.pools().into_iter().map(|p| p.send(UnbindAll)));
         let unbound_in_time = tokio::time::timeout(self.unbind_deadline, unbinds)
             .await
             .is_ok();
@@ -580,6 +593,31 @@ impl Gateway {
             flushed,
         }
     }
+}
+
+/// Starts a carrier's pool in `ctx` (whose address the outbox already has) and its binds;
+/// `held`: stopped by an operator, its binds stay down until it is started.
+fn start_pool(
+    carrier: &CarrierSpec,
+    ctx: Context<Pool>,
+    outbox: &Addr<OutboxActor>,
+    now: Instant,
+    held: bool,
+) -> Result<Addr<Pool>, StartError> {
+    let pacing_err = |source| StartError::Pacing {
+        carrier: carrier.name.clone(),
+        source,
+    };
+    let mut pool = Pool::new(carrier.pool.clone(), outbox.clone(), now).map_err(pacing_err)?;
+    if held {
+        pool.start_stopped();
+    }
+    for (bind, pacing) in &carrier.binds {
+        let bind = BindActor::new(bind.clone(), ctx.address(), outbox.clone());
+        let bind = if held { bind.held() } else { bind }.start();
+        pool.add_bind(bind, *pacing, now).map_err(pacing_err)?;
+    }
+    Ok(ctx.run(pool))
 }
 
 /// Why a submit failed.

@@ -11,6 +11,7 @@ pub mod config;
 pub mod gateway;
 pub mod http_api;
 pub mod outbox;
+pub mod reload;
 pub mod sim;
 pub mod store;
 pub mod telemetry;

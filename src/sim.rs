@@ -100,15 +100,7 @@ pub async fn start_if_enabled(
     let (smpp_addr, control_addr) = (handle.smpp_addr(), handle.control_addr());
     // From now on the configuration says where the simulator is listening (the sandbox
     // carrier of the API binds there).
-    config.simulator.smpp_address = smpp_addr;
-    for carrier in config.carriers.values_mut() {
-        for bind in &mut carrier.binds {
-            if points_at(&bind.host, bind.port, binds_at) {
-                bind.host = smpp_addr.ip().to_string();
-                bind.port = smpp_addr.port();
-            }
-        }
-    }
+    follow(config, binds_at, smpp_addr);
     Ok(Some(RunningSim {
         scenario,
         smpp_addr,
@@ -146,8 +138,22 @@ impl RunningSim {
     pub async fn stop(self) {}
 }
 
+/// Points the configuration at the simulator listening at `smpp_addr`: its address, and
+/// every bind configured at `binds_at` (the address the file gave it). Done once it has
+/// started, and again on each reload (`crate::reload::Reloader`).
+pub fn follow(config: &mut Config, binds_at: SocketAddr, smpp_addr: SocketAddr) {
+    config.simulator.smpp_address = smpp_addr;
+    for carrier in config.carriers.values_mut() {
+        for bind in &mut carrier.binds {
+            if points_at(&bind.host, bind.port, binds_at) {
+                bind.host = smpp_addr.ip().to_string();
+                bind.port = smpp_addr.port();
+            }
+        }
+    }
+}
+
 /// Whether a bind's host and port name the simulator's configured address.
-#[cfg_attr(not(feature = "sim"), allow(dead_code))]
 fn points_at(host: &str, port: u16, addr: SocketAddr) -> bool {
     let same_host = host.parse::<std::net::IpAddr>().ok() == Some(addr.ip())
         || (host == "localhost" && addr.ip().is_loopback());

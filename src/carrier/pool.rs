@@ -623,3 +623,32 @@ mod rate_tests {
         assert_eq!(m.per_second(at(13_000)), 1.0);
     }
 }
+
+/// Reload: unbind every bind (what was in flight goes back to the outbox), then stop the
+/// pool and with it its binds; answers once every bind is closed.
+#[derive(Debug)]
+pub struct Retire;
+
+impl Message for Retire {
+    type Result = ();
+}
+
+impl Handler<Retire> for Pool {
+    type Result = ResponseActFuture<Self, ()>;
+
+    fn handle(&mut self, _: Retire, _: &mut Self::Context) -> Self::Result {
+        for slot in &mut self.slots {
+            slot.mode = None;
+        }
+        let unbinds: Vec<_> = self.slots.iter().map(|s| s.addr.send(Unbind)).collect();
+        Box::pin(
+            async move {
+                for unbind in unbinds {
+                    let _ = unbind.await;
+                }
+            }
+            .into_actor(self)
+            .map(|(), _, ctx| ctx.stop()),
+        )
+    }
+}

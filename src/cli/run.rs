@@ -4,8 +4,9 @@
 //! systemd, and on SIGINT or SIGTERM shuts down in order and exits 0.
 
 use crate::cli::CliError;
-use crate::config::{Config, ConfigSource};
+use crate::config::ConfigSource;
 use crate::gateway::Gateway;
+use crate::reload::{Overrides, Reloader};
 use clap::Args;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -52,43 +53,31 @@ pub struct RunArgs {
     pub submit_stdin: bool,
 }
 
-/// Loads the configuration and lays the flags over it; also returns the simulator's SMPP
-/// address as configured before the flags, which the simulator's carriers bind to.
-fn config(args: &RunArgs) -> Result<(Config, SocketAddr), CliError> {
+/// How `run` loads its configuration, again on each SIGHUP: the file (or the embedded
+/// default), the environment and the flags.
+fn reloader(args: &RunArgs) -> Reloader {
     let source = match &args.config {
         Some(path) => ConfigSource::File(path.clone()),
         None => ConfigSource::Embedded,
     };
-    let mut config = Config::load(source, crate::config::process_env())
-        .map_err(crate::cli::config::load_error)?;
-    let binds_at = config.simulator.smpp_address;
-    if let Some(dir) = &args.data_dir {
-        config.data_dir = dir.clone();
-    }
-    if let Some(addr) = args.metrics_addr {
-        config.metrics.address = addr;
-    }
-    if let Some(addr) = args.api_addr {
-        config.api.address = addr;
-    }
-    if let Some(addr) = args.admin_addr {
-        config.admin.address = addr;
-    }
-    if let Some(addr) = args.smpp_addr {
-        config.simulator.smpp_address = addr;
-    }
-    if let Some(addr) = args.control_addr {
-        config.simulator.control_address = addr;
-    }
-    if let Some(path) = &args.scenario {
-        config.simulator.scenario = Some(path.clone());
-    }
-    Ok((config, binds_at))
+    Reloader::new(
+        source,
+        Overrides {
+            data_dir: args.data_dir.clone(),
+            metrics_addr: args.metrics_addr,
+            api_addr: args.api_addr,
+            admin_addr: args.admin_addr,
+            smpp_addr: args.smpp_addr,
+            control_addr: args.control_addr,
+            scenario: args.scenario.clone(),
+        },
+    )
 }
 
 /// Runs the service until SIGINT or SIGTERM.
 pub fn run(args: RunArgs) -> Result<(), CliError> {
-    let (mut config, binds_at) = config(&args)?;
+    let mut reloader = reloader(&args);
+    let (mut config, binds_at) = reloader.load().map_err(crate::cli::config::load_error)?;
     let args = args.clone();
     crate::telemetry::init_logging(&config.log.filter, config.log.format)
         .map_err(|e| CliError::Start(e.to_string()))?;
@@ -98,6 +87,9 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         let sim = crate::sim::start_if_enabled(&mut config, binds_at)
             .await
             .map_err(CliError::Start)?;
+        if let Some(sim) = &sim {
+            reloader.follow_simulator(binds_at, sim.smpp_addr);
+        }
         let metrics =
             crate::telemetry::init_metrics().map_err(|e| CliError::Start(e.to_string()))?;
         let listener = tokio::net::TcpListener::bind(config.metrics.address)
@@ -123,6 +115,8 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         // One set of tokens for both APIs: a token's rate limit covers all its requests.
         let tokens = crate::api::auth::Tokens::new(&config.api.tokens, Instant::now())
             .map_err(|e| CliError::Start(e.to_string()))?;
+        reloader.started(&config);
+        let reloader = std::sync::Arc::new(reloader);
         let api = if config.api.enabled {
             let mut settings =
                 crate::api::server::ServerSettings::from_config(&config.api, Instant::now())
@@ -138,6 +132,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         let admin = if config.admin.enabled {
             let settings = crate::admin::AdminSettings {
                 metrics: Some(admin_metrics),
+                reload: Some(reload_hook(reloader.clone(), gateway.clone())),
                 ..crate::admin::AdminSettings::from_config(&config.admin)
                     .map_err(|e| CliError::Start(e.to_string()))?
             };
@@ -201,7 +196,9 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         let signal = loop {
             match signals.next().await {
                 Signal::Stop(name) => break name,
-                Signal::Reload => reload_portability(&config, &gateway).await,
+                Signal::Reload => {
+                    let _ = reload(&reloader, &gateway, "SIGHUP").await;
+                }
             }
         };
         info!(signal, "stopping");
@@ -391,7 +388,7 @@ async fn watchdog(gateway: Gateway, interval: std::time::Duration) {
 enum Signal {
     /// SIGINT or SIGTERM (named): the ordered shutdown.
     Stop(&'static str),
-    /// SIGHUP: read the portability table again.
+    /// SIGHUP: reload the configuration (carriers, routes, portability table, outbox).
     Reload,
 }
 
@@ -458,19 +455,82 @@ fn ctrl_c(r: std::io::Result<()>) -> Signal {
     Signal::Stop("SIGINT")
 }
 
-/// SIGHUP: the portability table the configuration names is read again and replaces the
-/// one in use; one that cannot be read or names an unknown carrier is refused, traced with
-/// the file and line, and the table in use is kept.
-async fn reload_portability(config: &Config, gateway: &Gateway) {
-    match crate::wiring::portability(config) {
-        Ok(None) => info!("SIGHUP: no portability table is configured; nothing to reload"),
-        Ok(Some(table)) => {
-            let entries = table.len();
-            match gateway.set_portability(table).await {
-                Ok(before) => info!(entries, before, "SIGHUP: portability table reloaded"),
-                Err(e) => error!(error = %e, "SIGHUP: portability table not replaced"),
+/// SIGHUP or `POST /reload` (`by`): the configuration is read again as a restart would read
+/// it and applied live (carriers, routes and the portability table they name, outbox
+/// settings); one that is invalid is refused, traced with the key at fault, and the running
+/// one is kept. The report is traced (it holds no password) and returned.
+async fn reload(
+    reloader: &Reloader,
+    gateway: &Gateway,
+    by: &'static str,
+) -> Result<crate::reload::ReloadReport, crate::reload::ReloadError> {
+    let result = reloader.reload(gateway).await;
+    match &result {
+        Ok(report) => {
+            let applied = &report.applied;
+            let portability = report
+                .portability
+                .then_some((applied.portability_entries, applied.portability_before));
+            // One line a SIGHUP; it names the portability table's figures when one is
+            // configured (what SIGHUP reloaded before carriers could be).
+            let message = if portability.is_some() {
+                "configuration reloaded; portability table reloaded"
+            } else {
+                "configuration reloaded"
+            };
+            info!(
+                source = %report.source,
+                added = ?applied.plan.added,
+                removed = ?applied.plan.removed,
+                changed = ?applied.plan.changed,
+                unchanged = applied.plan.unchanged.len(),
+                held = applied.removed.iter().map(|r| r.held).sum::<usize>(),
+                routes_changed = report.routes_changed,
+                outbox_changed = report.outbox_changed,
+                entries = portability.map(|p| p.0),
+                before = portability.map(|p| p.1),
+                "{by}: {message}"
+            );
+            if !report.needs_restart.is_empty() {
+                warn!(sections = ?report.needs_restart, "{by}: these sections changed and take effect only after a restart");
             }
         }
-        Err(e) => warn!(error = %e, "SIGHUP: portability table refused; the one in use is kept"),
+        Err(e) => warn!(error = %e, "{by}: reload refused; the running configuration is kept"),
     }
+    result
+}
+
+/// `POST /reload` of the admin listener: the same reload as SIGHUP, run on the service's
+/// own actix thread (a reload starts actors, which only an actix thread can), answered
+/// back to the listener's thread.
+fn reload_hook(reloader: std::sync::Arc<Reloader>, gateway: Gateway) -> crate::admin::ReloadHook {
+    let arbiter = actix::Arbiter::current();
+    std::sync::Arc::new(move || {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let reloader = reloader.clone();
+        let gateway = gateway.clone();
+        let spawned = arbiter.spawn_fn(move || {
+            actix::spawn(async move {
+                let result = reload(&reloader, &gateway, "POST /reload").await;
+                // The listener stopped waiting: it has nobody to tell.
+                let _ = tx.send(result);
+            });
+        });
+        Box::pin(async move {
+            let refused = |message: String| crate::admin::ReloadRefused { key: None, message };
+            if !spawned {
+                return Err(refused("the service is stopping".into()));
+            }
+            match rx.await {
+                Ok(Ok(report)) => {
+                    serde_json::to_value(report).map_err(|e| refused(format!("the report: {e}")))
+                }
+                Ok(Err(e)) => Err(crate::admin::ReloadRefused {
+                    key: e.key(),
+                    message: e.to_string(),
+                }),
+                Err(_) => Err(refused("the service is stopping".into())),
+            }
+        })
+    })
 }

@@ -800,3 +800,108 @@ impl Handler<Flush> for OutboxActor {
         Box::pin(commit)
     }
 }
+
+/// Reload: a carrier added or replaced. Its profile builds its messages from now on, its
+/// link (the new pool) is nudged when work comes, and it starts as available (its new
+/// pool reports it down again after its failover time without a bind).
+pub struct SetCarrier {
+    /// The carrier.
+    pub name: String,
+    /// How its messages are built.
+    pub profile: super::CarrierProfile,
+    /// Its pool and receipt-id matcher.
+    pub link: CarrierLink,
+}
+
+impl Message for SetCarrier {
+    type Result = ();
+}
+
+impl Handler<SetCarrier> for OutboxActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: SetCarrier, _: &mut Self::Context) {
+        self.core.set_carrier(&msg.name, msg.profile);
+        self.down.remove(&msg.name);
+        self.carriers.insert(msg.name.clone(), msg.link);
+        // The new pool asks for work once a bind is up; a nudge is owed to it.
+        self.dry.insert(msg.name);
+        self.nudge_dry();
+    }
+}
+
+/// Reload: the router (routes and portability table) and the outbox's settings replaced.
+/// Messages already accepted keep their routes. Answers the number of entries of the
+/// portability table replaced.
+pub struct SetRouting {
+    /// The new router.
+    pub router: Router,
+    /// The new settings.
+    pub settings: super::Settings,
+}
+
+impl Message for SetRouting {
+    type Result = usize;
+}
+
+impl Handler<SetRouting> for OutboxActor {
+    type Result = usize;
+
+    fn handle(&mut self, msg: SetRouting, _: &mut Self::Context) -> usize {
+        let before = self.router.portability().len();
+        self.router = msg.router;
+        self.core.set_settings(msg.settings);
+        before
+    }
+}
+
+/// Reload: a carrier removed. Its queued messages move to another configured carrier of
+/// their route; the rest stay queued under it, held (see [`Outbox::carrier_removed`]).
+pub struct RemoveCarrier(pub String);
+
+/// What removing a carrier did with its queued messages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Removed {
+    /// Moved to another carrier of their route.
+    pub moved: usize,
+    /// Left queued under the removed carrier: no other configured carrier in their route.
+    pub held: usize,
+}
+
+impl Message for RemoveCarrier {
+    type Result = Result<Removed, StoreError>;
+}
+
+impl Handler<RemoveCarrier> for OutboxActor {
+    type Result = Result<Removed, StoreError>;
+
+    fn handle(&mut self, msg: RemoveCarrier, _: &mut Self::Context) -> Self::Result {
+        let name = msg.0;
+        self.carriers.remove(&name);
+        self.dry.remove(&name);
+        // Down: a message accepted before the router changed that names it goes elsewhere
+        // first, as for a carrier without binds.
+        self.down.insert(name.clone());
+        let carriers = &self.carriers;
+        let down = &self.down;
+        let moved = match self.core.carrier_removed(
+            &name,
+            |c| carriers.contains_key(c) && !down.contains(c),
+            unix_ms(),
+        ) {
+            Ok(moved) => moved,
+            Err(e) => {
+                self.fail(&e);
+                return Err(e);
+            }
+        };
+        let held = self.core.waiting_for(&name);
+        if held > 0 {
+            warn!(carrier = %name, moved, held, "carrier removed: messages with no other configured carrier in their route are held until it is configured again or their validity ends");
+        } else {
+            info!(carrier = %name, moved, "carrier removed");
+        }
+        self.nudge_dry();
+        Ok(Removed { moved, held })
+    }
+}

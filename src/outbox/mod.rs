@@ -1831,3 +1831,50 @@ impl<S: Storage> Outbox<S> {
         self.unmatched_held
     }
 }
+
+/// Live reconfiguration (see `Gateway::reconfigure`).
+impl<S: Storage> Outbox<S> {
+    /// Replaces the outbox's settings; messages already accepted keep the validity and
+    /// client-reference window they were given, the new retry policy and limits apply from
+    /// the next decision on.
+    pub fn set_settings(&mut self, settings: Settings) {
+        self.settings = settings;
+    }
+
+    /// Adds a carrier's profile, or replaces it: segments already built keep their PDUs,
+    /// new messages are built with the new profile.
+    pub fn set_carrier(&mut self, name: &str, profile: CarrierProfile) {
+        self.carriers.insert(name.to_owned(), profile);
+    }
+
+    /// A carrier was removed from the configuration: its queued work moves to the first
+    /// carrier of each message's route that `usable` accepts (lines move as in
+    /// [`Outbox::carrier_unavailable`]). What cannot move (no other usable carrier in its
+    /// route) stays queued under the removed carrier, held until the carrier is configured
+    /// again or its validity ends (then it expires, a final state); its profile is kept
+    /// for that. Returns how many messages moved.
+    ///
+    /// # Errors
+    /// A [`StoreError`] writing the moves.
+    pub fn carrier_removed(
+        &mut self,
+        carrier: &str,
+        usable: impl Fn(&str) -> bool,
+        now: u64,
+    ) -> Result<usize, StoreError> {
+        self.move_lines(carrier, now, |outbox, entry| {
+            let to = outbox.move_to(entry, |_, name| name != carrier && usable(name))?;
+            Some(format!(
+                "carrier {carrier} removed from the configuration; moved to {to}"
+            ))
+        })
+    }
+
+    /// Messages waiting for a carrier, every class (queued or backing off).
+    pub fn waiting_for(&self, carrier: &str) -> usize {
+        Class::BY_PRIORITY
+            .iter()
+            .map(|&class| self.queues.depth(carrier, class))
+            .sum()
+    }
+}

@@ -216,3 +216,77 @@ fn sighup_reloads_the_portability_table_and_refuses_a_bad_one() {
     let status = server.0.wait().expect("waits");
     assert!(status.success(), "{status:?}");
 }
+
+/// `POST /reload` on the admin listener (through `smsgate reload`) reads the file again as
+/// SIGHUP does: an added carrier is reported added, a file with a bad value is refused
+/// naming its key (exit 3) and the running configuration is kept.
+#[test]
+fn smsgate_reload_applies_the_file_over_the_admin_listener_and_refuses_a_bad_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("smsgate.toml");
+    let base = include_str!("../config/smsgate.toml").to_owned();
+    std::fs::write(&config, &base).expect("writes");
+    let child = run(&["--config", config.to_str().expect("a UTF-8 path")])
+        .arg(dir.path().join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let mut server = Server(child);
+    let mut stdout = BufReader::new(server.0.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("first line");
+    let admin = line
+        .split("admin on ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_else(|| panic!("no admin address in {line}"))
+        .to_owned();
+    let reload = || {
+        Command::new(env!("CARGO_BIN_EXE_smsgate"))
+            .args(["reload", "--json", "--admin", &admin])
+            .args(["--admin-token", "smsgate-admin-token"])
+            .output()
+            .expect("runs")
+    };
+    let sim2 = |window: u32| {
+        format!(
+            "\n[carriers.sim2]\nlong_message = \"udh8\"\n\n[[carriers.sim2.binds]]\nhost = \"127.0.0.1\"\nport = 2775\nsystem_id = \"smsgate\"\npassword = \"secret\"\nwindow = {window}\n"
+        )
+    };
+
+    std::fs::write(&config, base.clone() + &sim2(10)).expect("writes");
+    let added = reload();
+    assert!(added.status.success(), "{added:?}");
+    let report: serde_json::Value = serde_json::from_slice(&added.stdout).expect("JSON");
+    assert_eq!(
+        report["plan"]["added"],
+        serde_json::json!(["sim2"]),
+        "{report}"
+    );
+    assert_eq!(
+        report["plan"]["unchanged"],
+        serde_json::json!(["sim"]),
+        "{report}"
+    );
+
+    std::fs::write(&config, base.clone() + &sim2(0)).expect("writes");
+    let refused = reload();
+    assert_eq!(refused.status.code(), Some(3), "{refused:?}");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("carriers.sim2.binds[0].window"), "{said}");
+
+    // The refused file changed nothing: the good one again is nothing to do.
+    std::fs::write(&config, base + &sim2(10)).expect("writes");
+    let again = reload();
+    assert!(again.status.success(), "{again:?}");
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).expect("JSON");
+    assert_eq!(report["plan"]["added"], serde_json::json!([]), "{report}");
+    assert_eq!(report["plan"]["changed"], serde_json::json!([]), "{report}");
+
+    let pid = server.0.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status();
+    assert!(killed.expect("kill runs").success());
+    let status = server.0.wait().expect("waits");
+    assert!(status.success(), "{status:?}");
+}

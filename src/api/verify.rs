@@ -7,6 +7,7 @@ use super::proto::{
     ApiError, ErrorCode, VerifyCancelResult, VerifyCheckParams, VerifyCheckResult, VerifyIdParams,
     VerifyStartParams, VerifyStartResult, VerifyStatusResult,
 };
+use super::auth::Grant;
 use crate::config::TokenMode;
 use crate::gateway::{Gateway, SubmitFailure};
 use crate::verify::actor::{Start, VerifyFailure};
@@ -26,9 +27,10 @@ const NO_VERIFICATION: &str = "";
 /// `verify.start`.
 pub async fn start(
     gateway: &Gateway,
-    mode: TokenMode,
+    grant: &Grant,
     p: VerifyStartParams,
 ) -> Result<VerifyStartResult, ApiError> {
+    let mode = grant.mode;
     available(gateway)?;
     let channel = p.channel.unwrap_or(Channel::Sms);
     if channel == Channel::Sms && p.link.is_some() {
@@ -52,6 +54,7 @@ pub async fn start(
         code_length: p.code_length,
         validity,
         sandbox: mode == TokenMode::Sandbox,
+        owner: Some(grant.name.clone()),
     };
     let view = gateway
         .verify_start(start)

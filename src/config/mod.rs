@@ -16,6 +16,7 @@ mod locate;
 pub mod portability;
 mod validate;
 mod verify;
+mod webhooks;
 
 #[cfg(test)]
 mod tests;
@@ -29,6 +30,7 @@ pub use error::{ConfigError, ConfigErrors, KeyPath, LoadError, Origin, Segment};
 pub use japan::JapanProfile;
 pub use portability::{PortabilityConfig, PortabilityLoadError};
 pub use verify::{BudgetsConfig, NumberConfig, ProfileConfig, TemplateConfig, VerifyConfig};
+pub use webhooks::{WebhookConfig, WebhooksConfig};
 
 use crate::carrier::backoff::BackoffPolicy;
 use crate::carrier::router::{PortabilityTable, RouteKind, RouteRule, RouteRuleError, Router};
@@ -75,6 +77,10 @@ pub struct Config {
     /// The verifier: key, texts, profiles, limits, budgets.
     #[serde(default)]
     pub verify: VerifyConfig,
+    /// The webhook dispatcher: timeout, retries, concurrency (each token's receiver is
+    /// `[[api.tokens]] webhook`).
+    #[serde(default)]
+    pub webhooks: WebhooksConfig,
     /// The number-portability table; `None`: routing by prefix only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub portability: Option<PortabilityConfig>,
@@ -383,6 +389,7 @@ impl Config {
         errors.extend(validate::validate(&mut config, &env));
         errors.extend(api::validate(&config));
         errors.extend(verify::validate(&mut config, &env));
+        errors.extend(webhooks::validate(&mut config, &env));
         if errors.is_empty() {
             Ok(config)
         } else {

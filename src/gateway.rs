@@ -71,6 +71,8 @@ pub struct GatewaySpec {
     pub sandbox: Option<String>,
     /// The verifier; `None`: verification is off.
     pub verify: Option<VerifySpec>,
+    /// The webhook dispatcher; `None`: no token has a webhook.
+    pub webhooks: Option<crate::webhook::WebhookSpec>,
 }
 
 /// The verifier's rules, texts and keys.
@@ -168,6 +170,8 @@ pub struct Gateway {
     verifier: Option<Addr<Verifier>>,
     /// The verifier's thread; taken (stopped and joined) by the first shutdown.
     verifier_arbiter: std::sync::Arc<parking_lot::Mutex<Option<Arbiter>>>,
+    /// The webhook dispatcher, when a token has a webhook.
+    webhooks: Option<crate::webhook::WebhookHandle>,
 }
 
 impl Gateway {
@@ -187,6 +191,12 @@ impl Gateway {
         let store = SledStore::open(&spec.data_dir).map_err(store_err)?;
         let verify_store = match &spec.verify {
             Some(_) => Some(VerifyStore::open(store.shared()).map_err(store_err)?),
+            None => None,
+        };
+        let webhook_store = match &spec.webhooks {
+            Some(_) => {
+                Some(crate::webhook::store::WebhookStore::open(store.shared()).map_err(store_err)?)
+            }
             None => None,
         };
         let profiles: HashMap<String, CarrierProfile> = spec
@@ -270,7 +280,7 @@ impl Gateway {
             }
             pools.insert(carrier.name.clone(), ctx.run(pool));
         }
-        Ok(Gateway {
+        let mut gateway = Gateway {
             outbox,
             events,
             pools,
@@ -279,7 +289,14 @@ impl Gateway {
             sandbox: spec.sandbox,
             verifier,
             verifier_arbiter: std::sync::Arc::new(parking_lot::Mutex::new(verifier_arbiter)),
-        })
+            webhooks: None,
+        };
+        if let (Some(hooks), Some(store)) = (spec.webhooks, webhook_store) {
+            let handle = crate::webhook::WebhookHandle::start(gateway.clone(), store, hooks)
+                .map_err(store_err)?;
+            gateway.webhooks = Some(handle);
+        }
+        Ok(gateway)
     }
 
     /// Submits a message: answered once it is on disk (or refused, nothing queued).
@@ -289,6 +306,11 @@ impl Gateway {
             .await
             .map_err(|_| SubmitFailure::NotRunning)?
             .map_err(SubmitFailure::Refused)
+    }
+
+    /// The webhook dispatcher (dead letters, replay), when a token has a webhook.
+    pub fn webhooks(&self) -> Option<&crate::webhook::WebhookHandle> {
+        self.webhooks.as_ref()
     }
 
     /// The carrier that takes sandbox messages, if the gateway has one.
@@ -426,6 +448,11 @@ impl Gateway {
 
     /// The ordered shutdown (see the module documentation).
     pub async fn shutdown(&self) -> ShutdownReport {
+        // Webhooks first: the dispatcher reads the outbox's log and writes its own trees
+        // in its database; what it has not delivered stays pending on disk.
+        if let Some(hooks) = &self.webhooks {
+            hooks.stop().await;
+        }
         // The verifier first: it shares the outbox's database and sends through it.
         let verifier = self.verifier_arbiter.lock().take();
         if let Some(arbiter) = verifier {

@@ -1708,14 +1708,14 @@ mod tests {
         let store = SledStore::open(dir.path()).unwrap();
         store
             .messages
-            .insert(9u64.to_be_bytes(), vec![RECORD_VERSION + 1, 0])
+            .insert(9u64.to_be_bytes(), vec![0x7f, 0])
             .unwrap();
         assert_eq!(
             store.message(MessageId(9)),
             Err(StoreError::Version {
                 tree: "messages",
                 key: "9".into(),
-                found: RECORD_VERSION + 1
+                found: 0x7f
             })
         );
     }

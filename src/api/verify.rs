@@ -3,11 +3,11 @@
 //! error codes. A token sees only the verifications of its own mode: another mode's id is
 //! answered as an unknown one.
 
+use super::auth::Grant;
 use super::proto::{
     ApiError, ErrorCode, VerifyCancelResult, VerifyCheckParams, VerifyCheckResult, VerifyIdParams,
     VerifyStartParams, VerifyStartResult, VerifyStatusResult,
 };
-use super::auth::Grant;
 use crate::config::TokenMode;
 use crate::gateway::{Gateway, SubmitFailure};
 use crate::verify::actor::{Start, VerifyFailure};

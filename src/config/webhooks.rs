@@ -98,7 +98,10 @@ impl PartialEq for WebhookConfig {
             && self.secret_env == other.secret_env
             && self.intermediate == other.intermediate
             && self.loaded_secret.as_ref().map(ExposeSecret::expose_secret)
-                == other.loaded_secret.as_ref().map(ExposeSecret::expose_secret)
+                == other
+                    .loaded_secret
+                    .as_ref()
+                    .map(ExposeSecret::expose_secret)
     }
 }
 
@@ -141,7 +144,9 @@ pub(crate) fn check_url(url: &str) -> Result<(), String> {
                 ))
             }
         }
-        _ => Err(format!("{url:?}: the scheme must be https (or http to loopback)")),
+        _ => Err(format!(
+            "{url:?}: the scheme must be https (or http to loopback)"
+        )),
     }
 }
 

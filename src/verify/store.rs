@@ -15,8 +15,8 @@ use super::key::Sealed;
 use super::policy::{BudgetSlot, NumberState, Profile};
 use super::template::{Channel, Locale};
 use crate::store::{
-    decode, decode_owned, encode, encode_owned, io_error, Journal, MessageId, SharedDb,
-    StoreError, Write,
+    decode, decode_owned, encode, encode_owned, io_error, Journal, MessageId, SharedDb, StoreError,
+    Write,
 };
 use serde::{Deserialize, Serialize};
 

@@ -143,7 +143,7 @@ pub mod names {
     /// Gauge: webhooks waiting for an attempt or its answer.
     pub const WEBHOOK_PENDING: &str = "smsgate_webhook_pending";
     /// Gauge: dead letters kept.
-    pub const WEBHOOK_DEAD: &str = "smsgate_webhook_dead_letters";
+    pub const WEBHOOK_DEAD: &str = "smsgate_webhook_dead_letters_kept";
 }
 
 /// Describes every metric of [`names`] to the installed recorder.

@@ -21,7 +21,7 @@ use hyper_util::client::legacy::Client;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tracing::{info, warn};
 
@@ -72,6 +72,7 @@ struct Running {
 #[derive(Clone)]
 pub struct WebhookHandle {
     commands: mpsc::Sender<Command>,
+    stats: watch::Receiver<WebhookStats>,
     running: Arc<parking_lot::Mutex<Option<Running>>>,
 }
 
@@ -116,6 +117,12 @@ impl WebhookHandle {
         metrics::gauge!(names::WEBHOOK_PENDING).set(pending.len() as f64);
         metrics::gauge!(names::WEBHOOK_DEAD).set(dead as f64);
         let (commands, rx) = mpsc::channel(64);
+        let (stats_tx, stats) = watch::channel(WebhookStats {
+            pending: pending.len(),
+            dead,
+            acked: 0,
+            cursor,
+        });
         let (stop, stopped) = oneshot::channel();
         let arbiter = Arbiter::new();
         let dispatcher = Dispatcher {
@@ -129,10 +136,12 @@ impl WebhookHandle {
             recent: HashSet::new(),
             dead,
             acked: 0,
+            stats: stats_tx,
         };
         arbiter.spawn(dispatcher.run(rx, stopped));
         Ok(WebhookHandle {
             commands,
+            stats,
             running: Arc::new(parking_lot::Mutex::new(Some(Running { arbiter, stop }))),
         })
     }
@@ -172,6 +181,12 @@ impl WebhookHandle {
     /// [`WebhookError`].
     pub async fn replay_all(&self) -> Result<usize, WebhookError> {
         Ok(self.ask(Command::ReplayAll).await??)
+    }
+
+    /// The counts, changing whenever a delivery is made, answered or replayed (for
+    /// waiting on them without polling); ends when the dispatcher stops.
+    pub fn subscribe(&self) -> watch::Receiver<WebhookStats> {
+        self.stats.clone()
     }
 
     /// Pending, dead and acknowledged counts.
@@ -251,9 +266,31 @@ struct Dispatcher {
     recent: HashSet<String>,
     dead: usize,
     acked: u64,
+    stats: watch::Sender<WebhookStats>,
 }
 
 impl Dispatcher {
+    fn counts(&self) -> WebhookStats {
+        WebhookStats {
+            pending: self.pending.len(),
+            dead: self.dead,
+            acked: self.acked,
+            cursor: self.cursor,
+        }
+    }
+
+    /// Publishes the counts and sets the gauges.
+    fn publish(&self) {
+        let counts = self.counts();
+        metrics::gauge!(names::WEBHOOK_PENDING).set(counts.pending as f64);
+        metrics::gauge!(names::WEBHOOK_DEAD).set(counts.dead as f64);
+        self.stats.send_if_modified(|seen| {
+            let changed = *seen != counts;
+            *seen = counts;
+            changed
+        });
+    }
+
     async fn run(mut self, mut commands: mpsc::Receiver<Command>, mut stop: oneshot::Receiver<()>) {
         let mut events = self.gateway.subscribe();
         let mut log_open = true;
@@ -324,7 +361,7 @@ impl Dispatcher {
             if self.recent.len() > RECENT {
                 self.recent.clear();
             }
-            metrics::gauge!(names::WEBHOOK_PENDING).set(self.pending.len() as f64);
+            self.publish();
         }
     }
 
@@ -461,8 +498,7 @@ impl Dispatcher {
                 metrics::counter!(names::WEBHOOK_DEAD_LETTERS).increment(1);
             }
         }
-        metrics::gauge!(names::WEBHOOK_PENDING).set(self.pending.len() as f64);
-        metrics::gauge!(names::WEBHOOK_DEAD).set(self.dead as f64);
+        self.publish();
     }
 
     async fn command(&mut self, cmd: Command) {
@@ -477,12 +513,7 @@ impl Dispatcher {
                 let _ = tx.send(self.replay(None).await);
             }
             Command::Stats(tx) => {
-                let _ = tx.send(WebhookStats {
-                    pending: self.pending.len(),
-                    dead: self.dead,
-                    acked: self.acked,
-                    cursor: self.cursor,
-                });
+                let _ = tx.send(self.counts());
             }
         }
     }
@@ -513,8 +544,7 @@ impl Dispatcher {
         }
         self.dead = self.dead.saturating_sub(n);
         metrics::counter!(names::WEBHOOK_REPLAYED).increment(n as u64);
-        metrics::gauge!(names::WEBHOOK_PENDING).set(self.pending.len() as f64);
-        metrics::gauge!(names::WEBHOOK_DEAD).set(self.dead as f64);
+        self.publish();
         Ok(n)
     }
 }

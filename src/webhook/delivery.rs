@@ -33,8 +33,7 @@ impl RetryPolicy {
     pub fn ceiling_ms(&self, attempts: u32) -> u64 {
         let doublings = attempts.saturating_sub(1).min(63);
         self.base_ms
-            .checked_mul(1u64 << doublings)
-            .unwrap_or(u64::MAX)
+            .saturating_mul(1u64 << doublings)
             .min(self.max_ms)
     }
 }

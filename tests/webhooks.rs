@@ -420,3 +420,97 @@ async fn the_documented_python_verifies_a_real_signature() {
         .replacen(&format!("t={t}"), &format!("t={}", t - 3600), 1);
     assert_eq!(run(SECRET, &stale, &got.body), Some(1));
 }
+
+/// From the configuration as the service reads it: a token's `webhook` table with its
+/// secret in the environment and `[webhooks]`, wired into the gateway; messages
+/// submitted over the TCP API with that token go to its webhook, another token's do not.
+#[actix_rt::test]
+async fn a_configured_token_hears_of_the_messages_it_submits_over_the_api() {
+    use smsgate::api::auth::sha256_hex;
+    use smsgate::api::client::Client;
+    use smsgate::api::server::{ApiServer, ServerSettings};
+    common::trace();
+    let sim = common::simulator(smsc_sim::Config::for_tests()).await;
+    let (hook, _script, mut rx) = receiver().await;
+    let dir = tempfile::tempdir().unwrap();
+    let smsc = sim.smpp_addr();
+    let text = format!(
+        r#"
+data_dir = {data}
+
+[api]
+enabled = true
+address = "127.0.0.1:0"
+
+[[api.tokens]]
+name = "shop"
+sha256 = "{shop}"
+operations = ["*"]
+rate = 1000
+
+[api.tokens.webhook]
+url = "http://{hook}/hook"
+secret_env = "SHOP_WEBHOOK_SECRET"
+
+[[api.tokens]]
+name = "other"
+sha256 = "{other}"
+operations = ["*"]
+rate = 1000
+
+[webhooks]
+backoff_base = "5ms"
+backoff_max = "20ms"
+
+[verify]
+enabled = false
+
+[carriers.sim]
+message_id = "as_is"
+
+[[carriers.sim.binds]]
+host = "{host}"
+port = {port}
+system_id = "{id}"
+password = "{pw}"
+
+[[routes]]
+prefix = "81"
+carriers = ["sim"]
+"#,
+        data = common::toml_path(&dir.path().join("data")),
+        shop = sha256_hex("shop-token"),
+        other = sha256_hex("other-token"),
+        host = smsc.ip(),
+        port = smsc.port(),
+        id = common::SYSTEM_ID,
+        pw = common::PASSWORD,
+    );
+    let config = common::config(&text, &[("SHOP_WEBHOOK_SECRET", SECRET)]);
+    let gw = common::gateway_from(&config).await;
+    let settings = ServerSettings::from_config(&config.api, std::time::Instant::now()).unwrap();
+    let api = ApiServer::start(config.api.address, settings, gw.clone()).unwrap();
+    let addr = api.local_addr().to_string();
+    let shop = Client::connect(&addr, &"shop-token".into()).await.unwrap();
+    let other = Client::connect(&addr, &"other-token".into()).await.unwrap();
+    let params = |n: usize| {
+        serde_json::from_value(serde_json::json!({"to": common::to(n), "text": format!("api {n}")}))
+            .unwrap()
+    };
+    let first = shop.submit(&params(1)).await.unwrap().message_id;
+    let got = next(&mut rx, "the shop token's webhook").await;
+    assert_eq!(got.event_id, format!("message.{first}.delivered"));
+    assert_signed(&got);
+    let status = gw.status(first.parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(status.owner.as_deref(), Some("shop"));
+    // The other token has no webhook: its message is not sent to anyone; the shop's next
+    // one is the next request the receiver sees.
+    let theirs = other.submit(&params(2)).await.unwrap().message_id;
+    common::final_status(&gw, theirs.parse().unwrap()).await;
+    let second = shop.submit(&params(3)).await.unwrap().message_id;
+    let got = next(&mut rx, "the shop token's second webhook").await;
+    assert_eq!(got.event_id, format!("message.{second}.delivered"));
+    assert!(rx.try_recv().is_err());
+    api.stop().await;
+    assert!(gw.shutdown().await.flushed);
+}

@@ -29,6 +29,8 @@ type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes
 
 /// Events read from the log at a time.
 const BATCH: usize = 256;
+/// How soon reading the log is tried again after it failed.
+const INGEST_RETRY: Duration = Duration::from_secs(1);
 /// Event ids remembered to skip a final state reported again (see [`payload::message`]).
 const RECENT: usize = 65_536;
 
@@ -295,15 +297,24 @@ impl Dispatcher {
         let mut events = self.gateway.subscribe();
         let mut log_open = true;
         let mut attempts: JoinSet<(u64, Outcome)> = JoinSet::new();
+        // Whether the log may have events after the cursor (read only then).
+        let mut unread = true;
         loop {
-            events.borrow_and_update();
-            if log_open {
+            let mut behind = false;
+            if log_open && unread {
+                events.borrow_and_update();
+                unread = false;
                 if let Err(e) = self.ingest().await {
-                    warn!(error = %e, "webhooks: reading the event log failed; retried on the next event");
+                    warn!(error = %e, "webhooks: reading the event log failed; trying again");
+                    behind = true;
+                    unread = true;
                 }
             }
             self.launch_due(&mut attempts);
-            let wait = self.next_wait();
+            let mut wait = self.next_wait();
+            if behind {
+                wait = Some(wait.map_or(INGEST_RETRY, |w| w.min(INGEST_RETRY)));
+            }
             tokio::select! {
                 _ = &mut stop => break,
                 cmd = commands.recv() => match cmd {
@@ -311,8 +322,9 @@ impl Dispatcher {
                     None => break,
                 },
                 changed = events.changed(), if log_open => {
-                    if changed.is_err() {
-                        log_open = false;
+                    match changed {
+                        Ok(()) => unread = true,
+                        Err(_) => log_open = false,
                     }
                 }
                 Some(done) = attempts.join_next(), if !attempts.is_empty() => {
@@ -341,10 +353,12 @@ impl Dispatcher {
             let mut step = Step::default();
             let mut made = Vec::new();
             for (seq, event) in &batch {
-                let Some((owner, m)) = self.webhook_of(*seq, event).await else {
+                let Some((owner, m)) = self.webhook_of(*seq, event).await? else {
                     continue;
                 };
-                if !self.recent.insert(m.event_id.clone()) {
+                if self.recent.contains(&m.event_id)
+                    || made.iter().any(|d: &Delivery| d.event_id == m.event_id)
+                {
                     continue;
                 }
                 let d = Delivery::new(*seq, m.event_id, owner, m.body, now);
@@ -355,40 +369,63 @@ impl Dispatcher {
             self.store.apply(step)?;
             self.store.commit().await?;
             self.cursor = last;
-            for d in made {
-                self.pending.insert(d.id, d);
-            }
-            if self.recent.len() > RECENT {
+            if self.recent.len() + made.len() > RECENT {
                 self.recent.clear();
+            }
+            for d in made {
+                self.recent.insert(d.event_id.clone());
+                self.pending.insert(d.id, d);
             }
             self.publish();
         }
     }
 
     /// The webhook an event makes, with its owner; `None` for an event no token's
-    /// webhook is sent.
-    async fn webhook_of(&self, seq: u64, event: &crate::store::Event) -> Option<(String, Made)> {
-        match payload::subject(event) {
+    /// webhook is sent. An error (the message or verification could not be read) leaves
+    /// the cursor where it was, so the event is read again.
+    async fn webhook_of(
+        &self,
+        seq: u64,
+        event: &crate::store::Event,
+    ) -> Result<Option<(String, Made)>, WebhookError> {
+        let made = match payload::subject(event) {
             Subject::Message(id) => {
                 // Cheap check first: which events could be sent at all.
                 let is_final = matches!(&event.kind, crate::store::EventKind::Message { state, .. } if state.is_final());
                 if !is_final && !self.spec.endpoints.values().any(|e| e.intermediate) {
-                    return None;
+                    return Ok(None);
                 }
-                let status = self.gateway.status(id).await.ok()??;
-                let owner = status.owner.clone()?;
-                let endpoint = self.spec.endpoints.get(&owner)?;
-                let made = payload::message(seq, event, &status, endpoint.intermediate)?;
-                Some((owner, made))
+                let status = match self.gateway.status(id).await {
+                    Ok(status) => status,
+                    Err(crate::gateway::GatewayError::Store(e)) => return Err(e.into()),
+                    Err(crate::gateway::GatewayError::NotRunning) => {
+                        return Err(WebhookError::NotRunning)
+                    }
+                };
+                status.and_then(|status| {
+                    let owner = status.owner.clone()?;
+                    let endpoint = self.spec.endpoints.get(&owner)?;
+                    let made = payload::message(seq, event, &status, endpoint.intermediate)?;
+                    Some((owner, made))
+                })
             }
-            Subject::Verification(id) => {
-                let status = self.gateway.verify_status(&id).await.ok()??;
-                let owner = status.view.owner?;
-                self.spec.endpoints.get(&owner)?;
-                Some((owner, payload::verification(event)?))
+            // With verification off (since the event) there is no owner to ask.
+            Subject::Verification(id) if self.gateway.verifies() => {
+                let status = self
+                    .gateway
+                    .verify_status(&id)
+                    .await
+                    .map_err(|_| WebhookError::NotRunning)?;
+                // A verification already swept (past its retention) has no owner any more.
+                status.and_then(|status| {
+                    let owner = status.view.owner?;
+                    self.spec.endpoints.get(&owner)?;
+                    Some((owner, payload::verification(event)?))
+                })
             }
-            Subject::None => None,
-        }
+            Subject::Verification(_) | Subject::None => None,
+        };
+        Ok(made)
     }
 
     fn launch_due(&mut self, attempts: &mut JoinSet<(u64, Outcome)>) {

@@ -182,3 +182,58 @@ impl WebhookStore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SledStore;
+
+    fn delivery(id: u64) -> Delivery {
+        Delivery::new(
+            id,
+            format!("message.{id}.delivered"),
+            "shop".into(),
+            "{}".into(),
+            10,
+        )
+    }
+
+    #[test]
+    fn deliveries_dead_letters_and_the_cursor_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let outbox = SledStore::open(dir.path()).unwrap();
+            let store = WebhookStore::open(outbox.shared()).unwrap();
+            assert_eq!(store.cursor().unwrap(), None);
+            let mut step = Step::default();
+            step.pending(&delivery(3)).unwrap();
+            step.pending(&delivery(5)).unwrap();
+            step.cursor(9);
+            store.apply(step).unwrap();
+            let mut dead = delivery(3);
+            dead.dead_at = Some(20);
+            let mut step = Step::default();
+            step.dead(&dead).unwrap();
+            store.apply(step).unwrap();
+            store.commit().wait_blocking().unwrap();
+        }
+        let outbox = SledStore::open(dir.path()).unwrap();
+        let store = WebhookStore::open(outbox.shared()).unwrap();
+        assert_eq!(store.cursor().unwrap(), Some(9));
+        assert_eq!(store.pending().unwrap(), vec![delivery(5)]);
+        let letters = store.dead_letters().unwrap();
+        assert_eq!(letters.len(), 1);
+        assert_eq!(letters[0].dead_at, Some(20));
+        assert_eq!(store.dead_letter(3).unwrap(), Some(letters[0].clone()));
+        assert_eq!(store.dead_letter(4).unwrap(), None);
+        // Revived: pending again, no longer dead; done: gone.
+        let mut revived = letters[0].clone();
+        revived.revive(30);
+        let mut step = Step::default();
+        step.revive(&revived).unwrap();
+        step.done(5);
+        store.apply(step).unwrap();
+        assert_eq!(store.pending().unwrap(), vec![revived]);
+        assert!(store.dead_letters().unwrap().is_empty());
+    }
+}

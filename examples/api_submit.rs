@@ -84,6 +84,7 @@ impl Gateway {
             .arg(dir.path().join("data"))
             .args(["--api-addr", free, "--smpp-addr", free])
             .args(["--control-addr", free, "--metrics-addr", free])
+            .args(["--admin-addr", free])
             // The development token's rate (1000/s) would be the figure otherwise.
             .env("SMSGATE_API__TOKENS__0__RATE", "100000")
             // No sandbox carrier: it would share the simulator's account with sim, and

@@ -10,8 +10,8 @@
 use crate::carrier::bind::{BindActor, BindSpec};
 use crate::carrier::msgid::IdMatcher;
 use crate::carrier::number::NumberPlan;
-use crate::carrier::pool::{GetPoolStatus, Pool, PoolSettings, PoolStatus, UnbindAll};
-use crate::carrier::router::{PortabilityTable, Router};
+use crate::carrier::pool::{GetPoolStatus, Pool, PoolSettings, PoolStatus, SetRunning, UnbindAll};
+use crate::carrier::router::{PortabilityTable, RouteKind, Router};
 use crate::carrier::throttle::{PacerConfig, ThrottleError};
 use crate::outbox::actor::{
     CarrierLink, Depth, Flush, GetDepth, GetEvents, GetStatus, OutboxActor, Refused,
@@ -126,6 +126,14 @@ pub enum StartError {
     /// The sandbox carrier is not one of the carriers.
     #[error("the sandbox carrier {0:?} is not configured")]
     Sandbox(String),
+    /// The carriers an operator stopped could not be read.
+    #[error("stopped carriers at {path}: {source}")]
+    AdminState {
+        /// The data directory.
+        path: String,
+        /// The store's error.
+        source: StoreError,
+    },
 }
 
 /// Why a request to the gateway failed.
@@ -137,6 +145,26 @@ pub enum GatewayError {
     /// A store error reading the answer.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Why a carrier could not be stopped or started.
+#[derive(Debug, Error)]
+pub enum CarrierError {
+    /// No carrier has that name.
+    #[error("no carrier is named {0:?}")]
+    Unknown(String),
+    /// Its state could not be written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The carrier's pool is gone (the gateway stopped).
+    #[error("the gateway is not running")]
+    NotRunning,
+}
+
+impl From<MailboxError> for CarrierError {
+    fn from(_: MailboxError) -> Self {
+        CarrierError::NotRunning
+    }
 }
 
 impl From<MailboxError> for GatewayError {
@@ -170,6 +198,13 @@ pub struct Gateway {
     verifier: Option<Addr<Verifier>>,
     /// The verifier's thread; taken (stopped and joined) by the first shutdown.
     verifier_arbiter: std::sync::Arc<parking_lot::Mutex<Option<Arbiter>>>,
+    /// When it started, for the status's uptime.
+    started: Instant,
+    /// The carriers an operator stopped, on disk; taken by the first shutdown (it holds
+    /// the database open).
+    admin: Arc<parking_lot::Mutex<Option<crate::admin::state::AdminStore>>>,
+    /// Each carrier's route kinds (from the rules that name it), for status.
+    route_kinds: Arc<BTreeMap<String, Vec<RouteKind>>>,
     /// The webhook dispatcher, when a token has a webhook.
     webhooks: Option<crate::webhook::WebhookHandle>,
 }
@@ -189,6 +224,12 @@ impl Gateway {
             source,
         };
         let store = SledStore::open(&spec.data_dir).map_err(store_err)?;
+        let admin_err = |source| StartError::AdminState {
+            path: path.clone(),
+            source,
+        };
+        let admin = crate::admin::state::AdminStore::open(store.shared()).map_err(admin_err)?;
+        let stopped = admin.stopped().map_err(admin_err)?;
         let verify_store = match &spec.verify {
             Some(_) => Some(VerifyStore::open(store.shared()).map_err(store_err)?),
             None => None,
@@ -240,6 +281,7 @@ impl Gateway {
         }
         let outbox_arbiter = Arbiter::new();
         let router = spec.router;
+        let route_kinds = Arc::new(router.carrier_kinds());
         let plan = spec.plan.clone();
         let sandbox = spec.sandbox.clone();
         let (events_tx, events) = tokio::sync::watch::channel(0);
@@ -274,8 +316,14 @@ impl Gateway {
             };
             let mut pool =
                 Pool::new(carrier.pool.clone(), outbox.clone(), now).map_err(pacing_err)?;
+            let held = stopped.contains(&carrier.name);
+            if held {
+                info!(carrier = %carrier.name, "stopped by an operator: its binds stay down until it is started");
+                pool.start_stopped();
+            }
             for (bind, pacing) in carrier.binds {
-                let bind = BindActor::new(bind, ctx.address(), outbox.clone()).start();
+                let bind = BindActor::new(bind, ctx.address(), outbox.clone());
+                let bind = if held { bind.held() } else { bind }.start();
                 pool.add_bind(bind, pacing, now).map_err(pacing_err)?;
             }
             pools.insert(carrier.name.clone(), ctx.run(pool));
@@ -289,6 +337,9 @@ impl Gateway {
             sandbox: spec.sandbox,
             verifier,
             verifier_arbiter: std::sync::Arc::new(parking_lot::Mutex::new(verifier_arbiter)),
+            started: Instant::now(),
+            admin: Arc::new(parking_lot::Mutex::new(Some(admin))),
+            route_kinds,
             webhooks: None,
         };
         if let (Some(hooks), Some(store)) = (spec.webhooks, webhook_store) {
@@ -297,6 +348,65 @@ impl Gateway {
             gateway.webhooks = Some(handle);
         }
         Ok(gateway)
+    }
+
+    /// Stops carrier `name` (see [`SetRunning`]) and records that on disk, so it stays
+    /// stopped after a restart; answers once its binds have unbound. `false`: it was
+    /// stopped already.
+    ///
+    /// # Errors
+    /// [`CarrierError`]: no such carrier, or the store failed.
+    pub async fn stop_carrier(&self, name: &str) -> Result<bool, CarrierError> {
+        self.set_running(name, false).await
+    }
+
+    /// Starts carrier `name` again (its binds connect); `false`: it was running already.
+    ///
+    /// # Errors
+    /// [`CarrierError`]: no such carrier, or the store failed.
+    pub async fn start_carrier(&self, name: &str) -> Result<bool, CarrierError> {
+        self.set_running(name, true).await
+    }
+
+    async fn set_running(&self, name: &str, running: bool) -> Result<bool, CarrierError> {
+        let pool = self
+            .pools
+            .get(name)
+            .ok_or_else(|| CarrierError::Unknown(name.to_owned()))?;
+        let was_stopped = pool.send(GetPoolStatus).await?.stopped;
+        // On disk first: a crash after it leaves the carrier as the operator asked.
+        let admin = self.admin.lock().clone().ok_or(CarrierError::NotRunning)?;
+        admin.set_stopped(name, !running).await?;
+        pool.send(SetRunning { running }).await?;
+        info!(
+            carrier = name,
+            running,
+            "carrier {}",
+            if running { "started" } else { "stopped" }
+        );
+        Ok(was_stopped == running)
+    }
+
+    /// How long the gateway has been running.
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Each carrier's route kinds, from the rules that name it.
+    pub fn route_kinds(&self) -> &BTreeMap<String, Vec<RouteKind>> {
+        &self.route_kinds
+    }
+
+    /// The status snapshot of the admin listener (see [`crate::admin::status`]), with up to
+    /// `recent` of the last messages' outcomes.
+    ///
+    /// # Errors
+    /// [`GatewayError`] when the outbox is gone.
+    pub async fn snapshot(
+        &self,
+        recent: usize,
+    ) -> Result<crate::admin::status::Snapshot, GatewayError> {
+        crate::admin::status::snapshot(self, recent).await
     }
 
     /// Submits a message: answered once it is on disk (or refused, nothing queued).
@@ -453,7 +563,7 @@ impl Gateway {
         if let Some(hooks) = &self.webhooks {
             hooks.stop().await;
         }
-        // The verifier first: it shares the outbox's database and sends through it.
+        // Then the verifier: it shares the outbox's database and sends through it.
         let verifier = self.verifier_arbiter.lock().take();
         if let Some(arbiter) = verifier {
             arbiter.stop();
@@ -466,6 +576,7 @@ impl Gateway {
             info!("shutdown: verifier stopped");
         }
         info!("shutdown: no new messages accepted");
+        drop(self.admin.lock().take());
         let _ = self.outbox.send(StopAccepting).await;
         info!(deadline = ?self.unbind_deadline, "shutdown: unbinding every bind");
         let unbinds =

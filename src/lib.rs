@@ -3,6 +3,7 @@
 //! connector and the verification service. Tests drive the service through this crate in
 //! process.
 
+pub mod admin;
 pub mod api;
 pub mod carrier;
 pub mod cli;

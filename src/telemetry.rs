@@ -144,6 +144,26 @@ pub mod names {
     pub const WEBHOOK_PENDING: &str = "smsgate_webhook_pending";
     /// Gauge: dead letters kept.
     pub const WEBHOOK_DEAD: &str = "smsgate_webhook_dead_letters_kept";
+
+    /// Every name above but the webhook ones (contrib/grafana's dashboard is checked
+    /// against it; it has no webhook panel yet).
+    pub const ALL: &[&str] = &[
+        BINDS_UP,
+        BIND_EVENTS,
+        ACCEPTED,
+        REFUSED,
+        SUBMITS,
+        SUBMIT_RESPONSES,
+        RECEIPTS,
+        RECEIPTS_UNMATCHED,
+        MO,
+        FINAL,
+        QUEUE_DEPTH,
+        WINDOW_IN_USE,
+        SUBMIT_LATENCY,
+        RECEIPT_LATENCY,
+        ACCEPT_LATENCY,
+    ];
 }
 
 /// Describes every metric of [`names`] to the installed recorder.

@@ -32,6 +32,7 @@ fn run(extra: &[&str]) -> Command {
         "--control-addr",
         "--metrics-addr",
         "--api-addr",
+        "--admin-addr",
     ] {
         command.args([flag, "127.0.0.1:0"]);
     }

@@ -675,3 +675,34 @@ impl Handler<Unbind> for BindActor {
         })
     }
 }
+
+/// Connect again after an [`Unbind`] (an operator started the carrier again).
+#[derive(Debug)]
+pub struct Resume;
+
+impl Message for Resume {
+    type Result = ();
+}
+
+impl BindActor {
+    /// A bind that starts stopped (its carrier was stopped by an operator): it connects
+    /// only on [`Resume`].
+    pub fn held(mut self) -> BindActor {
+        self.stopping = Some(Vec::new());
+        self
+    }
+}
+
+impl Handler<Resume> for BindActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Resume, ctx: &mut Self::Context) {
+        if let Some(waiters) = self.stopping.take() {
+            for w in waiters {
+                let _ = w.send(());
+            }
+        }
+        self.backoff.reset();
+        self.connect(ctx);
+    }
+}

@@ -96,6 +96,10 @@ pub struct PoolStatus {
     pub binds: Vec<BindStatus>,
     /// Whether the outbox has been told it is unavailable.
     pub unavailable: bool,
+    /// Stopped by an operator ([`SetRunning`]): unbound and not reconnecting.
+    pub stopped: bool,
+    /// Successful submits per second over the last [`RATE_SPAN_SECS`] seconds.
+    pub tps: f64,
 }
 
 /// Asks the pool for its status.
@@ -150,6 +154,10 @@ pub struct Pool {
     reported_down: bool,
     /// Round-robin start, so binds share the load.
     next: usize,
+    /// Stopped by an operator: binds unbound, none reconnects, nothing pulled.
+    stopped: bool,
+    /// Successful submits, for the status's throughput.
+    rate: RateMeter,
 }
 
 impl Pool {
@@ -172,6 +180,8 @@ impl Pool {
             unable_since: Some(now),
             reported_down: false,
             next: 0,
+            stopped: false,
+            rate: RateMeter::new(now),
         })
     }
 
@@ -383,6 +393,9 @@ impl Handler<FromBind> for Pool {
             return;
         };
         match msg.report {
+            BindReport::Up(_) if self.stopped => {
+                // Bound just before the stop reached it; it is unbinding now.
+            }
             BindReport::Up(mode) => {
                 metrics::counter!(names::BIND_EVENTS, "carrier" => carrier, "state" => "bound")
                     .increment(1);
@@ -407,6 +420,7 @@ impl Handler<FromBind> for Pool {
                 queue_full,
             } => {
                 slot.in_flight = slot.in_flight.saturating_sub(freed);
+                self.rate.record(ok as u64, now);
                 for _ in 0..ok {
                     slot.pacer.on_success(now);
                 }
@@ -454,6 +468,8 @@ impl Handler<GetPoolStatus> for Pool {
                 })
                 .collect(),
             unavailable: self.reported_down,
+            stopped: self.stopped,
+            tps: self.rate.per_second(Instant::now()),
         })
     }
 }
@@ -476,5 +492,134 @@ impl Handler<UnbindAll> for Pool {
             }
             .into_actor(self),
         )
+    }
+}
+
+/// An operator stops (`running: false`) or starts the carrier's binds. Stop: every bind
+/// unbinds (4.2) and does not reconnect; what was in flight goes back to the outbox and
+/// the carrier's messages stay queued, or fail over after `failover_after` as when no
+/// bind can submit. Start: every bind connects again.
+#[derive(Debug, Clone, Copy)]
+pub struct SetRunning {
+    /// Start (`true`) or stop.
+    pub running: bool,
+}
+
+impl Message for SetRunning {
+    type Result = ();
+}
+
+impl Pool {
+    /// Starts the pool stopped (its binds made with [`BindActor::held`]).
+    pub fn start_stopped(&mut self) {
+        self.stopped = true;
+    }
+}
+
+impl Handler<SetRunning> for Pool {
+    type Result = ResponseActFuture<Self, ()>;
+
+    fn handle(&mut self, msg: SetRunning, ctx: &mut Self::Context) -> Self::Result {
+        self.stopped = !msg.running;
+        if msg.running {
+            for slot in &self.slots {
+                // A bind that is gone cannot be started; its pool reports it down.
+                let _ = slot.addr.try_send(super::bind::Resume);
+            }
+            self.dry = false;
+            return Box::pin(async {}.into_actor(self));
+        }
+        for slot in &mut self.slots {
+            slot.mode = None;
+        }
+        self.check_availability(ctx);
+        let unbinds: Vec<_> = self.slots.iter().map(|s| s.addr.send(Unbind)).collect();
+        Box::pin(
+            async move {
+                for unbind in unbinds {
+                    let _ = unbind.await;
+                }
+            }
+            .into_actor(self),
+        )
+    }
+}
+
+/// The span [`RateMeter`] averages over.
+pub const RATE_SPAN_SECS: u64 = 10;
+
+/// Events per second over the last [`RATE_SPAN_SECS`] whole seconds: one counter per
+/// second in a ring. Time is passed in.
+#[derive(Debug, Clone)]
+pub struct RateMeter {
+    origin: Instant,
+    /// (second since origin, count) per slot.
+    slots: [(u64, u64); RATE_SPAN_SECS as usize + 1],
+}
+
+impl RateMeter {
+    /// A meter with nothing counted.
+    pub fn new(now: Instant) -> RateMeter {
+        RateMeter {
+            origin: now,
+            slots: [(u64::MAX, 0); RATE_SPAN_SECS as usize + 1],
+        }
+    }
+
+    fn second(&self, now: Instant) -> u64 {
+        now.saturating_duration_since(self.origin).as_secs()
+    }
+
+    /// Counts `n` at `now`.
+    pub fn record(&mut self, n: u64, now: Instant) {
+        if n == 0 {
+            return;
+        }
+        let sec = self.second(now);
+        let len = self.slots.len() as u64;
+        if let Some(slot) = self.slots.get_mut((sec % len) as usize) {
+            if slot.0 != sec {
+                *slot = (sec, 0);
+            }
+            slot.1 += n;
+        }
+    }
+
+    /// The mean per second over the last [`RATE_SPAN_SECS`] whole seconds before `now`'s
+    /// (the current second, still filling, is left out).
+    pub fn per_second(&self, now: Instant) -> f64 {
+        let sec = self.second(now);
+        let from = sec.saturating_sub(RATE_SPAN_SECS);
+        let total: u64 = self
+            .slots
+            .iter()
+            .filter(|(s, _)| *s != u64::MAX && *s >= from && *s < sec)
+            .map(|(_, n)| n)
+            .sum();
+        total as f64 / RATE_SPAN_SECS as f64
+    }
+}
+
+#[cfg(test)]
+mod rate_tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_is_the_mean_of_the_last_whole_seconds() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut m = RateMeter::new(t0);
+        assert_eq!(m.per_second(at(5_000)), 0.0);
+        m.record(30, at(100));
+        m.record(20, at(1_500));
+        // The second still filling is not counted.
+        assert_eq!(m.per_second(at(1_900)), 3.0);
+        assert_eq!(m.per_second(at(2_000)), 5.0);
+        // Eleven seconds on, the first second has left the span, the second not yet.
+        assert_eq!(m.per_second(at(11_000)), 2.0);
+        assert_eq!(m.per_second(at(12_000)), 0.0);
+        // A slot reused for a later second starts from zero.
+        m.record(10, at(12_100));
+        assert_eq!(m.per_second(at(13_000)), 1.0);
     }
 }

@@ -220,6 +220,22 @@ impl Router {
         }
     }
 
+    /// Each carrier named by a rule and the kinds of the rules that name it (domestic
+    /// first), for status pages.
+    pub fn carrier_kinds(&self) -> std::collections::BTreeMap<String, Vec<RouteKind>> {
+        let mut out: std::collections::BTreeMap<String, Vec<RouteKind>> = Default::default();
+        for target in self.rules.values() {
+            for carrier in &target.carriers {
+                let kinds = out.entry(carrier.clone()).or_default();
+                if !kinds.contains(&target.kind) {
+                    kinds.push(target.kind);
+                    kinds.sort_by_key(|k| *k == RouteKind::International);
+                }
+            }
+        }
+        out
+    }
+
     /// The portability table in use.
     pub fn portability(&self) -> &PortabilityTable {
         &self.portability

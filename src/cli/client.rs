@@ -68,7 +68,15 @@ pub struct SendArgs {
 pub struct StatusArgs {
     #[command(flatten)]
     connect: Connect,
-    /// A message id: its state; without one, the carriers' binds and the queue depth.
+    #[command(flatten)]
+    admin: super::admin::AdminConnect,
+    /// The gateway's status from the admin listener (what no id does when stdin is a
+    /// terminal).
+    #[arg(long, conflicts_with = "message_id")]
+    gateway: bool,
+    /// A message id: its state over the API. Without one: the gateway's status from the
+    /// admin listener when stdin is a terminal (or with --gateway); else the id is read
+    /// from stdin, and an empty stdin gives the binds and queue depth over the API.
     message_id: Option<String>,
 }
 
@@ -194,7 +202,18 @@ pub fn send(args: SendArgs) -> Result<(), CliError> {
 }
 
 /// `smsgate status`.
-pub fn status(args: StatusArgs) -> Result<(), CliError> {
+pub fn status(mut args: StatusArgs) -> Result<(), CliError> {
+    use std::io::IsTerminal;
+    if args.gateway || (args.message_id.is_none() && std::io::stdin().is_terminal()) {
+        return super::admin::gateway_status(&args.admin, args.connect.json);
+    }
+    if args.message_id.is_none() {
+        let (text, _) = super::arg_or_stdin(None, "give a message id")?;
+        let id = text.trim();
+        if !id.is_empty() {
+            args.message_id = Some(id.to_owned());
+        }
+    }
     block_on(async {
         let client = connect(&args.connect).await?;
         if let Some(id) = &args.message_id {

@@ -7,6 +7,7 @@
 //! PDU tool, see docs/pdu-tool.md), and over the API `send`, `status`, `events` and
 //! `verify` (docs/api.md).
 
+pub mod admin;
 pub mod client;
 pub mod config;
 pub mod demo;
@@ -42,8 +43,14 @@ pub enum Command {
     Pdu(pdu::PduCommand),
     /// Submit a message through the API.
     Send(client::SendArgs),
-    /// A message's state, or the binds and queue depth, through the API.
+    /// A message's state through the API; with no id, the gateway's status from the admin
+    /// listener.
     Status(client::StatusArgs),
+    /// Stop or start a carrier's binds through the admin listener.
+    #[command(subcommand)]
+    Carrier(admin::CarrierCommand),
+    /// Re-read the configuration through the admin listener.
+    Reload(admin::ReloadArgs),
     /// Follow the event log through the API.
     Events(client::EventsArgs),
     /// Verification codes through the API: start, check, resend, cancel, status.
@@ -220,6 +227,8 @@ pub fn main() -> ExitCode {
         Some(Command::Send(args)) => client::send(args),
         Some(Command::Status(args)) => client::status(args),
         Some(Command::Events(args)) => client::events(args),
+        Some(Command::Carrier(cmd)) => admin::carrier(cmd),
+        Some(Command::Reload(args)) => admin::reload(args),
         Some(Command::Verify(cmd)) => verify::run(cmd),
         Some(Command::Demo(args)) => demo::demo(args),
     };

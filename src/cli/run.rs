@@ -33,6 +33,10 @@ pub struct RunArgs {
     /// Where the TCP API listens (port 0 picks a free one).
     #[arg(long)]
     pub api_addr: Option<SocketAddr>,
+    /// Where the admin listener (status, carrier stop/start, the status page) listens
+    /// (port 0 picks a free one).
+    #[arg(long)]
+    pub admin_addr: Option<SocketAddr>,
     /// HTTP/JSON control address of the built-in simulated SMSC.
     #[arg(long)]
     pub control_addr: Option<SocketAddr>,
@@ -67,6 +71,9 @@ fn config(args: &RunArgs) -> Result<(Config, SocketAddr), CliError> {
     if let Some(addr) = args.api_addr {
         config.api.address = addr;
     }
+    if let Some(addr) = args.admin_addr {
+        config.admin.address = addr;
+    }
     if let Some(addr) = args.smpp_addr {
         config.simulator.smpp_address = addr;
     }
@@ -100,6 +107,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             .local_addr()
             .map_err(|e| CliError::Start(format!("metrics: {e}")))?;
         let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+        let admin_metrics = metrics.clone();
         actix::spawn(async move {
             let stopped = async {
                 let _ = metrics_stopped.await;
@@ -123,6 +131,19 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         } else {
             None
         };
+        let admin = if config.admin.enabled {
+            let settings = crate::admin::AdminSettings {
+                metrics: Some(admin_metrics),
+                ..crate::admin::AdminSettings::from_config(&config.admin)
+                    .map_err(|e| CliError::Start(e.to_string()))?
+            };
+            let server =
+                crate::admin::AdminServer::start(config.admin.address, settings, gateway.clone())
+                    .map_err(|e| CliError::Start(e.to_string()))?;
+            Some(server)
+        } else {
+            None
+        };
         {
             let mut out = std::io::stdout().lock();
             let sim_part = match &sim {
@@ -136,9 +157,13 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
                 Some(api) => format!("api on {}; ", api.local_addr()),
                 None => String::new(),
             };
+            let admin_part = match &admin {
+                Some(admin) => format!("admin on http://{}; ", admin.local_addr()),
+                None => String::new(),
+            };
             writeln!(
                 out,
-                "smsgate: running; {api_part}{sim_part}metrics on http://{metrics_addr}/metrics; data in {}",
+                "smsgate: running; {api_part}{admin_part}{sim_part}metrics on http://{metrics_addr}/metrics; data in {}",
                 config.data_dir.display()
             )
             .and_then(|()| out.flush())
@@ -149,6 +174,9 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             actix::spawn(submit_stdin(gateway.clone()));
         }
         notify_systemd(sd_notify::NotifyState::Ready);
+        if let Some(interval) = watchdog_interval() {
+            actix::spawn(watchdog(gateway.clone(), interval));
+        }
         let signal = loop {
             match signals.next().await {
                 Signal::Stop(name) => break name,
@@ -159,6 +187,9 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         notify_systemd(sd_notify::NotifyState::Stopping);
         if let Some(api) = api {
             api.stop().await;
+        }
+        if let Some(admin) = admin {
+            admin.stop().await;
         }
         let report = gateway.shutdown().await;
         let _ = stop_metrics.send(());
@@ -300,6 +331,35 @@ fn notify_systemd(state: sd_notify::NotifyState<'_>) {
     // No NOTIFY_SOCKET (not under systemd) is not an error; a failed send cannot be helped
     // and only costs systemd's view of the state.
     let _ = sd_notify::notify(false, &[state]);
+}
+
+/// How often to ping systemd's watchdog: half of `WatchdogSec=` when systemd asked for
+/// pings (`WATCHDOG_USEC` names this process), `None` otherwise.
+fn watchdog_interval() -> Option<std::time::Duration> {
+    let mut usec = 0u64;
+    if sd_notify::watchdog_enabled(false, &mut usec) && usec > 0 {
+        Some(std::time::Duration::from_micros(usec / 2))
+    } else {
+        None
+    }
+}
+
+/// Pings the watchdog while the outbox answers within the interval: a wedged outbox (the
+/// actor every acknowledgement goes through) stops the pings, and systemd restarts the
+/// service; a live runtime over a dead outbox does not fool it.
+async fn watchdog(gateway: Gateway, interval: std::time::Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    loop {
+        ticks.tick().await;
+        match tokio::time::timeout(interval, gateway.depth()).await {
+            Ok(Ok(_)) => notify_systemd(sd_notify::NotifyState::Watchdog),
+            Ok(Err(_)) => return,
+            Err(_) => warn!(
+                ?interval,
+                "watchdog: the outbox did not answer in time; no ping"
+            ),
+        }
+    }
 }
 
 /// What a signal asks of the service.

@@ -6,6 +6,7 @@
 //! tests never touch the process environment; only the binary passes [`process_env`].
 //! Keys, defaults and ranges are documented in docs/configuration.md.
 
+mod admin;
 mod api;
 mod carrier;
 pub mod duration;
@@ -21,6 +22,7 @@ mod webhooks;
 #[cfg(test)]
 mod tests;
 
+pub use admin::{AdminAccess, AdminConfig, AdminTokenConfig};
 pub use api::{ApiConfig, ApiTlsConfig, TokenConfig, TokenMode, SANDBOX_CARRIER};
 pub use carrier::{
     BindConfig, BindShape, CarrierConfig, EnquireLink, TlsConfig, TlsError, REDACTED,
@@ -74,6 +76,9 @@ pub struct Config {
     /// The TCP API: listener, limits, tokens.
     #[serde(default)]
     pub api: ApiConfig,
+    /// The admin HTTP listener: status, carrier stop/start, reload, the status page.
+    #[serde(default)]
+    pub admin: AdminConfig,
     /// The verifier: key, texts, profiles, limits, budgets.
     #[serde(default)]
     pub verify: VerifyConfig,
@@ -388,6 +393,7 @@ impl Config {
         };
         errors.extend(validate::validate(&mut config, &env));
         errors.extend(api::validate(&config));
+        errors.extend(admin::validate(&config));
         errors.extend(verify::validate(&mut config, &env));
         errors.extend(webhooks::validate(&mut config, &env));
         if errors.is_empty() {

@@ -4,6 +4,7 @@
 //! a hang fails the test instead of stalling the suite).
 #![allow(dead_code)]
 
+pub mod admin;
 pub mod tls;
 
 use secrecy::SecretString;

@@ -9,6 +9,7 @@ pub mod carrier;
 pub mod cli;
 pub mod config;
 pub mod gateway;
+pub mod http_api;
 pub mod outbox;
 pub mod sim;
 pub mod store;

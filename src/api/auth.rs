@@ -3,6 +3,7 @@
 //! token may do (its operations, its mode) and its rate limit, shared by all its
 //! connections.
 
+use super::proto::{ApiError, ErrorCode};
 use crate::carrier::throttle::TokenBucket;
 use crate::config::{TokenConfig, TokenMode};
 use parking_lot::Mutex;
@@ -81,6 +82,28 @@ impl Grant {
     /// Takes one request from its rate limit; false: over the limit now.
     pub fn take(&self, now: Instant) -> bool {
         self.bucket.lock().try_take(1, now)
+    }
+
+    /// The checks every request of an authenticated client passes, in this order, for
+    /// both APIs: the operation is granted (`forbidden`), then one request is taken from
+    /// the rate limit (`rate_limited`).
+    pub fn admit(&self, op: &str, now: Instant) -> Result<(), ApiError> {
+        if !self.allows(op) {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                format!("token {:?} may not use {op}", self.name),
+            ));
+        }
+        if !self.take(now) {
+            return Err(ApiError::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "token {:?} is over its rate limit; try again in a moment",
+                    self.name
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 

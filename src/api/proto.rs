@@ -494,7 +494,9 @@ pub fn parse_request(line: &[u8]) -> Result<Request, BadRequest> {
     Ok(Request { id, op })
 }
 
-fn parse_op(op: &str, fields: Map<String, Value>) -> Result<Op, ApiError> {
+/// The operation named `op` with these fields (a request's, less `id` and `op`); the
+/// HTTPS API builds its operations here too, so both APIs read fields alike.
+pub fn parse_op(op: &str, fields: Map<String, Value>) -> Result<Op, ApiError> {
     let fields = Value::Object(fields);
     Ok(match op {
         "hello" => Op::Hello(params(op, fields)?),

@@ -104,20 +104,8 @@ impl Session {
                 ),
             );
         };
-        if !grant.allows(op.name()) {
-            return refuse(
-                ErrorCode::Forbidden,
-                format!("token {:?} may not use {}", grant.name, op.name()),
-            );
-        }
-        if !grant.take(now) {
-            return refuse(
-                ErrorCode::RateLimited,
-                format!(
-                    "token {:?} is over its rate limit; try again in a moment",
-                    grant.name
-                ),
-            );
+        if let Err(e) = grant.admit(op.name(), now) {
+            return Step::Reply(answer_line(&id, Err(e)));
         }
         match op {
             Op::Ping => return Step::Reply(answer_line(&id, Ok(serde_json::json!({})))),

@@ -120,10 +120,14 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         let gateway = Gateway::start(spec)
             .await
             .map_err(|e| CliError::Start(e.to_string()))?;
+        // One set of tokens for both APIs: a token's rate limit covers all its requests.
+        let tokens = crate::api::auth::Tokens::new(&config.api.tokens, Instant::now())
+            .map_err(|e| CliError::Start(e.to_string()))?;
         let api = if config.api.enabled {
-            let settings =
+            let mut settings =
                 crate::api::server::ServerSettings::from_config(&config.api, Instant::now())
                     .map_err(|e| CliError::Start(e.to_string()))?;
+            settings.tokens = tokens.clone();
             let server =
                 crate::api::server::ApiServer::start(config.api.address, settings, gateway.clone())
                     .map_err(|e| CliError::Start(e.to_string()))?;
@@ -140,6 +144,19 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             let server =
                 crate::admin::AdminServer::start(config.admin.address, settings, gateway.clone())
                     .map_err(|e| CliError::Start(e.to_string()))?;
+            Some(server)
+        } else {
+            None
+        };
+        let http_api = if config.http_api.enabled {
+            let settings = crate::http_api::HttpSettings::from_config(&config.http_api, tokens)
+                .map_err(|e| CliError::Start(e.to_string()))?;
+            let server = crate::http_api::HttpApiServer::start(
+                config.http_api.address,
+                settings,
+                gateway.clone(),
+            )
+            .map_err(|e| CliError::Start(e.to_string()))?;
             Some(server)
         } else {
             None
@@ -161,9 +178,13 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
                 Some(admin) => format!("admin on http://{}; ", admin.local_addr()),
                 None => String::new(),
             };
+            let http_part = match &http_api {
+                Some(http) => format!("http api on {}; ", http.url()),
+                None => String::new(),
+            };
             writeln!(
                 out,
-                "smsgate: running; {api_part}{admin_part}{sim_part}metrics on http://{metrics_addr}/metrics; data in {}",
+                "smsgate: running; {api_part}{http_part}{admin_part}{sim_part}metrics on http://{metrics_addr}/metrics; data in {}",
                 config.data_dir.display()
             )
             .and_then(|()| out.flush())
@@ -187,6 +208,9 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         notify_systemd(sd_notify::NotifyState::Stopping);
         if let Some(api) = api {
             api.stop().await;
+        }
+        if let Some(http) = http_api {
+            http.stop().await;
         }
         if let Some(admin) = admin {
             admin.stop().await;

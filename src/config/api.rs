@@ -191,7 +191,8 @@ pub(super) fn validate(config: &Config) -> Vec<ConfigError> {
             );
         }
     }
-    if !api.enabled {
+    // The tokens serve the HTTPS API too (`[http_api]`): they are checked when either runs.
+    if !api.enabled && !config.http_api.enabled {
         return errors;
     }
     let taken = [
@@ -203,12 +204,12 @@ pub(super) fn validate(config: &Config) -> Vec<ConfigError> {
         ),
     ];
     for (key, addr) in taken {
-        let used = key == "metrics.address" || config.simulator.enabled;
+        let used = api.enabled && (key == "metrics.address" || config.simulator.enabled);
         if used && addr.port() != 0 && addr == api.address {
             fail(path.key("address"), format!("{addr} is also {key}"));
         }
     }
-    if let Some(tls) = &api.tls {
+    if let Some(tls) = api.tls.as_ref().filter(|_| api.enabled) {
         if let Err(e) = tls.server_config() {
             let key = match &e {
                 TlsError::Read { key, .. }

@@ -12,6 +12,7 @@ mod carrier;
 pub mod duration;
 mod env;
 mod error;
+mod http_api;
 mod japan;
 mod locate;
 pub mod portability;
@@ -29,6 +30,7 @@ pub use carrier::{
 };
 pub use env::PREFIX as ENV_PREFIX;
 pub use error::{ConfigError, ConfigErrors, KeyPath, LoadError, Origin, Segment};
+pub use http_api::HttpApiConfig;
 pub use japan::JapanProfile;
 pub use portability::{PortabilityConfig, PortabilityLoadError};
 pub use verify::{BudgetsConfig, NumberConfig, ProfileConfig, TemplateConfig, VerifyConfig};
@@ -79,6 +81,9 @@ pub struct Config {
     /// The admin HTTP listener: status, carrier stop/start, reload, the status page.
     #[serde(default)]
     pub admin: AdminConfig,
+    /// The HTTPS JSON API: listener, TLS, limits (its tokens are `api.tokens`).
+    #[serde(default)]
+    pub http_api: HttpApiConfig,
     /// The verifier: key, texts, profiles, limits, budgets.
     #[serde(default)]
     pub verify: VerifyConfig,
@@ -394,6 +399,7 @@ impl Config {
         errors.extend(validate::validate(&mut config, &env));
         errors.extend(api::validate(&config));
         errors.extend(admin::validate(&config));
+        errors.extend(http_api::validate(&config));
         errors.extend(verify::validate(&mut config, &env));
         errors.extend(webhooks::validate(&mut config, &env));
         if errors.is_empty() {

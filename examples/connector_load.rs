@@ -141,6 +141,7 @@ fn main() {
         unbind_deadline: Duration::from_secs(3),
         sandbox: None,
         verify: None,
+        webhooks: None,
     };
 
     let system = actix::System::new();

@@ -57,6 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             client_ref: Some(format!("ref-{i}")),
             validity_ms: None,
             registered_delivery: true,
+            owner: None,
         };
         outbox.accept(message, route.clone(), now())?;
         if batch == 0 {

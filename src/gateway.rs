@@ -82,6 +82,8 @@ pub struct GatewaySpec {
     pub sandbox: Option<String>,
     /// The verifier; `None`: verification is off.
     pub verify: Option<VerifySpec>,
+    /// The webhook dispatcher; `None`: no token has a webhook.
+    pub webhooks: Option<crate::webhook::WebhookSpec>,
 }
 
 /// The verifier's rules, texts and keys.
@@ -217,6 +219,8 @@ pub struct Gateway {
     admin: Arc<parking_lot::Mutex<Option<crate::admin::state::AdminStore>>>,
     /// Each carrier's route kinds (from the rules that name it), for status.
     route_kinds: Arc<BTreeMap<String, Vec<RouteKind>>>,
+    /// The webhook dispatcher, when a token has a webhook.
+    webhooks: Option<crate::webhook::WebhookHandle>,
 }
 
 impl Gateway {
@@ -242,6 +246,12 @@ impl Gateway {
         let stopped = admin.stopped().map_err(admin_err)?;
         let verify_store = match &spec.verify {
             Some(_) => Some(VerifyStore::open(store.shared()).map_err(store_err)?),
+            None => None,
+        };
+        let webhook_store = match &spec.webhooks {
+            Some(_) => {
+                Some(crate::webhook::store::WebhookStore::open(store.shared()).map_err(store_err)?)
+            }
             None => None,
         };
         let profiles: HashMap<String, CarrierProfile> = spec
@@ -322,7 +332,7 @@ impl Gateway {
             carriers.pools.insert(carrier.name.clone(), pool);
             carriers.specs.insert(carrier.name.clone(), carrier);
         }
-        Ok(Gateway {
+        let mut gateway = Gateway {
             outbox,
             events,
             carriers: Arc::new(parking_lot::RwLock::new(carriers)),
@@ -335,7 +345,14 @@ impl Gateway {
             started: Instant::now(),
             admin: Arc::new(parking_lot::Mutex::new(Some(admin))),
             route_kinds,
-        })
+            webhooks: None,
+        };
+        if let (Some(hooks), Some(store)) = (spec.webhooks, webhook_store) {
+            let handle = crate::webhook::WebhookHandle::start(gateway.clone(), store, hooks)
+                .map_err(store_err)?;
+            gateway.webhooks = Some(handle);
+        }
+        Ok(gateway)
     }
 
     /// Stops carrier `name` (see [`SetRunning`]) and records that on disk, so it stays
@@ -407,6 +424,11 @@ impl Gateway {
             .await
             .map_err(|_| SubmitFailure::NotRunning)?
             .map_err(SubmitFailure::Refused)
+    }
+
+    /// The webhook dispatcher (dead letters, replay), when a token has a webhook.
+    pub fn webhooks(&self) -> Option<&crate::webhook::WebhookHandle> {
+        self.webhooks.as_ref()
     }
 
     /// The carrier that takes sandbox messages, if the gateway has one.
@@ -549,7 +571,12 @@ impl Gateway {
 
     /// The ordered shutdown (see the module documentation).
     pub async fn shutdown(&self) -> ShutdownReport {
-        // The verifier first: it shares the outbox's database and sends through it.
+        // Webhooks first: the dispatcher reads the outbox's log and writes its own trees
+        // in its database; what it has not delivered stays pending on disk.
+        if let Some(hooks) = &self.webhooks {
+            hooks.stop().await;
+        }
+        // Then the verifier: it shares the outbox's database and sends through it.
         let verifier = self.verifier_arbiter.lock().take();
         if let Some(arbiter) = verifier {
             arbiter.stop();

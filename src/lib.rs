@@ -16,4 +16,5 @@ pub mod sim;
 pub mod store;
 pub mod telemetry;
 pub mod verify;
+pub mod webhook;
 pub mod wiring;

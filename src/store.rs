@@ -459,6 +459,67 @@ pub struct MessageRecord {
     pub expires_at: u64,
     /// When it last changed (unix ms).
     pub updated_at: u64,
+    /// The name of the API token that submitted it (whose webhook hears of it); `None`
+    /// for a message from elsewhere (the CLI, a test) or one stored before owners were
+    /// recorded. Last, so a record of [`MESSAGE_VERSION_1`] reads as one without an owner.
+    pub owner: Option<String>,
+}
+
+/// The record version of a message stored before [`MessageRecord::owner`]: the same
+/// fields without the last, read back with `owner: None`.
+pub const MESSAGE_VERSION_1: u8 = 1;
+
+/// The record version of a message written by this build ([`MessageRecord::owner`] last).
+pub const MESSAGE_VERSION: u8 = 2;
+
+/// A message record as stored: [`MESSAGE_VERSION`], then postcard.
+fn encode_message(record: &MessageRecord) -> Result<Vec<u8>, StoreError> {
+    encode_owned("message", record)
+}
+
+fn decode_message(
+    tree: &'static str,
+    key: &[u8],
+    value: &[u8],
+) -> Result<MessageRecord, StoreError> {
+    decode_owned(tree, key, value)
+}
+
+/// A record whose last field is an `owner: Option<String>` added in its version 2
+/// (messages, verifications): [`MESSAGE_VERSION`], then postcard.
+pub(crate) fn encode_owned<T: Serialize>(
+    what: &'static str,
+    value: &T,
+) -> Result<Vec<u8>, StoreError> {
+    let mut out = encode(what, value)?;
+    if let Some(version) = out.first_mut() {
+        *version = MESSAGE_VERSION;
+    }
+    Ok(out)
+}
+
+/// Reads a record of [`encode_owned`] of either version. Postcard writes a struct as its
+/// fields in order and `None` as the one byte 0, so a version-1 body followed by that
+/// byte is the version-2 encoding of the same record without an owner.
+pub(crate) fn decode_owned<T: DeserializeOwned>(
+    tree: &'static str,
+    key: &[u8],
+    value: &[u8],
+) -> Result<T, StoreError> {
+    match value.split_first() {
+        Some((&MESSAGE_VERSION, body)) => {
+            let mut current = Vec::with_capacity(value.len());
+            current.push(RECORD_VERSION);
+            current.extend_from_slice(body);
+            decode(tree, key, &current)
+        }
+        Some((&MESSAGE_VERSION_1, _)) => {
+            let mut legacy = value.to_vec();
+            legacy.push(0);
+            decode(tree, key, &legacy)
+        }
+        _ => decode(tree, key, value),
+    }
 }
 
 impl MessageRecord {
@@ -1192,7 +1253,7 @@ impl SledStore {
                     if let Some(masked) = &record.masked {
                         record.text.clone_from(masked);
                     }
-                    let value = encode("message", &record)?;
+                    let value = encode_message(&record)?;
                     if record.is_open() {
                         put(OPEN, key, Some(value));
                     } else {
@@ -1300,9 +1361,15 @@ impl Storage for SledStore {
 
     fn message(&self, id: MessageId) -> Result<Option<MessageRecord>, StoreError> {
         let key = id.0.to_be_bytes();
-        match Self::get(&self.open, "open", &key)? {
+        let read = |tree: &sled::Tree, name: &'static str| {
+            tree.get(key)
+                .map_err(io_error("read"))?
+                .map(|v| decode_message(name, &key, &v))
+                .transpose()
+        };
+        match read(&self.open, "open")? {
             Some(record) => Ok(Some(record)),
-            None => Self::get(&self.messages, "messages", &key),
+            None => read(&self.messages, "messages"),
         }
     }
 
@@ -1310,7 +1377,7 @@ impl Storage for SledStore {
         let mut out = Vec::new();
         for item in self.open.iter() {
             let (key, value) = item.map_err(io_error("read open messages"))?;
-            out.push(decode("open", &key, &value)?);
+            out.push(decode_message("open", &key, &value)?);
         }
         Ok(out)
     }
@@ -1441,7 +1508,33 @@ mod tests {
             accepted_at: 1,
             expires_at: 2,
             updated_at: 1,
+            owner: None,
         }
+    }
+
+    /// A message stored before owners were recorded (record version 1, no `owner` field)
+    /// reads back without an owner; one written now keeps its owner.
+    #[test]
+    fn a_message_of_record_version_1_reads_back_without_an_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let old = record(5, State::Queued);
+        // Version 1 was the same fields without the trailing `owner` (postcard: one 0 byte).
+        let mut v1 = encode("message", &old).unwrap();
+        assert_eq!(v1.pop(), Some(0));
+        v1[0] = MESSAGE_VERSION_1;
+        store.open.insert(5u64.to_be_bytes(), v1).unwrap();
+        assert_eq!(store.message(MessageId(5)).unwrap(), Some(old.clone()));
+        assert_eq!(store.open_messages().unwrap(), vec![old.clone()]);
+        let owned = MessageRecord {
+            id: MessageId(6),
+            owner: Some("shop".into()),
+            ..old
+        };
+        store.apply(vec![Op::Message(owned.clone())]).unwrap();
+        let stored = store.open.get(6u64.to_be_bytes()).unwrap().unwrap();
+        assert_eq!(stored[0], MESSAGE_VERSION);
+        assert_eq!(store.message(MessageId(6)).unwrap(), Some(owned));
     }
 
     /// A crash in the middle of a step: its journal entry is on disk with only the first of
@@ -1615,14 +1708,14 @@ mod tests {
         let store = SledStore::open(dir.path()).unwrap();
         store
             .messages
-            .insert(9u64.to_be_bytes(), vec![RECORD_VERSION + 1, 0])
+            .insert(9u64.to_be_bytes(), vec![0x7f, 0])
             .unwrap();
         assert_eq!(
             store.message(MessageId(9)),
             Err(StoreError::Version {
                 tree: "messages",
                 key: "9".into(),
-                found: RECORD_VERSION + 1
+                found: 0x7f
             })
         );
     }

@@ -132,8 +132,21 @@ pub mod names {
     pub const RECEIPT_LATENCY: &str = "smsgate_receipt_latency_seconds";
     /// Histogram: accept to the durable acknowledgement, seconds.
     pub const ACCEPT_LATENCY: &str = "smsgate_accept_latency_seconds";
+    /// Counter: webhook POSTs made (label `outcome`: `acked`, `retry`, `rejected`).
+    pub const WEBHOOK_ATTEMPTS: &str = "smsgate_webhook_attempts_total";
+    /// Counter: webhooks acknowledged by their receiver.
+    pub const WEBHOOK_ACKED: &str = "smsgate_webhook_acked_total";
+    /// Counter: webhooks that became dead letters.
+    pub const WEBHOOK_DEAD_LETTERS: &str = "smsgate_webhook_dead_letters_total";
+    /// Counter: dead letters replayed.
+    pub const WEBHOOK_REPLAYED: &str = "smsgate_webhook_replayed_total";
+    /// Gauge: webhooks waiting for an attempt or its answer.
+    pub const WEBHOOK_PENDING: &str = "smsgate_webhook_pending";
+    /// Gauge: dead letters kept.
+    pub const WEBHOOK_DEAD: &str = "smsgate_webhook_dead_letters_kept";
 
-    /// Every name above (contrib/grafana's dashboard is checked against it).
+    /// Every name above but the webhook ones (contrib/grafana's dashboard is checked
+    /// against it; it has no webhook panel yet).
     pub const ALL: &[&str] = &[
         BINDS_UP,
         BIND_EVENTS,
@@ -184,6 +197,21 @@ fn describe() {
         Unit::Seconds,
         "Accept to the final receipt"
     );
+    describe_counter!(names::WEBHOOK_ATTEMPTS, "Webhook POSTs made, by outcome");
+    describe_counter!(
+        names::WEBHOOK_ACKED,
+        "Webhooks acknowledged by their receiver"
+    );
+    describe_counter!(
+        names::WEBHOOK_DEAD_LETTERS,
+        "Webhooks that became dead letters"
+    );
+    describe_counter!(names::WEBHOOK_REPLAYED, "Dead letters replayed");
+    describe_gauge!(
+        names::WEBHOOK_PENDING,
+        "Webhooks waiting for an attempt or its answer"
+    );
+    describe_gauge!(names::WEBHOOK_DEAD, "Dead letters kept");
     describe_histogram!(
         names::ACCEPT_LATENCY,
         Unit::Seconds,

@@ -56,6 +56,9 @@ pub enum WiringError {
     /// The verifier's texts (the loader checks them; a bug guard).
     #[error("verify.templates: {0}")]
     VerifyTemplates(#[from] crate::verify::template::TemplateError),
+    /// A token's webhook (the loader checks it; a bug guard).
+    #[error(transparent)]
+    Webhook(#[from] crate::webhook::SpecError),
     /// The portability table.
     #[error("portability.file {path}: {reason}")]
     Portability {
@@ -128,6 +131,12 @@ pub fn spec(config: &Config) -> Result<GatewaySpec, WiringError> {
         unbind_deadline: config.shutdown.unbind_deadline,
         sandbox: sandbox_name,
         verify: verify_spec(config)?,
+        // Webhooks belong to API tokens: none without the API.
+        webhooks: if config.api.enabled {
+            crate::webhook::WebhookSpec::from_config(config)?
+        } else {
+            None
+        },
     })
 }
 

@@ -39,6 +39,7 @@ fn token(name: &str, secret: &str, ops: &[&str], rate: u32, mode: TokenMode) -> 
         operations: ops.iter().map(|s| (*s).to_owned()).collect(),
         rate,
         mode,
+        webhook: None,
     }
 }
 

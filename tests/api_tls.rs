@@ -41,6 +41,7 @@ fn token(name: &str, secret: &str, mode: TokenMode) -> TokenConfig {
         operations: vec!["*".into()],
         rate: 100_000,
         mode,
+        webhook: None,
     }
 }
 

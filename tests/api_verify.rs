@@ -41,6 +41,7 @@ fn token(name: &str, secret: &str, ops: &[&str], mode: TokenMode) -> TokenConfig
         operations: ops.iter().map(|s| (*s).to_owned()).collect(),
         rate: 100_000,
         mode,
+        webhook: None,
     }
 }
 

@@ -66,6 +66,7 @@ async fn no_code_reaches_the_log() {
         operations: vec!["*".into()],
         rate: 1000,
         mode: TokenMode::Live,
+        webhook: None,
     }];
     let settings = ServerSettings {
         limits: Limits {

@@ -45,6 +45,7 @@ fn token(name: &str, secret: &str, ops: &[&str], rate: u32) -> TokenConfig {
         operations: ops.iter().map(|s| (*s).to_owned()).collect(),
         rate,
         mode: TokenMode::Live,
+        webhook: None,
     }
 }
 

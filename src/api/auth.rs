@@ -176,6 +176,7 @@ mod tests {
             operations: ops.iter().map(|s| (*s).to_owned()).collect(),
             rate,
             mode,
+            webhook: None,
         }
     }
 

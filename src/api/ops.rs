@@ -24,7 +24,7 @@ const FOLLOW_BATCH: usize = 256;
 /// session answers itself).
 pub async fn execute(gateway: &Gateway, grant: &Grant, op: Op) -> Result<Value, ApiError> {
     let value = match op {
-        Op::MessageSubmit(params) => to_value(submit(gateway, grant.mode, params).await?),
+        Op::MessageSubmit(params) => to_value(submit(gateway, grant, params).await?),
         Op::MessageStatus(params) => {
             let id: MessageId = params.message_id.parse().map_err(|_| {
                 ApiError::new(
@@ -56,7 +56,7 @@ pub async fn execute(gateway: &Gateway, grant: &Grant, op: Op) -> Result<Value, 
             last: *gateway.subscribe().borrow(),
         }),
         Op::BindsStatus => to_value(binds(gateway).await?),
-        Op::VerifyStart(p) => to_value(verify::start(gateway, grant.mode, p).await?),
+        Op::VerifyStart(p) => to_value(verify::start(gateway, grant, p).await?),
         Op::VerifyCheck(p) => to_value(verify::check(gateway, grant.mode, p).await?),
         Op::VerifyResend(p) => to_value(verify::resend(gateway, grant.mode, p).await?),
         Op::VerifyCancel(p) => to_value(verify::cancel(gateway, grant.mode, p).await?),
@@ -82,7 +82,7 @@ fn mode_of(gateway: &Gateway, carrier: &str) -> TokenMode {
 
 async fn submit(
     gateway: &Gateway,
-    mode: TokenMode,
+    grant: &Grant,
     p: SubmitParams,
 ) -> Result<SubmitResult, ApiError> {
     let class = match p.class.as_deref() {
@@ -119,7 +119,8 @@ async fn submit(
         client_ref: p.client_ref,
         validity,
         registered_delivery: p.receipts.unwrap_or(true),
-        sandbox: mode == TokenMode::Sandbox,
+        sandbox: grant.mode == TokenMode::Sandbox,
+        owner: Some(grant.name.clone()),
         ..Submit::new(p.to, p.text, class)
     };
     let accepted = gateway.submit(submit).await.map_err(refused)?;

@@ -220,6 +220,7 @@ mod tests {
             operations: ops.iter().map(|s| (*s).to_owned()).collect(),
             rate,
             mode: TokenMode::Live,
+            webhook: None,
         };
         Tokens::new(
             &[

@@ -3,6 +3,7 @@
 //! error codes. A token sees only the verifications of its own mode: another mode's id is
 //! answered as an unknown one.
 
+use super::auth::Grant;
 use super::proto::{
     ApiError, ErrorCode, VerifyCancelResult, VerifyCheckParams, VerifyCheckResult, VerifyIdParams,
     VerifyStartParams, VerifyStartResult, VerifyStatusResult,
@@ -26,9 +27,10 @@ const NO_VERIFICATION: &str = "";
 /// `verify.start`.
 pub async fn start(
     gateway: &Gateway,
-    mode: TokenMode,
+    grant: &Grant,
     p: VerifyStartParams,
 ) -> Result<VerifyStartResult, ApiError> {
+    let mode = grant.mode;
     available(gateway)?;
     let channel = p.channel.unwrap_or(Channel::Sms);
     if channel == Channel::Sms && p.link.is_some() {
@@ -52,6 +54,7 @@ pub async fn start(
         code_length: p.code_length,
         validity,
         sandbox: mode == TokenMode::Sandbox,
+        owner: Some(grant.name.clone()),
     };
     let view = gateway
         .verify_start(start)

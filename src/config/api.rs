@@ -133,6 +133,10 @@ pub struct TokenConfig {
     /// `live` or `sandbox`.
     #[serde(default)]
     pub mode: TokenMode,
+    /// Where this token's receipts and verification outcomes are POSTed; `None`: no
+    /// webhook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<super::WebhookConfig>,
 }
 
 /// The longest a token's name may be.

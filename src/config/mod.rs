@@ -18,6 +18,7 @@ mod locate;
 pub mod portability;
 mod validate;
 mod verify;
+mod webhooks;
 
 #[cfg(test)]
 mod tests;
@@ -33,6 +34,7 @@ pub use http_api::HttpApiConfig;
 pub use japan::JapanProfile;
 pub use portability::{PortabilityConfig, PortabilityLoadError};
 pub use verify::{BudgetsConfig, NumberConfig, ProfileConfig, TemplateConfig, VerifyConfig};
+pub use webhooks::{WebhookConfig, WebhooksConfig};
 
 use crate::carrier::backoff::BackoffPolicy;
 use crate::carrier::router::{PortabilityTable, RouteKind, RouteRule, RouteRuleError, Router};
@@ -85,6 +87,10 @@ pub struct Config {
     /// The verifier: key, texts, profiles, limits, budgets.
     #[serde(default)]
     pub verify: VerifyConfig,
+    /// The webhook dispatcher: timeout, retries, concurrency (each token's receiver is
+    /// `[[api.tokens]] webhook`).
+    #[serde(default)]
+    pub webhooks: WebhooksConfig,
     /// The number-portability table; `None`: routing by prefix only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub portability: Option<PortabilityConfig>,
@@ -395,6 +401,7 @@ impl Config {
         errors.extend(admin::validate(&config));
         errors.extend(http_api::validate(&config));
         errors.extend(verify::validate(&mut config, &env));
+        errors.extend(webhooks::validate(&mut config, &env));
         if errors.is_empty() {
             Ok(config)
         } else {

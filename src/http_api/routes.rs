@@ -523,6 +523,7 @@ mod tests {
                 operations: vec!["*".into()],
                 rate: 10,
                 mode: TokenMode::Live,
+                webhook: None,
             }],
             Instant::now(),
         )

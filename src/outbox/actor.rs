@@ -57,6 +57,8 @@ pub struct Submit {
     /// A test message: it goes to the gateway's sandbox carrier (the built-in simulated
     /// SMSC) whatever the routes say, and never to another carrier.
     pub sandbox: bool,
+    /// The API token that submits it (see [`NewMessage::owner`]).
+    pub owner: Option<String>,
 }
 
 impl Submit {
@@ -73,6 +75,7 @@ impl Submit {
             masked: None,
             id: None,
             sandbox: false,
+            owner: None,
         }
     }
 }
@@ -500,6 +503,7 @@ impl Handler<Submit> for OutboxActor {
                 .validity
                 .map(|v| u64::try_from(v.as_millis()).unwrap_or(u64::MAX)),
             registered_delivery: msg.registered_delivery,
+            owner: msg.owner,
         };
         let started = std::time::Instant::now();
         let accepted = match self.core.accept(new, route, unix_ms()) {

@@ -114,6 +114,9 @@ pub struct NewMessage {
     /// Whether the backend wants delivery receipts (which ones, the carrier's
     /// [`CarrierProfile::registered_delivery`] says).
     pub registered_delivery: bool,
+    /// The name of the API token that submitted it, kept in its record so that the
+    /// token's webhook hears of it; `None` for a message from elsewhere.
+    pub owner: Option<String>,
 }
 
 /// What [`Outbox::accept`] answers. Await [`Outbox::commit`] before passing it on, also
@@ -363,6 +366,8 @@ pub struct MessageStatus {
     pub expires_at: u64,
     /// When it last changed (unix ms).
     pub updated_at: u64,
+    /// The API token that submitted it, if one did.
+    pub owner: Option<String>,
 }
 
 /// One segment's status.
@@ -850,6 +855,7 @@ impl<S: Storage> Outbox<S> {
             accepted_at: now,
             expires_at: now.saturating_add(validity),
             updated_at: now,
+            owner: message.owner,
         };
         if let Some(r) = &record.client_ref {
             ops.push(Op::ClientRef {
@@ -1789,6 +1795,7 @@ impl<S: Storage> Outbox<S> {
             accepted_at: record.accepted_at,
             expires_at: record.expires_at,
             updated_at: record.updated_at,
+            owner: record.owner,
         }))
     }
 

@@ -87,6 +87,7 @@ fn msg(to: &str, text: &str, class: Class) -> NewMessage {
         client_ref: None,
         validity_ms: None,
         registered_delivery: true,
+        owner: None,
     }
 }
 

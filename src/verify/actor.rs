@@ -115,6 +115,8 @@ pub struct Start {
     pub validity: Option<Duration>,
     /// A sandbox verification.
     pub sandbox: bool,
+    /// The API token that starts it (whose webhook hears its outcome).
+    pub owner: Option<String>,
 }
 
 impl Start {
@@ -129,6 +131,7 @@ impl Start {
             code_length: None,
             validity: None,
             sandbox: false,
+            owner: None,
         }
     }
 }
@@ -279,6 +282,7 @@ impl<R: Rng + Unpin + 'static> VerifierActor<R> {
             masked: Some(sms.masked),
             id: Some(sms.message),
             sandbox: sms.sandbox,
+            owner: sms.owner,
         };
         let outbox = self.outbox.submit.clone();
         let id = sms.id;
@@ -383,6 +387,7 @@ impl<R: Rng + Unpin + 'static> Handler<Start> for VerifierActor<R> {
                     .map(|v| u64::try_from(v.as_millis()).unwrap_or(u64::MAX)),
             },
             sandbox: msg.sandbox,
+            owner: msg.owner,
         };
         match self.core.start(request, unix_ms()) {
             Ok((view, sms)) => {

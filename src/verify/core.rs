@@ -72,6 +72,8 @@ pub struct StartRequest {
     pub overrides: Overrides,
     /// A test verification: its SMS goes to the sandbox carrier.
     pub sandbox: bool,
+    /// The API token that starts it (whose webhook hears its outcome).
+    pub owner: Option<String>,
 }
 
 /// The SMS a start or resend needs sent: hand it to the outbox, then call
@@ -93,6 +95,8 @@ pub struct OutgoingSms {
     pub sandbox: bool,
     /// The message id it must be queued under (already in the verification's record).
     pub message: MessageId,
+    /// The API token that started the verification.
+    pub owner: Option<String>,
 }
 
 impl std::fmt::Debug for OutgoingSms {
@@ -136,6 +140,8 @@ pub struct View {
     pub message: Option<MessageId>,
     /// A test verification.
     pub sandbox: bool,
+    /// The API token that started it, if one did.
+    pub owner: Option<String>,
 }
 
 /// Why an operation failed.
@@ -424,6 +430,7 @@ impl<R: Rng> VerifierCore<R> {
             masked: rendered.masked,
             validity_ms,
             sandbox: record.sandbox,
+            owner: record.owner.clone(),
         })
     }
 
@@ -492,6 +499,7 @@ impl<R: Rng> VerifierCore<R> {
             messages: Vec::new(),
             finished_at: None,
             sweep_at: now,
+            owner: request.owner,
         };
         let sms = self.issue(&mut record, now)?;
         record.sweep_at = record.expires_at;
@@ -756,6 +764,7 @@ impl<R: Rng> VerifierCore<R> {
             resend_allowed_at: self.policy.resend_allowed_at(&r.profile, Self::progress(r)),
             message: r.messages.last().copied(),
             sandbox: r.sandbox,
+            owner: r.owner.clone(),
         }
     }
 

@@ -14,7 +14,10 @@
 use super::key::Sealed;
 use super::policy::{BudgetSlot, NumberState, Profile};
 use super::template::{Channel, Locale};
-use crate::store::{decode, encode, io_error, Journal, MessageId, SharedDb, StoreError, Write};
+use crate::store::{
+    decode, decode_owned, encode, encode_owned, io_error, Journal, MessageId, SharedDb, StoreError,
+    Write,
+};
 use serde::{Deserialize, Serialize};
 
 /// Where a verification stands.
@@ -93,6 +96,10 @@ pub struct VerificationRecord {
     pub finished_at: Option<u64>,
     /// When the sweeper removes it (unix ms); its `verify_sweep` entry has this time.
     pub sweep_at: u64,
+    /// The name of the API token that started it (whose webhook hears its outcome);
+    /// `None` from elsewhere, or for a record stored before owners were (record version
+    /// 1, read as one without an owner: see [`crate::store::MESSAGE_VERSION_1`]).
+    pub owner: Option<String>,
 }
 
 /// What happened, for the audit trail. No code, no token, ever.
@@ -196,7 +203,7 @@ impl Step {
         self.put(
             CODES,
             record.id.as_bytes().to_vec(),
-            Some(encode("verification", record)?),
+            Some(encode_owned("verification", record)?),
         );
         Ok(())
     }
@@ -334,7 +341,7 @@ impl VerifyStore {
             .get(id.as_bytes())
             .map_err(io_error("read a verification"))?
         {
-            Some(v) => decode("verify_codes", id.as_bytes(), &v).map(Some),
+            Some(v) => decode_owned("verify_codes", id.as_bytes(), &v).map(Some),
             None => Ok(None),
         }
     }

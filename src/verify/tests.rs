@@ -54,6 +54,7 @@ fn request(to: &str) -> StartRequest {
         link: None,
         overrides: Overrides::default(),
         sandbox: false,
+        owner: None,
     }
 }
 

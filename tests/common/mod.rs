@@ -103,6 +103,7 @@ pub fn spec(dir: &Path, carriers: Vec<CarrierSpec>) -> GatewaySpec {
         unbind_deadline: Duration::from_secs(3),
         sandbox: None,
         verify: None,
+        webhooks: None,
     }
 }
 

@@ -108,6 +108,7 @@ impl ReloadError {
                 WiringError::VerifyKey(_) => "verify".into(),
                 WiringError::VerifyTemplates(_) => "verify.templates".into(),
                 WiringError::Portability { .. } => "portability.file".into(),
+                WiringError::Webhook(_) => "api.tokens".into(),
             }),
             ReloadError::Apply(_) => None,
         }

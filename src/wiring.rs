@@ -131,8 +131,8 @@ pub fn spec(config: &Config) -> Result<GatewaySpec, WiringError> {
         unbind_deadline: config.shutdown.unbind_deadline,
         sandbox: sandbox_name,
         verify: verify_spec(config)?,
-        // Webhooks belong to API tokens: none without the API.
-        webhooks: if config.api.enabled {
+        // Webhooks belong to API tokens: none without an API (TCP or HTTPS) to use them.
+        webhooks: if config.api.enabled || config.http_api.enabled {
             crate::webhook::WebhookSpec::from_config(config)?
         } else {
             None

@@ -163,6 +163,12 @@ pub mod names {
         SUBMIT_LATENCY,
         RECEIPT_LATENCY,
         ACCEPT_LATENCY,
+        WEBHOOK_ATTEMPTS,
+        WEBHOOK_ACKED,
+        WEBHOOK_DEAD_LETTERS,
+        WEBHOOK_REPLAYED,
+        WEBHOOK_PENDING,
+        WEBHOOK_DEAD,
     ];
 }
 

@@ -514,3 +514,67 @@ carriers = ["sim"]
     api.stop().await;
     assert!(gw.shutdown().await.flushed);
 }
+
+/// The admin listener shows the dead letters (`GET /webhooks`, counts in `GET /status`)
+/// and replays them for a full token only.
+#[actix_rt::test]
+async fn the_admin_listener_lists_dead_letters_and_replays_them() {
+    use common::admin::{settings, FULL, READ};
+    use hyper::Method;
+    use smsgate::admin::client::AdminClient;
+    common::trace();
+    let sim = common::simulator(smsc_sim::Config::for_tests()).await;
+    let (addr, script, mut rx) = receiver().await;
+    script.answer(&[400], 200);
+    let dir = tempfile::tempdir().unwrap();
+    let gw = Gateway::start(spec(dir.path(), &sim, addr)).await.unwrap();
+    let admin = smsgate::admin::AdminServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        settings(None),
+        gw.clone(),
+    )
+    .unwrap();
+    let url = format!("http://{}", admin.local_addr());
+    let ask = |token: &'static str, method: Method, path: &'static str| {
+        let url = url.clone();
+        async move {
+            AdminClient::new(&url, token.to_owned().into())
+                .unwrap()
+                .request(method, path)
+                .await
+                .unwrap()
+        }
+    };
+    let id = submit(&gw, 1).await;
+    assert_eq!(next(&mut rx, "the refused attempt").await.status, 400);
+    stats_until(&gw, "the dead letter", |s| s.dead == 1 && s.pending == 0).await;
+
+    let status = ask(READ, Method::GET, "/status").await;
+    assert_eq!(status.status, 200, "{:?}", status.body);
+    assert_eq!(status.body["webhooks"]["dead"], 1, "{:?}", status.body);
+    let listed = ask(READ, Method::GET, "/webhooks").await;
+    assert_eq!(listed.status, 200, "{:?}", listed.body);
+    let letters = listed.body["dead_letters"].as_array().unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0]["event_id"], format!("message.{id}.delivered"));
+    assert_eq!(letters[0]["last_error"], "HTTP 400");
+    let letter = letters[0]["id"].as_u64().unwrap();
+
+    let path: &'static str = Box::leak(format!("/webhooks/dead/{letter}/replay").into_boxed_str());
+    assert_eq!(ask(READ, Method::POST, path).await.status, 403);
+    assert_eq!(
+        ask(FULL, Method::POST, "/webhooks/dead/99999999/replay")
+            .await
+            .status,
+        404
+    );
+    let replayed = ask(FULL, Method::POST, path).await;
+    assert_eq!(replayed.status, 200, "{:?}", replayed.body);
+    assert_eq!(replayed.body["replayed"], 1);
+    assert_eq!(next(&mut rx, "the replayed attempt").await.status, 200);
+    stats_until(&gw, "the acknowledgement", |s| s.acked == 1 && s.dead == 0).await;
+    let all = ask(FULL, Method::POST, "/webhooks/dead/replay").await;
+    assert_eq!(all.body["replayed"], 0, "{:?}", all.body);
+    admin.stop().await;
+    gw.shutdown().await;
+}

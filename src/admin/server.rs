@@ -90,6 +90,21 @@ pub struct StatusAnswer {
     /// The gateway's state.
     #[serde(flatten)]
     pub snapshot: Snapshot,
+    /// The webhook dispatcher's counts (`GET /webhooks` lists the dead letters); absent
+    /// when no token has a webhook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhooks: Option<WebhookCounts>,
+}
+
+/// The webhook dispatcher at a glance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookCounts {
+    /// Waiting for an attempt or its answer.
+    pub pending: usize,
+    /// Dead letters kept (replayable).
+    pub dead: usize,
+    /// Acknowledged since the start.
+    pub acked: u64,
 }
 
 /// The answer of a stop or start.
@@ -196,6 +211,9 @@ pub fn router(gateway: Gateway, settings: AdminSettings) -> axum::Router {
         .route("/carriers/{name}/start", post(start))
         .route("/reload", post(reload))
         .route("/metrics", get(metrics))
+        .route("/webhooks", get(webhooks))
+        .route("/webhooks/dead/replay", post(replay_all))
+        .route("/webhooks/dead/{id}/replay", post(replay_one))
         .fallback(|| async { fail(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .with_state(state)
 }
@@ -267,9 +285,18 @@ async fn status(
             e.to_string(),
         )
     })?;
+    let webhooks = match shared.gateway.webhooks() {
+        Some(handle) => handle.stats().await.ok().map(|s| WebhookCounts {
+            pending: s.pending,
+            dead: s.dead,
+            acked: s.acked,
+        }),
+        None => None,
+    };
     Ok(Json(StatusAnswer {
         access: grant.access,
         snapshot,
+        webhooks,
     }))
 }
 
@@ -336,6 +363,88 @@ async fn set_running(
     }
 }
 
+/// `GET /webhooks`: the dispatcher's counts and its dead letters.
+#[derive(Debug, Serialize)]
+struct WebhooksAnswer {
+    pending: usize,
+    dead: usize,
+    acked: u64,
+    cursor: u64,
+    dead_letters: Vec<crate::webhook::Delivery>,
+}
+
+fn dispatcher(shared: &Shared) -> Result<&crate::webhook::WebhookHandle, Failure> {
+    shared.gateway.webhooks().ok_or_else(|| {
+        fail(
+            StatusCode::NOT_FOUND,
+            "webhooks_off",
+            "no API token has a webhook configured",
+        )
+    })
+}
+
+fn webhook_failure(e: crate::webhook::WebhookError) -> Failure {
+    fail(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "not_running",
+        e.to_string(),
+    )
+}
+
+async fn webhooks(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<WebhooksAnswer>, Failure> {
+    authorize(&shared, &headers, AdminAccess::Read)?;
+    let handle = dispatcher(&shared)?;
+    let stats = handle.stats().await.map_err(webhook_failure)?;
+    let dead_letters = handle.dead_letters().await.map_err(webhook_failure)?;
+    Ok(Json(WebhooksAnswer {
+        pending: stats.pending,
+        dead: stats.dead,
+        acked: stats.acked,
+        cursor: stats.cursor,
+        dead_letters,
+    }))
+}
+
+async fn replay_one(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, Failure> {
+    let grant = authorize(&shared, &headers, AdminAccess::Full)?;
+    let handle = dispatcher(&shared)?;
+    let Ok(number) = id.parse::<u64>() else {
+        return Err(fail(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_id",
+            format!("{id:?} is not a dead letter's id (a decimal number)"),
+        ));
+    };
+    if handle.replay(number).await.map_err(webhook_failure)? {
+        info!(id = number, by = %grant.name, "admin: dead letter replayed");
+        Ok(Json(serde_json::json!({ "replayed": 1 })))
+    } else {
+        Err(fail(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no dead letter {number}"),
+        ))
+    }
+}
+
+async fn replay_all(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, Failure> {
+    let grant = authorize(&shared, &headers, AdminAccess::Full)?;
+    let handle = dispatcher(&shared)?;
+    let n = handle.replay_all().await.map_err(webhook_failure)?;
+    info!(replayed = n, by = %grant.name, "admin: dead letters replayed");
+    Ok(Json(serde_json::json!({ "replayed": n })))
+}
+
 async fn reload(
     State(shared): State<AppState>,
     headers: HeaderMap,
@@ -345,7 +454,7 @@ async fn reload(
         return Err(fail(
             StatusCode::NOT_IMPLEMENTED,
             "reload_unavailable",
-            "this gateway has no configuration file to reload",
+            "this listener was started without a reload (smsgate run always gives it one)",
         ));
     };
     match hook().await {

@@ -19,7 +19,7 @@ pub mod sign;
 pub mod store;
 
 pub use delivery::{Delivery, Next, Outcome, RetryPolicy};
-pub use dispatcher::{WebhookHandle, WebhookStats};
+pub use dispatcher::{WebhookError, WebhookHandle, WebhookStats};
 
 use crate::config::Config;
 use secrecy::SecretString;

@@ -120,7 +120,10 @@ function draw(s) {
     figure("binds up / 接続", t.binds_up + " / " + t.binds, "total-binds"),
     figure("queued / 待機", t.queued, "total-queued"),
     figure("open / 未完了", t.open, "total-open"),
-    figure("unmatched receipts", t.unmatched, "total-unmatched"));
+    figure("unmatched receipts", t.unmatched, "total-unmatched"),
+    ...(s.webhooks ? [
+      figure("webhooks pending", s.webhooks.pending, "webhooks-pending"),
+      figure("webhook dead letters", s.webhooks.dead, "webhooks-dead")] : []));
   document.getElementById("carriers").replaceChildren(...s.carriers.map(drawCarrier));
   document.querySelector("#recent tbody").replaceChildren(...s.recent.map(o =>
     el("tr", { "data-state": o.state },

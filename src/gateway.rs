@@ -217,8 +217,9 @@ pub struct Gateway {
     /// The carriers an operator stopped, on disk; taken by the first shutdown (it holds
     /// the database open).
     admin: Arc<parking_lot::Mutex<Option<crate::admin::state::AdminStore>>>,
-    /// Each carrier's route kinds (from the rules that name it), for status.
-    route_kinds: Arc<BTreeMap<String, Vec<RouteKind>>>,
+    /// Each carrier's route kinds (from the rules that name it), for status; replaced
+    /// with the routes by a reload.
+    pub(crate) route_kinds: Arc<parking_lot::RwLock<BTreeMap<String, Vec<RouteKind>>>>,
     /// The webhook dispatcher, when a token has a webhook.
     webhooks: Option<crate::webhook::WebhookHandle>,
 }
@@ -295,7 +296,7 @@ impl Gateway {
         }
         let outbox_arbiter = Arbiter::new();
         let router = spec.router;
-        let route_kinds = Arc::new(router.carrier_kinds());
+        let route_kinds = Arc::new(parking_lot::RwLock::new(router.carrier_kinds()));
         let plan = spec.plan.clone();
         let sandbox = spec.sandbox.clone();
         let (events_tx, events) = tokio::sync::watch::channel(0);
@@ -400,9 +401,9 @@ impl Gateway {
         self.started.elapsed()
     }
 
-    /// Each carrier's route kinds, from the rules that name it.
-    pub fn route_kinds(&self) -> &BTreeMap<String, Vec<RouteKind>> {
-        &self.route_kinds
+    /// Each carrier's route kinds, from the rules that name it (as of the last reload).
+    pub fn route_kinds(&self) -> BTreeMap<String, Vec<RouteKind>> {
+        self.route_kinds.read().clone()
     }
 
     /// The status snapshot of the admin listener (see [`crate::admin::status`]), with up to

@@ -112,6 +112,8 @@ async fn a_reload_adds_a_carrier_whose_messages_are_delivered_and_a_restart_keep
     assert_eq!(report.applied.plan.unchanged, ["a"]);
     assert!(report.applied.plan.changed.is_empty() && report.applied.plan.removed.is_empty());
     assert!(report.routes_changed);
+    // Status names the new carrier's route kinds from the new routes.
+    assert!(gw.route_kinds().contains_key("b"), "{:?}", gw.route_kinds());
     assert!(
         report.needs_restart.is_empty(),
         "{:?}",

@@ -135,6 +135,7 @@ pub async fn snapshot(gateway: &Gateway, recent: usize) -> Result<Snapshot, Gate
         open: depth.open,
         unmatched: depth.unmatched,
     };
+    let kinds = gateway.route_kinds();
     for pool in pools {
         let mut queued = BTreeMap::new();
         for (carrier, class, n) in &depth.queued {
@@ -151,8 +152,7 @@ pub async fn snapshot(gateway: &Gateway, recent: usize) -> Result<Snapshot, Gate
             .filter(|b| b.mode.is_none())
             .find_map(|b| b.last_error.clone());
         carriers.push(CarrierStatus {
-            route_kinds: gateway
-                .route_kinds()
+            route_kinds: kinds
                 .get(&pool.carrier)
                 .map(|ks| ks.iter().map(|k| k.as_str().to_owned()).collect())
                 .unwrap_or_default(),

@@ -267,6 +267,7 @@ impl Gateway {
             carriers.pools.insert(name.clone(), pool);
             carriers.specs.insert(name.clone(), carrier);
         }
+        *self.route_kinds.write() = spec.router.carrier_kinds();
         let portability_before = self
             .outbox
             .send(SetRouting {

@@ -843,6 +843,17 @@ impl CommitWait {
     }
 }
 
+impl CommitWait {
+    /// The commit's result if it has completed, without waiting.
+    pub fn try_done(&mut self) -> Option<Result<(), StoreError>> {
+        match self.0.try_recv() {
+            Ok(result) => Some(result),
+            Err(oneshot::error::TryRecvError::Empty) => None,
+            Err(oneshot::error::TryRecvError::Closed) => Some(Err(StoreError::CommitterStopped)),
+        }
+    }
+}
+
 impl Future for CommitWait {
     type Output = Result<(), StoreError>;
 
@@ -1068,6 +1079,31 @@ impl SharedDb {
             .map(drop)
             .map_err(io_error("flush"))
     }
+
+    /// The names of the trees that start with `prefix`, in order.
+    pub fn tree_names(&self, prefix: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .db
+            .tree_names()
+            .iter()
+            .filter_map(|name| std::str::from_utf8(name).ok())
+            .filter(|name| name.starts_with(prefix))
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Removes a tree and everything in it (durable with the next flush).
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] from sled.
+    pub fn drop_tree(&self, name: &str) -> Result<(), StoreError> {
+        self.db
+            .drop_tree(name)
+            .map(drop)
+            .map_err(io_error("drop a tree"))
+    }
 }
 
 /// One writer's step journal: all of a step's writes go first under the journal's one key,
@@ -1106,6 +1142,17 @@ impl Journal {
         write_all(trees, writes)
     }
 
+    /// Forgets the last step (once its writes are known to be on disk).
+    ///
+    /// # Errors
+    /// [`StoreError::Io`].
+    pub fn clear(&self) -> Result<(), StoreError> {
+        self.tree
+            .remove(self.key)
+            .map(drop)
+            .map_err(io_error("clear the journal"))
+    }
+
     /// Completes the last step, which a crash may have cut short: its writes again (each a
     /// plain put or remove of its final value); the caller flushes after.
     ///
@@ -1125,7 +1172,11 @@ impl Journal {
     }
 }
 
-fn write_all(trees: &[&sled::Tree], writes: &[Write]) -> Result<(), StoreError> {
+/// Each write in order: a put or a remove of its final value.
+///
+/// # Errors
+/// [`StoreError::Io`].
+pub(crate) fn write_all(trees: &[&sled::Tree], writes: &[Write]) -> Result<(), StoreError> {
     for w in writes {
         let Some(tree) = trees.get(usize::from(w.tree)) else {
             continue;

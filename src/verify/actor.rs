@@ -199,6 +199,10 @@ pub struct VerifierActor<R: Rng + Unpin + 'static> {
     outbox: Outbound,
     plan: NumberPlan,
     stopped: Option<String>,
+    /// Answers waiting for the next log write and flush (see [`VerifierActor::commit`]).
+    waiters: Vec<tokio::sync::oneshot::Sender<Result<(), VerifyFailure>>>,
+    /// Whether that write is scheduled.
+    flush_scheduled: bool,
 }
 
 impl<R: Rng + Unpin + 'static> VerifierActor<R> {
@@ -209,6 +213,8 @@ impl<R: Rng + Unpin + 'static> VerifierActor<R> {
             outbox,
             plan,
             stopped: None,
+            waiters: Vec::new(),
+            flush_scheduled: false,
         }
     }
 
@@ -218,18 +224,43 @@ impl<R: Rng + Unpin + 'static> VerifierActor<R> {
         VerifyFailure::Stopped(text)
     }
 
-    /// Writes what is pending and waits for the flush that makes it durable.
+    /// Waits for what is pending to be durable: the steps of every request handled in this
+    /// turn of the actor go to the log as one write, after the mailbox has been drained
+    /// (up to actix's 256 messages a turn), with one registration for the group-commit
+    /// flush. A step is never answered before the flush that covers it.
     fn commit(
         &mut self,
+        ctx: &mut Context<Self>,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), VerifyFailure>>>> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.waiters.push(tx);
+        if !self.flush_scheduled {
+            self.flush_scheduled = true;
+            ctx.spawn(fut::ready(()).map(|(), act: &mut Self, _| act.flush_log()));
+        }
+        Box::pin(async move { rx.await.unwrap_or(Err(VerifyFailure::NotRunning)) })
+    }
+
+    /// Logs this turn's steps and registers their waiters for the next flush.
+    fn flush_log(&mut self) {
+        self.flush_scheduled = false;
+        let waiters = std::mem::take(&mut self.waiters);
         match self.core.commit() {
-            Ok(wait) => Box::pin(async move {
-                wait.await
-                    .map_err(|e| VerifyFailure::Stopped(e.to_string()))
-            }),
+            Ok(wait) => {
+                actix::spawn(async move {
+                    let result = wait
+                        .await
+                        .map_err(|e| VerifyFailure::Stopped(e.to_string()));
+                    for w in waiters {
+                        let _ = w.send(result.clone());
+                    }
+                });
+            }
             Err(e) => {
                 let failure = self.fail(&e);
-                Box::pin(async move { Err(failure) })
+                for w in waiters {
+                    let _ = w.send(Err(failure.clone()));
+                }
             }
         }
     }
@@ -270,6 +301,7 @@ impl<R: Rng + Unpin + 'static> VerifierActor<R> {
         &mut self,
         view: View,
         sms: OutgoingSms,
+        ctx: &mut Context<Self>,
     ) -> ResponseActFuture<Self, Result<View, VerifyFailure>> {
         let submit = Submit {
             to: sms.to.clone(),
@@ -288,11 +320,11 @@ impl<R: Rng + Unpin + 'static> VerifierActor<R> {
         let id = sms.id;
         // The verifier's step (the code's HMAC, the SMS's id) is flushed while the outbox
         // accepts the SMS; the answer waits for both.
-        let committed = self.commit();
+        let committed = self.commit(ctx);
         Box::pin(
             async move { futures_util::future::join(outbox.send(submit), committed).await }
                 .into_actor(self)
-                .then(move |(accepted, committed), act, _| {
+                .then(move |(accepted, committed), act, ctx| {
                     let now = unix_ms();
                     let recorded = match (accepted, committed) {
                         (_, Err(e)) => Ok(Err(e)),
@@ -319,7 +351,7 @@ impl<R: Rng + Unpin + 'static> VerifierActor<R> {
                         Ok(answer) => answer,
                         Err(e) => Err(act.failure(e)),
                     };
-                    let commit = act.commit();
+                    let commit = act.commit(ctx);
                     Box::pin(
                         async move {
                             commit.await?;
@@ -365,7 +397,7 @@ impl<R: Rng + Unpin + 'static> Actor for VerifierActor<R> {
 impl<R: Rng + Unpin + 'static> Handler<Start> for VerifierActor<R> {
     type Result = ResponseActFuture<Self, Result<View, VerifyFailure>>;
 
-    fn handle(&mut self, msg: Start, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: Start, ctx: &mut Self::Context) -> Self::Result {
         let ready = |r: Result<View, VerifyFailure>| -> Self::Result { Box::pin(fut::ready(r)) };
         if let Some(e) = &self.stopped {
             return ready(Err(VerifyFailure::Stopped(e.clone())));
@@ -392,7 +424,7 @@ impl<R: Rng + Unpin + 'static> Handler<Start> for VerifierActor<R> {
         match self.core.start(request, unix_ms()) {
             Ok((view, sms)) => {
                 info!(verification = %view.id, purpose = %view.purpose, "verification started");
-                self.send(view, sms)
+                self.send(view, sms, ctx)
             }
             Err(e) => {
                 if let VerifyError::Refused(r) = &e {
@@ -408,14 +440,14 @@ impl<R: Rng + Unpin + 'static> Handler<Start> for VerifierActor<R> {
 impl<R: Rng + Unpin + 'static> Handler<Resend> for VerifierActor<R> {
     type Result = ResponseActFuture<Self, Result<View, VerifyFailure>>;
 
-    fn handle(&mut self, msg: Resend, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: Resend, ctx: &mut Self::Context) -> Self::Result {
         if let Some(e) = &self.stopped {
             return Box::pin(fut::ready(Err(VerifyFailure::Stopped(e.clone()))));
         }
         match self.core.resend(&msg.0, unix_ms()) {
             Ok((view, sms)) => {
                 info!(verification = %view.id, sends = view.sends, "verification resent");
-                self.send(view, sms)
+                self.send(view, sms, ctx)
             }
             Err(e) => {
                 let failure = self.failure(e);
@@ -428,7 +460,7 @@ impl<R: Rng + Unpin + 'static> Handler<Resend> for VerifierActor<R> {
 impl<R: Rng + Unpin + 'static> Handler<Check> for VerifierActor<R> {
     type Result = ResponseActFuture<Self, Result<CheckOutcome, VerifyFailure>>;
 
-    fn handle(&mut self, msg: Check, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: Check, ctx: &mut Self::Context) -> Self::Result {
         if let Some(e) = &self.stopped {
             return Box::pin(fut::ready(Err(VerifyFailure::Stopped(e.clone()))));
         }
@@ -440,9 +472,9 @@ impl<R: Rng + Unpin + 'static> Handler<Check> for VerifierActor<R> {
             }
         };
         // The attempt is on disk before the code is compared.
-        let counted = self.commit();
+        let counted = self.commit(ctx);
         let Check { id, code } = msg;
-        Box::pin(counted.into_actor(self).then(move |counted, act, _| {
+        Box::pin(counted.into_actor(self).then(move |counted, act, ctx| {
             let outcome = match counted {
                 Err(e) => Err(e),
                 Ok(()) => act
@@ -466,7 +498,7 @@ impl<R: Rng + Unpin + 'static> Handler<Check> for VerifierActor<R> {
                     }
                 }
             }
-            let done = act.commit();
+            let done = act.commit(ctx);
             async move {
                 done.await?;
                 outcome
@@ -479,7 +511,7 @@ impl<R: Rng + Unpin + 'static> Handler<Check> for VerifierActor<R> {
 impl<R: Rng + Unpin + 'static> Handler<Cancel> for VerifierActor<R> {
     type Result = ResponseFuture<Result<View, VerifyFailure>>;
 
-    fn handle(&mut self, msg: Cancel, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: Cancel, ctx: &mut Self::Context) -> Self::Result {
         if let Some(e) = &self.stopped {
             let e = VerifyFailure::Stopped(e.clone());
             return Box::pin(async move { Err(e) });
@@ -496,7 +528,7 @@ impl<R: Rng + Unpin + 'static> Handler<Cancel> for VerifierActor<R> {
             }
             Err(e) => Err(self.failure(e)),
         };
-        let commit = self.commit();
+        let commit = self.commit(ctx);
         Box::pin(async move {
             commit.await?;
             answer

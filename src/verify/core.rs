@@ -194,8 +194,7 @@ pub struct VerifierCore<R: Rng> {
     settings: Settings,
     /// Compared against for an unknown id, so that it costs what a known one does.
     decoy: Sealed,
-    /// Audit lines not yet written: they go as one key with the next commit, so the
-    /// trail costs one write per group commit, not one per line.
+    /// Audit lines not yet handed to the store (which logs them with the next commit).
     pending_audit: Vec<AuditEntry>,
     /// Budget counts of the windows in use (read once from disk, then kept here).
     budgets: HashMap<BudgetSlot, u32>,
@@ -210,6 +209,16 @@ pub struct VerifierCore<R: Rng> {
 
 /// Most records (and numbers) kept in memory; beyond, reads go to sled.
 const CACHED: usize = 200_000;
+
+impl<R: Rng> Drop for VerifierCore<R> {
+    /// Hands the audit lines and budget counts not yet committed to the store, which logs
+    /// them as it closes.
+    fn drop(&mut self) {
+        if let Err(e) = self.write_pending() {
+            tracing::error!(error = %e, "the verifier's last audit lines could not be kept");
+        }
+    }
+}
 
 impl<R: Rng> VerifierCore<R> {
     /// A core over `store`.
@@ -290,15 +299,12 @@ impl<R: Rng> VerifierCore<R> {
     /// [`StoreError`] writing the pending lines.
     pub fn commit(&mut self) -> Result<CommitWait, StoreError> {
         self.write_pending()?;
-        Ok(self.store.commit())
+        self.store.commit()
     }
 
     fn write_pending(&mut self) -> Result<(), StoreError> {
+        self.store.push_audit(&mut self.pending_audit);
         let mut step = Step::default();
-        if let Some(first) = self.pending_audit.first() {
-            let seq = self.store.next_seq()?;
-            step.audit_batch(first.at, seq, &self.pending_audit)?;
-        }
         for slot in std::mem::take(&mut self.dirty_budgets) {
             if let Some(count) = self.budgets.get(&slot) {
                 step.budget(&slot, *count);
@@ -307,7 +313,6 @@ impl<R: Rng> VerifierCore<R> {
         if !step.is_empty() {
             self.store.apply(step)?;
         }
-        self.pending_audit.clear();
         Ok(())
     }
 
@@ -474,9 +479,12 @@ impl<R: Rng> VerifierCore<R> {
         // rewrites one hot leaf instead of a random one per start).
         let mut id_bytes = [0u8; 16];
         self.rng.fill(&mut id_bytes[..]);
-        let mut id = format!("{:016x}", self.store.next_seq()?);
-        for b in id_bytes {
-            id.push_str(&format!("{b:02x}"));
+        let mut id = String::with_capacity(48);
+        let seq = self.store.next_seq()?.to_be_bytes();
+        for b in seq.iter().chain(&id_bytes) {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            id.push(char::from(HEX[usize::from(b >> 4)]));
+            id.push(char::from(HEX[usize::from(b & 0x0f)]));
         }
         let mut record = VerificationRecord {
             id,

@@ -479,7 +479,7 @@ fn the_sweeper_expires_then_removes_and_the_audit_has_no_code() {
     let day = 24 * 3_600_000;
     let report = h.core.sweep(T0 + 600_001 + day + 1).unwrap();
     assert_eq!(report.removed, 2);
-    assert!(h.core.store().is_empty());
+    assert!(h.core.store().is_empty().unwrap());
     h.core.commit().unwrap().wait_blocking().unwrap();
     let audit = h.core.store().audit(0, 1000).unwrap();
     assert!(audit.len() >= 5, "{audit:?}");

@@ -27,8 +27,8 @@ use super::key::Sealed;
 use super::policy::{BudgetSlot, NumberState, Profile};
 use super::template::{Channel, Locale};
 use crate::store::{
-    decode, decode_owned, encode, encode_owned, io_error, write_all, MessageId, SharedDb, StoreError,
-    Write,
+    decode, decode_owned, encode, encode_owned, io_error, write_all, MessageId, SharedDb,
+    StoreError, Write,
 };
 use serde::{Deserialize, Serialize};
 
@@ -288,7 +288,6 @@ impl Step {
         self.writes.is_empty()
     }
 }
-
 
 /// One log entry as written: references into the overlay (encodes as [`LogEntry`]).
 #[derive(Serialize)]
@@ -619,7 +618,11 @@ impl VerifyStore {
             *audit_logged = audit.len();
         }
         for (t, key) in unlogged {
-            if let Some(slot) = p.fresh.get_mut(usize::from(t)).and_then(|m| m.get_mut(&key)) {
+            if let Some(slot) = p
+                .fresh
+                .get_mut(usize::from(t))
+                .and_then(|m| m.get_mut(&key))
+            {
                 slot.logged = true;
             }
         }
@@ -976,7 +979,10 @@ mod tests {
             commits += 1;
             assert!(commits < 10_000, "the frozen generation never settled");
         }
-        assert!(commits > 1, "drained a few keys per commit, not all at once");
+        assert!(
+            commits > 1,
+            "drained a few keys per commit, not all at once"
+        );
         for i in [0, 1, FREEZE_KEYS / 2, FREEZE_KEYS - 1] {
             assert_eq!(in_tree(&store, &number(i)), Some(state(2)), "key {i}");
         }

@@ -60,7 +60,7 @@ pub struct Started {
 pub fn child_env(max_queued: u64) -> Vec<(String, String)> {
     [
         // The development token's rate (1000/s) would be the figure otherwise.
-        ("SMSGATE_API__TOKENS__0__RATE", "1000000".to_owned()),
+        ("SMSGATE_API__TOKENS__0__RATE", "100000".to_owned()),
         // No sandbox carrier: it would share the simulator's account with sim, and
         // receipts arriving on the other carrier's bind would go unmatched.
         ("SMSGATE_API__TOKENS__1__MODE", "live".to_owned()),

@@ -60,7 +60,7 @@ impl Series {
         bucket.accepted += 1;
         if bucket.accept.is_none() {
             // Two significant digits: enough for a chart, and small.
-            bucket.accept = Histogram::new(2).ok();
+            bucket.accept = Histogram::new_with_bounds(1, 86_400_000_000, 2).ok();
         }
         if let Some(hist) = &mut bucket.accept {
             hist.saturating_record(latency_us.max(1));

@@ -91,7 +91,11 @@ impl Flags {
 #[derive(Debug)]
 struct Entry {
     flags: Flags,
+    /// When the bench had the accept's answer.
     accepted_us: u64,
+    /// When the gateway accepted it (its `queued` event, gateway clock): the start of its
+    /// accept → submit and accept → receipt, as the events' times are the gateway's too.
+    queued_us: Option<u64>,
     submitted: bool,
     done: bool,
     waiter: Option<oneshot::Sender<()>>,
@@ -100,13 +104,15 @@ struct Entry {
 /// What the event stream said of a message not known yet.
 #[derive(Debug, Default, Clone, Copy)]
 struct Early {
+    queued_us: Option<u64>,
     submitted_us: Option<u64>,
     final_us: Option<(u64, bool)>,
 }
 
 /// Histograms of µs, 3 significant digits.
 fn histogram() -> Option<Histogram<u64>> {
-    Histogram::new(3).ok()
+    // 1 µs to a day, saturating beyond.
+    Histogram::new_with_bounds(1, 86_400_000_000, 3).ok()
 }
 
 fn record(hist: &mut Option<Histogram<u64>>, us: u64) {
@@ -252,12 +258,16 @@ impl Tracker {
             Entry {
                 flags,
                 accepted_us,
+                queued_us: None,
                 submitted: false,
                 done: false,
                 waiter,
             },
         );
         if let Some(early) = self.early.remove(&key) {
+            if let (Some(at), Some(e)) = (early.queued_us, self.entries.get_mut(&key)) {
+                e.queued_us = Some(at);
+            }
             if let Some(at) = early.submitted_us {
                 self.apply(key, true, None, at);
             }
@@ -284,8 +294,12 @@ impl Tracker {
         let submitted =
             state == "submitted" || segment_state.as_deref() == Some("submitted") || delivered;
         let done = is_final.then_some(delivered);
+        let queued = state == "queued" && !is_final;
         let key = key(message_id);
-        if self.entries.contains_key(&key) {
+        if let Some(e) = self.entries.get_mut(&key) {
+            if queued && e.queued_us.is_none() {
+                e.queued_us = Some(at);
+            }
             if submitted {
                 self.apply(key, true, None, at);
             }
@@ -294,6 +308,9 @@ impl Tracker {
             }
         } else {
             let early = self.early.entry(key).or_default();
+            if queued && early.queued_us.is_none() {
+                early.queued_us = Some(at);
+            }
             if submitted && early.submitted_us.is_none() {
                 early.submitted_us = Some(at);
             }
@@ -308,7 +325,8 @@ impl Tracker {
         let Some(e) = self.entries.get_mut(&key) else {
             return;
         };
-        let (flags, since) = (e.flags, at.saturating_sub(e.accepted_us));
+        let start = e.queued_us.unwrap_or(e.accepted_us);
+        let (flags, since) = (e.flags, at.saturating_sub(start));
         if submitted && !e.submitted {
             e.submitted = true;
             if flags.awaited && !e.done {
@@ -442,6 +460,22 @@ mod tests {
         let (c, _, l, _) = t.finish(&clock);
         assert_eq!((c.submitted, c.receipted, c.missing_receipts), (1, 1, 0));
         assert!(l.otp_submit.is_some());
+    }
+
+    #[test]
+    fn the_gateway_s_own_accept_time_is_the_start_when_known() {
+        let clock = Clock::start();
+        let mut t = Tracker::new(None);
+        t.event(&event(&clock, "3", "queued", false, 100), &clock);
+        // The answer reached the bench late, after the submit.
+        t.accepted("3", 0, 130_000, Flags::otp());
+        t.event(&event(&clock, "3", "submitted", false, 104), &clock);
+        t.event(&event(&clock, "3", "delivered", true, 150), &clock);
+        let (_, _, l, _) = t.finish(&clock);
+        let otp = l.otp_submit.unwrap();
+        assert!((3.9..=4.1).contains(&otp.p50), "{}", otp.p50);
+        let receipt = l.receipt.unwrap();
+        assert!((49.9..=50.1).contains(&receipt.p50), "{}", receipt.p50);
     }
 
     #[test]

@@ -45,7 +45,10 @@ fn ordered(latency: &Value, count: u64, what: &str) {
     assert_eq!(latency["count"], count, "{what}: {latency}");
     let (p50, p99, p999, max) = (get("p50"), get("p99"), get("p999"), get("max"));
     assert!(p50 > 0.0, "{what}: {latency}");
-    assert!(p50 <= p99 && p99 <= p999 && p999 <= max, "{what}: {latency}");
+    assert!(
+        p50 <= p99 && p99 <= p999 && p999 <= max,
+        "{what}: {latency}"
+    );
 }
 
 fn sum(series: &Value, field: &str) -> u64 {
@@ -98,7 +101,10 @@ fn messages_end_to_end_write_a_report_that_adds_up_and_a_chart() {
     ordered(&l["accept"], 300, "accept");
     ordered(&l["submit"], 300, "submit");
     ordered(&l["receipt"], 300, "receipt");
-    assert!(l["otp_submit"].is_null() && l["verify_pair"].is_null(), "{l}");
+    assert!(
+        l["otp_submit"].is_null() && l["verify_pair"].is_null(),
+        "{l}"
+    );
     // The simulator holds each receipt 500 ms: accept → receipt cannot be shorter.
     assert!(l["receipt"]["p50"].as_f64().unwrap() >= 500.0, "{l}");
     for rate in ["accepted_per_s", "submitted_per_s", "receipted_per_s"] {
@@ -137,14 +143,27 @@ fn verifications_are_started_read_from_the_handset_and_approved() {
 
 #[test]
 fn queued_memory_samples_the_gateway_at_each_tenth() {
-    let out = bench(&["--scenario", "queued-memory", "--messages", "2000", "--json"]);
+    let out = bench(&[
+        "--scenario",
+        "queued-memory",
+        "--messages",
+        "2000",
+        "--json",
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let r = json(&out);
     assert_eq!(r["scenario"], "queued-memory");
     assert_eq!(r["counts"]["accepted"], 2000);
     let samples = r["memory"]["samples"].as_array().unwrap();
-    let queued: Vec<u64> = samples.iter().map(|s| s["queued"].as_u64().unwrap()).collect();
-    assert_eq!(queued, (0..=10).map(|t| t * 200).collect::<Vec<_>>(), "{samples:?}");
+    let queued: Vec<u64> = samples
+        .iter()
+        .map(|s| s["queued"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        queued,
+        (0..=10).map(|t| t * 200).collect::<Vec<_>>(),
+        "{samples:?}"
+    );
     for s in samples {
         assert!(s["rss_kib"].as_u64().unwrap() > 0, "{s}");
         assert!(s["hwm_kib"].as_u64().unwrap() > 0, "{s}");
@@ -171,7 +190,11 @@ fn otp_behind_bulk_measures_the_otp_messages_apart() {
     let r = json(&out);
     assert_eq!(r["settings"]["bulk"], 500);
     assert_eq!(r["counts"]["accepted"], 520);
-    assert_eq!(r["latency_ms"]["otp_submit"]["count"], 20, "{}", r["latency_ms"]);
+    assert_eq!(
+        r["latency_ms"]["otp_submit"]["count"], 20,
+        "{}",
+        r["latency_ms"]
+    );
     assert_eq!(r["counts"]["missing_submits"], 0);
 }
 

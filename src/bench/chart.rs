@@ -13,6 +13,9 @@ fn err<E: std::fmt::Display>(e: E) -> ChartError {
     ChartError(e.to_string())
 }
 
+/// A line of the top chart: its name, colour and value.
+type Line = (&'static str, RGBColor, fn(&SecondRow) -> u64);
+
 /// The SVG of `rows`, with `title` on top.
 ///
 /// # Errors
@@ -44,7 +47,7 @@ pub fn svg(rows: &[SecondRow], title: &str) -> Result<String, ChartError> {
             .y_desc("/s")
             .draw()
             .map_err(err)?;
-        let lines: [(&str, RGBColor, fn(&SecondRow) -> u64); 3] = [
+        let lines: [Line; 3] = [
             ("accepted", BLUE, |r| r.accepted),
             ("submitted", GREEN, |r| r.submitted),
             ("receipted", RED, |r| r.receipted),
@@ -52,7 +55,8 @@ pub fn svg(rows: &[SecondRow], title: &str) -> Result<String, ChartError> {
         for (name, color, value) in lines {
             chart
                 .draw_series(LineSeries::new(
-                    rows.iter().map(|r| (r.second as f64 + 0.5, value(r) as f64)),
+                    rows.iter()
+                        .map(|r| (r.second as f64 + 0.5, value(r) as f64)),
                     color,
                 ))
                 .map_err(err)?
@@ -113,9 +117,17 @@ mod tests {
 
     #[test]
     fn the_chart_is_an_svg_with_its_series() {
-        let rows = [row(0, 900, Some(2.5)), row(1, 1200, None), row(2, 300, Some(9.0))];
+        let rows = [
+            row(0, 900, Some(2.5)),
+            row(1, 1200, None),
+            row(2, 300, Some(9.0)),
+        ];
         let svg = svg(&rows, "e2e").unwrap();
-        assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{}", &svg[..40]);
+        assert!(
+            svg.starts_with("<svg") || svg.starts_with("<?xml"),
+            "{}",
+            &svg[..40]
+        );
         assert!(svg.trim_end().ends_with("</svg>"));
         for label in ["accepted", "submitted", "receipted", "accept latency p99"] {
             assert!(svg.contains(label), "{label}");

@@ -126,7 +126,9 @@ impl Started {
             }
         };
         let addresses = Addresses::parse(&first).ok_or_else(|| {
-            BenchError::Gateway(format!("no API address in the gateway's first line: {first:?}"))
+            BenchError::Gateway(format!(
+                "no API address in the gateway's first line: {first:?}"
+            ))
         })?;
         Ok(Started { process, addresses })
     }
@@ -247,7 +249,8 @@ mod tests {
 
     #[test]
     fn memory_comes_from_the_status_file() {
-        let status = "Name:\tsmsgate\nVmPeak:\t  900 kB\nVmHWM:\t   51200 kB\nVmRSS:\t   40960 kB\n";
+        let status =
+            "Name:\tsmsgate\nVmPeak:\t  900 kB\nVmHWM:\t   51200 kB\nVmRSS:\t   40960 kB\n";
         assert_eq!(
             Rss::parse(status),
             Some(Rss {

@@ -230,11 +230,7 @@ async fn connect(endpoints: &Endpoints, token: &SecretString) -> Result<Client, 
 }
 
 /// POST /carriers/NAME/stop|start on the admin listener (done already is fine).
-async fn carrier(
-    endpoints: &Endpoints,
-    options: &Options,
-    verb: &str,
-) -> Result<(), BenchError> {
+async fn carrier(endpoints: &Endpoints, options: &Options, verb: &str) -> Result<(), BenchError> {
     let admin = endpoints.admin.as_deref().ok_or_else(|| {
         BenchError::Control("the gateway has no admin listener to stop the carrier with".into())
     })?;
@@ -267,6 +263,15 @@ fn error_code(e: &ClientError) -> String {
     }
 }
 
+/// What every request of a run shares.
+struct Ctx<'a> {
+    tracker: Arc<Mutex<Tracker>>,
+    clock: Clock,
+    options: &'a Options,
+    /// Where the run's destinations start.
+    base: u64,
+}
+
 /// One phase of messages: `count` submits of `class` over `clients`, on `schedule`.
 struct Phase<'a> {
     clients: &'a [Arc<Client>],
@@ -279,14 +284,9 @@ struct Phase<'a> {
     label: &'static str,
 }
 
-async fn send_messages(
-    phase: Phase<'_>,
-    tracker: &Arc<Mutex<Tracker>>,
-    clock: &Clock,
-    options: &Options,
-    base: u64,
-) {
-    let progress = bar(options, phase.count, phase.label);
+async fn send_messages(phase: Phase<'_>, ctx: &Ctx<'_>) {
+    let (tracker, clock, base) = (&ctx.tracker, &ctx.clock, ctx.base);
+    let progress = bar(ctx.options, phase.count, phase.label);
     let started = Instant::now();
     let w = phase.clients.len().max(1) as u64;
     let runs = phase.clients.iter().enumerate().map(|(c, client)| {
@@ -368,15 +368,12 @@ async fn inbox_text(control: &AdminClient, number: &str) -> Option<String> {
 async fn send_verifications(
     clients: &[Arc<Client>],
     count: u64,
-    tracker: &Arc<Mutex<Tracker>>,
-    clock: &Clock,
-    options: &Options,
-    control: &AdminClient,
-    base: u64,
     in_flight: usize,
+    control: &AdminClient,
+    ctx: &Ctx<'_>,
 ) {
-    let schedule = Schedule::new(options.rate);
-    let progress = bar(options, count, "verifications");
+    let schedule = Schedule::new(ctx.options.rate);
+    let progress = bar(ctx.options, count, "verifications");
     let started = Instant::now();
     let w = clients.len().max(1);
     let runs = clients.iter().enumerate().map(|(c, client)| {
@@ -392,7 +389,7 @@ async fn send_verifications(
                             tokio::time::sleep_until(due.into()).await;
                         }
                         let sent = due.unwrap_or_else(Instant::now);
-                        pair(&client, i, sent, tracker, clock, options, control, base).await;
+                        pair(&client, i, sent, control, ctx).await;
                         progress.inc(1);
                     }
                 })
@@ -406,18 +403,9 @@ async fn send_verifications(
 }
 
 /// One verification: start, the code from the handset, check.
-#[allow(clippy::too_many_arguments)]
-async fn pair(
-    client: &Client,
-    i: u64,
-    sent: Instant,
-    tracker: &Arc<Mutex<Tracker>>,
-    clock: &Clock,
-    options: &Options,
-    control: &AdminClient,
-    base: u64,
-) {
-    let to = number(base, i);
+async fn pair(client: &Client, i: u64, sent: Instant, control: &AdminClient, ctx: &Ctx<'_>) {
+    let (tracker, clock) = (&ctx.tracker, &ctx.clock);
+    let to = number(ctx.base, i);
     let started = client
         .verify_start(&VerifyStartParams::new(format!("+{to}")))
         .await;
@@ -434,7 +422,7 @@ async fn pair(
         return tracker.lock().error("no_sms");
     };
     let arrived = tracker.lock().watch(&message_id, clock.us(answered));
-    if tokio::time::timeout(options.receipts_timeout, arrived)
+    if tokio::time::timeout(ctx.options.receipts_timeout, arrived)
         .await
         .is_err()
     {
@@ -445,9 +433,7 @@ async fn pair(
     };
     let code: SecretString = code_in(&text).into();
     let check_sent = Instant::now();
-    let checked = client
-        .verify_check(&started.verification_id, &code)
-        .await;
+    let checked = client.verify_check(&started.verification_id, &code).await;
     let now = Instant::now();
     match checked {
         Ok(r) => tracker.lock().verify_checked(
@@ -515,7 +501,11 @@ async fn wait_for_receipts(tracker: &Arc<Mutex<Tracker>>, options: &Options) {
     progress.finish_and_clear();
 }
 
-async fn drive(options: &Options, endpoints: &Endpoints, started: bool) -> Result<Report, BenchError> {
+async fn drive(
+    options: &Options,
+    endpoints: &Endpoints,
+    started: bool,
+) -> Result<Report, BenchError> {
     let clock = Clock::start();
     let tracker = Arc::new(Mutex::new(Tracker::new(endpoints.pid)));
     // Where the event log is now: a subscription from there sees only this run's events.
@@ -561,7 +551,17 @@ async fn drive(options: &Options, endpoints: &Endpoints, started: bool) -> Resul
         .map(|pid| tokio::spawn(sample_memory(pid, tracker.clone(), clock.clone())));
     // Destinations start at a random point, so runs against one gateway do not meet each
     // other's per-number limits.
-    let base = if started { 0 } else { rand::random::<u64>() % 50_000_000 };
+    let base = if started {
+        0
+    } else {
+        rand::random::<u64>() % 50_000_000
+    };
+    let ctx = Ctx {
+        tracker: tracker.clone(),
+        clock: clock.clone(),
+        options,
+        base,
+    };
     let (mut messages, mut verifications) = (0, 0);
     let send_start = Instant::now();
     match (options.workload, options.scenario) {
@@ -572,8 +572,7 @@ async fn drive(options: &Options, endpoints: &Endpoints, started: bool) -> Resul
             })?;
             let control = AdminClient::new(control, SecretString::from(String::new()))
                 .map_err(|e| BenchError::Control(e.to_string()))?;
-            send_verifications(&clients, n, &tracker, &clock, options, &control, base, in_flight)
-                .await;
+            send_verifications(&clients, n, in_flight, &control, &ctx).await;
         }
         (Workload::Messages(n), Scenario::E2e) => {
             messages = n;
@@ -587,7 +586,7 @@ async fn drive(options: &Options, endpoints: &Endpoints, started: bool) -> Resul
                 flags: Flags::awaited(),
                 label: "messages",
             };
-            send_messages(phase, &tracker, &clock, options, base).await;
+            send_messages(phase, &ctx).await;
         }
         (Workload::Messages(n), Scenario::OtpBehindBulk) => {
             messages = n;
@@ -602,7 +601,7 @@ async fn drive(options: &Options, endpoints: &Endpoints, started: bool) -> Resul
                 flags: Flags::background(),
                 label: "queueing bulk",
             };
-            send_messages(bulk, &tracker, &clock, options, base).await;
+            send_messages(bulk, &ctx).await;
             carrier(endpoints, options, "start").await?;
             let otp = Phase {
                 clients: &clients,
@@ -614,7 +613,7 @@ async fn drive(options: &Options, endpoints: &Endpoints, started: bool) -> Resul
                 flags: Flags::otp(),
                 label: "otp",
             };
-            send_messages(otp, &tracker, &clock, options, base).await;
+            send_messages(otp, &ctx).await;
         }
         (Workload::Messages(n), Scenario::QueuedMemory) => {
             messages = n;
@@ -634,7 +633,7 @@ async fn drive(options: &Options, endpoints: &Endpoints, started: bool) -> Resul
                 },
                 label: "queueing",
             };
-            send_messages(phase, &tracker, &clock, options, base).await;
+            send_messages(phase, &ctx).await;
             carrier(endpoints, options, "start").await?;
         }
     }

@@ -66,7 +66,13 @@ mod tests {
 
     #[test]
     fn no_rate_or_a_nonsense_one_is_unpaced() {
-        for rate in [None, Some(0.0), Some(-3.0), Some(f64::NAN), Some(f64::INFINITY)] {
+        for rate in [
+            None,
+            Some(0.0),
+            Some(-3.0),
+            Some(f64::NAN),
+            Some(f64::INFINITY),
+        ] {
             let s = Schedule::new(rate);
             assert_eq!(s, Schedule::Unpaced, "{rate:?}");
             assert_eq!(s.due(10), None);

@@ -37,7 +37,7 @@ impl Clock {
     }
 
     /// A gateway time (unix ms) as µs since the start (0 when before it).
-    pub fn from_unix_ms(&self, ms: u64) -> u64 {
+    pub fn since_unix_ms(&self, ms: u64) -> u64 {
         (ms.saturating_mul(1000)).saturating_sub(self.start_unix_us)
     }
 }
@@ -289,7 +289,7 @@ impl Tracker {
         else {
             return;
         };
-        let at = clock.from_unix_ms(line.at);
+        let at = clock.since_unix_ms(line.at);
         let delivered = state == "delivered";
         let submitted =
             state == "submitted" || segment_state.as_deref() == Some("submitted") || delivered;
@@ -441,7 +441,10 @@ mod tests {
         t.event(&event(&clock, "2", "undeliverable", true, 60), &clock);
         t.event(&event(&clock, "99", "delivered", true, 60), &clock);
         let (c, r, l, _) = t.finish(&clock);
-        assert_eq!((c.accepted, c.submitted, c.receipted, c.failed), (2, 1, 1, 1));
+        assert_eq!(
+            (c.accepted, c.submitted, c.receipted, c.failed),
+            (2, 1, 1, 1)
+        );
         assert_eq!((c.missing_submits, c.missing_receipts), (0, 0));
         let submit = l.submit.unwrap();
         assert!((7.0..=10.1).contains(&submit.p50), "{}", submit.p50);
@@ -488,7 +491,10 @@ mod tests {
         t.event(&event(&clock, "1", "submitted", false, 5), &clock);
         let (c, _, _, _) = t.finish(&clock);
         assert_eq!((c.missing_submits, c.missing_receipts), (1, 2));
-        assert_eq!(c.accepted, 3, "a background message counts, but is not awaited");
+        assert_eq!(
+            c.accepted, 3,
+            "a background message counts, but is not awaited"
+        );
     }
 
     #[test]

@@ -64,14 +64,24 @@ pub struct BenchArgs {
     #[arg(long, value_name = "PID", requires = "gateway")]
     pub gateway_pid: Option<u32>,
     /// The given gateway's admin listener (carrier stop/start).
-    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:7776", requires = "gateway")]
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "http://127.0.0.1:7776",
+        requires = "gateway"
+    )]
     pub admin: String,
     /// The admin token, full access (default: $SMS_ADMIN_TOKEN, else the embedded
     /// default's development admin token).
     #[arg(long, value_name = "TOKEN")]
     pub admin_token: Option<String>,
     /// The given gateway's built-in simulator control interface (verification codes).
-    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8775", requires = "gateway")]
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "http://127.0.0.1:8775",
+        requires = "gateway"
+    )]
     pub sim_control: String,
     /// The carrier the scenarios stop and start.
     #[arg(long, value_name = "NAME", default_value = "sim")]

@@ -228,9 +228,34 @@ impl Rss {
     }
 }
 
+/// CPU time (user + system) from the text of /proc/PID/stat, in clock ticks (USER_HZ,
+/// 100 a second on Linux).
+pub fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    // After the command name (in parentheses, which may hold spaces and parentheses),
+    // utime and stime are the 12th and 13th fields (14 and 15 of the whole line).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// The CPU time process `pid` (or `self`) has used, where readable.
+pub fn cpu(pid: &str) -> Option<Duration> {
+    let ticks = parse_cpu_ticks(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_time_comes_from_the_stat_file() {
+        let stat =
+            "4242 (smsgate (x) y) S 1 4242 4242 0 -1 4194560 500 0 0 0 1234 567 0 0 20 0 9 0";
+        assert_eq!(parse_cpu_ticks(stat), Some(1801));
+        assert_eq!(parse_cpu_ticks("4242 (x) S 1"), None);
+        assert!(cpu("self").is_some());
+    }
 
     #[test]
     fn the_first_line_gives_the_addresses() {

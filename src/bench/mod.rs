@@ -22,7 +22,7 @@ use hyper::Method;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pacing::Schedule;
 use parking_lot::Mutex;
-use report::{GatewayInfo, Memory, Report, Settings, REPORT_VERSION};
+use report::{Cpu, GatewayInfo, Memory, Report, Settings, REPORT_VERSION};
 use secrecy::SecretString;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -563,6 +563,8 @@ async fn drive(
         base,
     };
     let (mut messages, mut verifications) = (0, 0);
+    let pid = endpoints.pid.map(|p| p.to_string());
+    let cpu_before = (pid.as_deref().and_then(gateway::cpu), gateway::cpu("self"));
     let send_start = Instant::now();
     match (options.workload, options.scenario) {
         (Workload::Verifications(n), _) => {
@@ -640,6 +642,10 @@ async fn drive(
     let send_duration = send_start.elapsed();
     wait_for_receipts(&tracker, options).await;
     let duration = send_start.elapsed();
+    let used = |before: Option<Duration>, pid: Option<&str>| {
+        Some(gateway::cpu(pid?)?.checked_sub(before?)?.as_secs_f64())
+    };
+    let gateway_cpu = used(cpu_before.0, pid.as_deref());
     follower.abort();
     if let Some(sampler) = sampler {
         sampler.abort();
@@ -649,6 +655,13 @@ async fn drive(
     let (counts, rates, latencies, series) = t.finish(&clock);
     let samples = std::mem::take(&mut t.memory_samples);
     drop(t);
+    let cpu = Cpu {
+        gateway_s: gateway_cpu,
+        bench_s: used(cpu_before.1, Some("self")),
+        gateway_us_per_request: gateway_cpu
+            .filter(|_| counts.sent > 0)
+            .map(|s| s * 1e6 / counts.sent as f64),
+    };
     Ok(Report {
         version: REPORT_VERSION,
         mode: match options.workload {
@@ -690,6 +703,7 @@ async fn drive(
             end_rss_kib: end.map(|r| r.rss_kib),
             samples,
         },
+        cpu,
         series,
     })
 }

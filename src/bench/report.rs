@@ -183,6 +183,18 @@ pub struct Memory {
     pub samples: Vec<MemorySample>,
 }
 
+/// CPU time used during the run (from the first request to the end of the wait), from
+/// /proc where readable.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Cpu {
+    /// The gateway's (it includes the built-in simulator when that is in its process).
+    pub gateway_s: Option<f64>,
+    /// The bench's own.
+    pub bench_s: Option<f64>,
+    /// The gateway's per request sent (µs).
+    pub gateway_us_per_request: Option<f64>,
+}
+
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
@@ -210,6 +222,8 @@ pub struct Report {
     pub latency_ms: Latencies,
     /// The gateway's memory.
     pub memory: Memory,
+    /// CPU time used.
+    pub cpu: Cpu,
     /// Per second: accepted, submitted, receipted, the accept p99, the gateway's RSS.
     pub series: Vec<SecondRow>,
 }
@@ -303,6 +317,13 @@ impl Report {
                 s.queued, s.rss_kib, s.hwm_kib
             );
         }
+        if let (Some(gw), Some(own)) = (self.cpu.gateway_s, self.cpu.bench_s) {
+            let _ = writeln!(
+                out,
+                "  cpu: gateway {gw:.1} s ({:.0} µs a request), bench {own:.1} s",
+                self.cpu.gateway_us_per_request.unwrap_or(0.0)
+            );
+        }
         if let Some(peak) = self.memory.peak_rss_kib {
             let _ = writeln!(out, "  gateway peak resident memory: {peak} KiB");
         }
@@ -357,6 +378,7 @@ mod tests {
             throughput: Rates::default(),
             latency_ms: Latencies::default(),
             memory: Memory::default(),
+            cpu: Cpu::default(),
             series: Vec::new(),
         }
     }

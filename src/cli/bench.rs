@@ -151,6 +151,12 @@ pub fn options(args: &BenchArgs) -> Result<Options, CliError> {
         return usage("--receipts-timeout must be a number of seconds");
     }
     let target = match &args.gateway {
+        None if !cfg!(feature = "sim") => {
+            return usage(
+                "without --gateway the bench starts the embedded default, which needs the \
+                 built-in simulated SMSC: this build has none (built without the sim feature)",
+            )
+        }
         None => Target::Embedded {
             binary: std::env::current_exe()
                 .map_err(|e| CliError::Start(format!("cannot find the smsgate binary: {e}")))?,

@@ -17,6 +17,10 @@
 //! ```
 //!
 //! Also prints the CPU time each process used per submit (from /proc), where readable.
+//!
+//! `smsgate bench` (docs/performance.md, "Load generator") is the general tool: the same
+//! over the API plus receipts, percentiles, pacing, scenarios, a JSON report and a chart.
+//! This example stays for the figures taken with it.
 // An example: a failure is reported by a panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

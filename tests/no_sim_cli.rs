@@ -37,3 +37,10 @@ fn config_check_refuses_an_enabled_simulator_naming_the_key() {
         "{stderr}"
     );
 }
+
+#[test]
+fn bench_without_a_gateway_is_refused_naming_the_feature() {
+    let (code, stderr) = smsgate(&["bench", "--messages", "5", "--no-progress"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("without the sim feature"), "{stderr}");
+}

@@ -31,14 +31,26 @@ fn env_of(text: &str) -> Vec<(String, String)> {
 
 fn check_errors(errors: &ConfigErrors, text: &str) {
     assert!(!errors.0.is_empty(), "an Err with no error for {text:?}");
-    let syntax = errors.iter().any(|e| e.key.is_none() && !matches!(e.origin, Origin::Env { .. }));
+    let syntax = errors
+        .iter()
+        .any(|e| e.key.is_none() && !matches!(e.origin, Origin::Env { .. }));
     if syntax {
-        assert_eq!(errors.0.len(), 1, "a syntax error among others: {errors:?} for {text:?}");
+        assert_eq!(
+            errors.0.len(),
+            1,
+            "a syntax error among others: {errors:?} for {text:?}"
+        );
     }
     for e in errors.iter() {
         let shown = e.to_string();
-        assert!(!shown.contains('\n'), "an error over two lines: {shown:?} for {text:?}");
-        assert!(!e.message.is_empty(), "an empty message: {e:?} for {text:?}");
+        assert!(
+            !shown.contains('\n'),
+            "an error over two lines: {shown:?} for {text:?}"
+        );
+        assert!(
+            !e.message.is_empty(),
+            "an empty message: {e:?} for {text:?}"
+        );
     }
 }
 

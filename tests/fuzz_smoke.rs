@@ -9,6 +9,7 @@
 //!   arbitrary text, and the embedded default with one key deleted or replaced (in the file
 //!   or by an `SMSGATE_…` override), never panic and either load or give errors, one line
 //!   each, every one naming its key (only a TOML syntax error names none, and comes alone).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};

@@ -12,7 +12,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 fixtures="$here/../fixtures/pdus"
 corpus="$here/corpus"
-mkdir -p "$corpus/decode" "$corpus/receipt" "$corpus/text"
+mkdir -p "$corpus/decode" "$corpus/receipt" "$corpus/text" "$corpus/api_line" "$corpus/config"
 
 # annotated hex on stdin -> raw bytes on stdout
 hex2bin() {
@@ -56,4 +56,57 @@ printf '\010\006\010\004\022\064\002\001\145\345\147\054' > "$corpus/text/seed-u
 printf '\003caf\351 cr\350me \033e' > "$corpus/text/seed-latin1"
 printf '\000\033\145\033\074 euro' > "$corpus/text/seed-gsm-escapes"
 
-echo "seeded $n fixtures into $corpus/{decode,text}, $i receipts into $corpus/receipt"
+
+# api_line: every request line docs/api.md shows, and a few with every field.
+root="$here/.."
+a=0
+lines=$(mktemp)
+grep -o '{"id":[^`]*"op":[^`]*}' "$root/docs/api.md" | sort -u > "$lines"
+cat >> "$lines" <<'EOF'
+{"id":"m-1","op":"message.submit","to":"09012345678","text":"hello","from":"SMSGATE","encoding":"gsm7","validity":"10m","client_ref":"order-7","class":"bulk","receipts":false}
+{"id":9,"op":"verify.start","to":"+81 90-0000-0001","purpose":"payment","locale":"en-US","channel":"sms_link","link":"https://x.example/v/{token}","code_length":8,"validity":"5m"}
+{"id":1.5,"op":"events.subscribe","cursor":18446744073709551615}
+{"id":-3,"op":"message.submit","to":"+819012345678","text":"\u00e9\ud83d\ude00 €","encoding":"auto"}
+{"id":"x","op":"hello","version":1,"token":"fuzz-token"}
+EOF
+while IFS= read -r line; do
+    a=$((a + 1))
+    printf '%s' "$line" > "$corpus/api_line/seed-$a"
+done < "$lines"
+rm -f "$lines"
+for w in id op hello ping message.submit message.status events.subscribe binds.status \
+    verify.start verify.check verify.resend verify.cancel verify.status version token \
+    to text from encoding validity client_ref class receipts message_id cursor purpose \
+    locale channel link code_length verification_id code auto gsm7 otp transactional \
+    bulk sms sms_link ja en login; do
+    printf '"\\"%s\\""\n' "$w"
+done > "$here/api_line.dict"
+
+# config: the embedded default and the examples, a minimal one, and the default with
+# environment overrides after a NUL (the config target reads NAME=VALUE lines there).
+c=0
+for f in "$root"/config/*.toml "$root"/config/examples/*.toml; do
+    [ -e "$f" ] || continue
+    c=$((c + 1))
+    cp "$f" "$corpus/config/$(basename "$f" .toml)"
+done
+{
+    cat "$root/config/smsgate.toml"
+    printf '\000CARRIERS__SIM__BINDS__0__WINDOW=50\nAPI__TOKENS__0__RATE=5\nLOG__FILTER=debug\n'
+    printf 'ROUTES__0__CARRIERS=["sim"]\nDATA_DIR=/tmp/x\n'
+} > "$corpus/config/smsgate-env"
+printf 'data_dir = "d"\n[carriers.x]\n[[carriers.x.binds]]\nhost = "h"\nport = 1\nsystem_id = "s"\npassword = "p"\n[[routes]]\nprefix = ""\ncarriers = ["x"]\n' \
+    > "$corpus/config/minimal"
+c=$((c + 2))
+# Key and table names as the documentation and the files write them.
+{
+    grep -ohE '^[[:space:]]*#?[[:space:]]*[a-z_]+ = ' "$root/docs/configuration.md" \
+        "$root"/config/*.toml "$root"/config/examples/*.toml |
+        sed -E 's/^[[:space:]]*#?[[:space:]]*//; s/ = $//'
+    grep -ohE '^\[+[a-z_.]+\]+' "$root/docs/configuration.md" "$root"/config/*.toml \
+        "$root"/config/examples/*.toml
+} | sort -u | sed 's/.*/"&"/' > "$here/config.dict"
+
+echo "seeded $n fixtures into $corpus/{decode,text}, $i receipts into $corpus/receipt,"
+echo "  $a request lines into $corpus/api_line, $c configurations into $corpus/config;"
+echo "  dictionaries $here/api_line.dict and $here/config.dict"

@@ -948,6 +948,41 @@ mod tests {
     }
 
     #[test]
+    fn a_number_id_comes_back_as_the_same_number() {
+        // Found by fuzz/ api_line: serde_json's default float parser can be one ulp off,
+        // so an id such as 4.4715444444444446e66 (what a JavaScript client writes for the
+        // double nearest 44715444…4, 67 digits) was read as 4.471544444444445e66 and
+        // echoed so: the client could not match the answer. Rust's own parser is exact.
+        let long = format!("44715{}", "4".repeat(62));
+        for text in [
+            "4.4715444444444446e+66",
+            long.as_str(),
+            "0.1",
+            "1.7976931348623157e308",
+            "5e-324",
+            "2.2250738585072011e-308",
+            "-12345678901234567890123",
+        ] {
+            let sent: f64 = text.parse().unwrap();
+            for line in [
+                format!(r#"{{"id":{text}}}"#),
+                format!(r#"{{"id":{text},"op":"warp"}}"#),
+            ] {
+                let bad = parse_request(line.as_bytes()).unwrap_err();
+                assert_eq!(bad.id.as_f64(), Some(sent), "{line}");
+                let answer = answer_line(&bad.id, Err(bad.error));
+                let echoed = answer
+                    .strip_prefix(r#"{"id":"#)
+                    .and_then(|rest| rest.split(',').next())
+                    .unwrap();
+                assert_eq!(echoed.parse::<f64>().unwrap(), sent, "{answer}");
+            }
+            let r = parse_request(format!(r#"{{"id":{text},"op":"ping"}}"#).as_bytes()).unwrap();
+            assert_eq!(r.id.as_f64(), Some(sent), "{text}");
+        }
+    }
+
+    #[test]
     fn a_parsed_check_never_shows_its_code() {
         let r = parse_request(
             br#"{"id":1,"op":"verify.check","verification_id":"abc","code":"913370"}"#,

@@ -5,9 +5,10 @@
 //! verification end to end on a private copy of the embedded default), `config check` /
 //! `config show` (see docs/configuration.md), `pdu decode` / `pdu encode` (the operator's
 //! PDU tool, see docs/pdu-tool.md), and over the API `send`, `status`, `events` and
-//! `verify` (docs/api.md).
+//! `verify` (docs/api.md), and `chaos`, the fault suite (docs/faults.md).
 
 pub mod admin;
+pub mod chaos;
 pub mod client;
 pub mod config;
 pub mod demo;
@@ -58,6 +59,9 @@ pub enum Command {
     Verify(verify::VerifyCommand),
     /// See a verification work end to end, on a private copy of the embedded default.
     Demo(demo::DemoArgs),
+    /// The fault suite: kills, drops, throttling, a black hole, bind refusals and a full
+    /// disk under load, then an accounting of every acknowledged message.
+    Chaos(chaos::ChaosArgs),
 }
 
 /// Exit code for input that cannot be decoded or encoded, and for an invalid configuration
@@ -231,6 +235,7 @@ pub fn main() -> ExitCode {
         Some(Command::Reload(args)) => admin::reload(args),
         Some(Command::Verify(cmd)) => verify::run(cmd),
         Some(Command::Demo(args)) => demo::demo(args),
+        Some(Command::Chaos(args)) => chaos::chaos(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,287 @@
+//! The load of `smsgate chaos`: workers submitting numbered messages over the TCP API at a
+//! steady rate, each message retried with its client reference across kills, restarts and
+//! lost connections until the gateway answers it, and a ledger of the answers.
+
+use super::accounting::SubmitFate;
+use crate::api::client::{Client, ClientError};
+use crate::api::proto::{ErrorCode, SubmitParams};
+use parking_lot::Mutex;
+use secrecy::SecretString;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// The longest one submit may wait for its answer before the connection is taken for dead.
+const SUBMIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Wait before trying a refused-for-now submit, or a connection, again.
+const RETRY_PAUSE: Duration = Duration::from_millis(50);
+
+/// Message `n`'s destination: one number per message, so the SMSC's handset inbox of that
+/// number counts its copies.
+pub fn number(n: usize) -> String {
+    format!("8190{n:08}")
+}
+
+/// Message `n`'s client reference.
+pub fn client_ref(n: usize) -> String {
+    format!("chaos-{n}")
+}
+
+/// What the workers share.
+pub struct Ledger {
+    /// The answer to each message, by number (`None`: not answered yet).
+    fates: Mutex<Vec<Option<SubmitFate>>>,
+    /// Refusals by code, and the first message of each (what a client is told).
+    refusals: Mutex<BTreeMap<String, (usize, String)>>,
+    /// Messages answered.
+    answered: AtomicUsize,
+    /// Acknowledged.
+    acknowledged: AtomicUsize,
+    /// Submits tried again after a lost connection, a timeout or a passing refusal.
+    retries: AtomicUsize,
+    /// Next message number to take.
+    next: AtomicUsize,
+    total: usize,
+}
+
+impl Ledger {
+    fn new(total: usize) -> Ledger {
+        Ledger {
+            fates: Mutex::new(vec![None; total]),
+            refusals: Mutex::new(BTreeMap::new()),
+            answered: AtomicUsize::new(0),
+            acknowledged: AtomicUsize::new(0),
+            retries: AtomicUsize::new(0),
+            next: AtomicUsize::new(0),
+            total,
+        }
+    }
+
+    fn settle(&self, n: usize, fate: SubmitFate) {
+        if let SubmitFate::Acknowledged { .. } = fate {
+            self.acknowledged.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(slot) = self.fates.lock().get_mut(n) {
+            *slot = Some(fate);
+        }
+        self.answered.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn refused(&self, code: &str, message: &str) {
+        let mut r = self.refusals.lock();
+        let entry = r
+            .entry(code.to_owned())
+            .or_insert_with(|| (0, message.to_owned()));
+        entry.0 += 1;
+    }
+
+    /// Refusals with this code so far.
+    pub fn refusals_of(&self, code: &str) -> usize {
+        self.refusals.lock().get(code).map_or(0, |r| r.0)
+    }
+
+    /// Refusals by code with the first message of each.
+    pub fn refusals(&self) -> BTreeMap<String, (usize, String)> {
+        self.refusals.lock().clone()
+    }
+
+    /// Acknowledged so far.
+    pub fn acknowledged(&self) -> usize {
+        self.acknowledged.load(Ordering::Relaxed)
+    }
+
+    /// Answered so far (acknowledged or refused).
+    pub fn answered(&self) -> usize {
+        self.answered.load(Ordering::Relaxed)
+    }
+
+    /// Retries so far.
+    pub fn retries(&self) -> usize {
+        self.retries.load(Ordering::Relaxed)
+    }
+
+    /// Every message's fate (unanswered ones as such).
+    pub fn fates(&self) -> Vec<SubmitFate> {
+        self.fates
+            .lock()
+            .iter()
+            .map(|f| f.clone().unwrap_or(SubmitFate::Unanswered))
+            .collect()
+    }
+}
+
+/// The running load.
+pub struct Load {
+    /// What the workers found.
+    pub ledger: Arc<Ledger>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+}
+
+impl Load {
+    /// Starts `concurrency` workers submitting `total` messages at `rate` per second to
+    /// the gateway whose API address `api` holds (`None` while it is down).
+    pub fn start(
+        total: usize,
+        rate: f64,
+        concurrency: usize,
+        api: watch::Receiver<Option<SocketAddr>>,
+        token: SecretString,
+    ) -> Load {
+        let ledger = Arc::new(Ledger::new(total));
+        let (stop, stopped) = watch::channel(false);
+        let started = tokio::time::Instant::now();
+        let workers = (0..concurrency.max(1))
+            .map(|_| {
+                let worker = Worker {
+                    ledger: ledger.clone(),
+                    api: api.clone(),
+                    token: token.clone(),
+                    stop: stopped.clone(),
+                    client: None,
+                };
+                tokio::spawn(worker.run(started, rate))
+            })
+            .collect();
+        Load {
+            ledger,
+            workers,
+            stop,
+        }
+    }
+
+    /// Waits up to `deadline` for every message to be answered, then stops the workers
+    /// (what is left stays unanswered). Returns whether all were answered.
+    pub async fn finish(mut self, deadline: Duration) -> (Arc<Ledger>, bool) {
+        let until = Instant::now() + deadline;
+        let mut all = true;
+        for worker in &mut self.workers {
+            let left = until.saturating_duration_since(Instant::now());
+            if tokio::time::timeout(left, &mut *worker).await.is_err() {
+                all = false;
+                break;
+            }
+        }
+        if !all {
+            let _ = self.stop.send(true);
+            // A worker stops at its next step once told; one in a submit within its timeout.
+            let grace = Instant::now() + SUBMIT_TIMEOUT + RETRY_PAUSE;
+            for worker in &mut self.workers {
+                if worker.is_finished() {
+                    continue;
+                }
+                let left = grace.saturating_duration_since(Instant::now());
+                if tokio::time::timeout(left, &mut *worker).await.is_err() {
+                    worker.abort();
+                }
+            }
+        }
+        (self.ledger, all)
+    }
+}
+
+struct Worker {
+    ledger: Arc<Ledger>,
+    api: watch::Receiver<Option<SocketAddr>>,
+    token: SecretString,
+    stop: watch::Receiver<bool>,
+    client: Option<Client>,
+}
+
+impl Worker {
+    async fn run(mut self, started: tokio::time::Instant, rate: f64) {
+        loop {
+            let n = self.ledger.next.fetch_add(1, Ordering::Relaxed);
+            if n >= self.ledger.total {
+                return;
+            }
+            // Message n is due n / rate seconds after the start.
+            let due = started + Duration::from_secs_f64(n as f64 / rate.max(0.001));
+            tokio::time::sleep_until(due).await;
+            let Some(fate) = self.submit(n).await else {
+                return;
+            };
+            self.ledger.settle(n, fate);
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Submits message `n` until the gateway answers it; `None` once told to stop.
+    async fn submit(&mut self, n: usize) -> Option<SubmitFate> {
+        let params = SubmitParams {
+            to: format!("+{}", number(n)),
+            text: format!("chaos message {n}"),
+            from: None,
+            encoding: None,
+            validity: None,
+            client_ref: Some(client_ref(n)),
+            class: Some("bulk".into()),
+            receipts: Some(true),
+        };
+        let mut first = true;
+        loop {
+            if self.stopped() {
+                return None;
+            }
+            if !first {
+                self.ledger.retries.fetch_add(1, Ordering::Relaxed);
+            }
+            first = false;
+            let client = self.connection().await?;
+            match tokio::time::timeout(SUBMIT_TIMEOUT, client.submit(&params)).await {
+                Ok(Ok(result)) => {
+                    return Some(SubmitFate::Acknowledged {
+                        id: result.message_id,
+                    })
+                }
+                Ok(Err(ClientError::Api(e))) => match e.code {
+                    // Passing: the gateway stops, is full of work, or the token's rate.
+                    ErrorCode::ShuttingDown | ErrorCode::QueueFull | ErrorCode::RateLimited => {
+                        tokio::time::sleep(RETRY_PAUSE).await;
+                    }
+                    code => {
+                        self.ledger.refused(code.as_str(), &e.message);
+                        return Some(SubmitFate::Refused {
+                            code: code.as_str().to_owned(),
+                        });
+                    }
+                },
+                // The connection is gone (a kill) or hangs: connect again, submit again
+                // with the same client reference (the gateway answers a known one with
+                // the first message's id).
+                Ok(Err(_)) | Err(_) => {
+                    self.client = None;
+                    tokio::time::sleep(RETRY_PAUSE).await;
+                }
+            }
+        }
+    }
+
+    /// The worker's connection, made (again) to the gateway that runs now.
+    async fn connection(&mut self) -> Option<&Client> {
+        while self.client.is_none() {
+            if self.stopped() {
+                return None;
+            }
+            let addr = *self.api.borrow_and_update();
+            match addr {
+                Some(addr) => match Client::connect(&addr.to_string(), &self.token).await {
+                    Ok(c) => self.client = Some(c),
+                    Err(_) => {
+                        let _ = tokio::time::timeout(RETRY_PAUSE, self.api.changed()).await;
+                    }
+                },
+                None => {
+                    let _ = tokio::time::timeout(RETRY_PAUSE * 4, self.api.changed()).await;
+                }
+            }
+        }
+        self.client.as_ref()
+    }
+}

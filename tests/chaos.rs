@@ -47,7 +47,8 @@ fn quick_chaos_loses_nothing_bounds_duplicates_and_every_fault_happens() {
     let a = &report["accounting"];
     let generated = count(a, &["generated"]);
     let acknowledged = count(a, &["acknowledged"]);
-    assert_eq!(generated, 2000);
+    // The 2000 of the load, and the full-disk phase's burst.
+    assert!(generated > 2000, "{pretty}");
     assert_eq!(count(a, &["lost"]), 0, "{pretty}");
     assert_eq!(a["all_accounted"], Value::Bool(true));
     let finals: u64 = a["final_states"]

@@ -36,28 +36,59 @@ pub struct Ledger {
     fates: Mutex<Vec<Option<SubmitFate>>>,
     /// Refusals by code, and the first message of each (what a client is told).
     refusals: Mutex<BTreeMap<String, (usize, String)>>,
-    /// Messages answered.
+    /// Paced messages answered (burst ones not counted).
     answered: AtomicUsize,
     /// Acknowledged.
     acknowledged: AtomicUsize,
     /// Submits tried again after a lost connection, a timeout or a passing refusal.
     retries: AtomicUsize,
-    /// Next message number to take.
+    /// Next paced message number to take (0..messages).
     next: AtomicUsize,
-    total: usize,
+    /// Next burst message number to take (messages..messages + burst_cap).
+    next_burst: AtomicUsize,
+    /// Paced messages.
+    messages: usize,
+    /// Burst messages at most.
+    burst_cap: usize,
 }
 
 impl Ledger {
-    fn new(total: usize) -> Ledger {
+    fn new(messages: usize, burst_cap: usize) -> Ledger {
         Ledger {
-            fates: Mutex::new(vec![None; total]),
+            fates: Mutex::new(vec![None; messages + burst_cap]),
             refusals: Mutex::new(BTreeMap::new()),
             answered: AtomicUsize::new(0),
             acknowledged: AtomicUsize::new(0),
             retries: AtomicUsize::new(0),
             next: AtomicUsize::new(0),
-            total,
+            next_burst: AtomicUsize::new(messages),
+            messages,
+            burst_cap,
         }
+    }
+
+    /// The next message number from `source`, `None` when it has no more.
+    fn take(&self, source: Source) -> Option<usize> {
+        match source {
+            Source::Paced => {
+                let n = self.next.fetch_add(1, Ordering::Relaxed);
+                (n < self.messages).then_some(n)
+            }
+            Source::Burst => {
+                let n = self.next_burst.fetch_add(1, Ordering::Relaxed);
+                (n < self.messages + self.burst_cap).then_some(n)
+            }
+        }
+    }
+
+    /// Messages generated so far: the paced ones and the burst ones taken.
+    pub fn generated(&self) -> usize {
+        let burst = self
+            .next_burst
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.messages)
+            .min(self.burst_cap);
+        self.next.load(Ordering::Relaxed).min(self.messages) + burst
     }
 
     fn settle(&self, n: usize, fate: SubmitFate) {
@@ -67,7 +98,9 @@ impl Ledger {
         if let Some(slot) = self.fates.lock().get_mut(n) {
             *slot = Some(fate);
         }
-        self.answered.fetch_add(1, Ordering::Relaxed);
+        if n < self.messages {
+            self.answered.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     fn refused(&self, code: &str, message: &str) {
@@ -93,7 +126,7 @@ impl Ledger {
         self.acknowledged.load(Ordering::Relaxed)
     }
 
-    /// Answered so far (acknowledged or refused).
+    /// Paced messages answered so far (acknowledged or refused).
     pub fn answered(&self) -> usize {
         self.answered.load(Ordering::Relaxed)
     }
@@ -103,11 +136,19 @@ impl Ledger {
         self.retries.load(Ordering::Relaxed)
     }
 
-    /// Every message's fate (unanswered ones as such).
+    /// Every generated message's fate, by number (unanswered ones as such; burst numbers
+    /// never taken left out).
     pub fn fates(&self) -> Vec<SubmitFate> {
+        let burst_end = self.messages
+            + self
+                .next_burst
+                .load(Ordering::Relaxed)
+                .saturating_sub(self.messages)
+                .min(self.burst_cap);
         self.fates
             .lock()
             .iter()
+            .take(burst_end)
             .map(|f| f.clone().unwrap_or(SubmitFate::Unanswered))
             .collect()
     }
@@ -119,19 +160,61 @@ pub struct Load {
     pub ledger: Arc<Ledger>,
     workers: Vec<tokio::task::JoinHandle<()>>,
     stop: watch::Sender<bool>,
+    api: watch::Receiver<Option<SocketAddr>>,
+    token: SecretString,
+}
+
+/// Where a worker takes its messages from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The numbered messages, each at its due time.
+    Paced,
+    /// Extra messages, as fast as the gateway answers (the full-disk phase).
+    Burst,
+}
+
+/// Workers submitting extra messages as fast as they are answered, until ended.
+pub struct Burst {
+    workers: Vec<tokio::task::JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+}
+
+impl Burst {
+    /// Stops the burst: each worker ends once its message in hand is answered (or after the
+    /// submit timeout).
+    pub async fn end(mut self) {
+        let _ = self.stop.send(true);
+        stop_workers(&mut self.workers).await;
+    }
+}
+
+/// Waits for told-to-stop workers, aborting those still busy after a submit's timeout.
+async fn stop_workers(workers: &mut [tokio::task::JoinHandle<()>]) {
+    let grace = Instant::now() + SUBMIT_TIMEOUT + RETRY_PAUSE;
+    for worker in workers {
+        if worker.is_finished() {
+            continue;
+        }
+        let left = grace.saturating_duration_since(Instant::now());
+        if tokio::time::timeout(left, &mut *worker).await.is_err() {
+            worker.abort();
+        }
+    }
 }
 
 impl Load {
-    /// Starts `concurrency` workers submitting `total` messages at `rate` per second to
-    /// the gateway whose API address `api` holds (`None` while it is down).
+    /// Starts `concurrency` workers submitting `messages` messages at `rate` per second to
+    /// the gateway whose API address `api` holds (`None` while it is down); up to
+    /// `burst_cap` more may be sent by [`Load::burst`].
     pub fn start(
-        total: usize,
+        messages: usize,
+        burst_cap: usize,
         rate: f64,
         concurrency: usize,
         api: watch::Receiver<Option<SocketAddr>>,
         token: SecretString,
     ) -> Load {
-        let ledger = Arc::new(Ledger::new(total));
+        let ledger = Arc::new(Ledger::new(messages, burst_cap));
         let (stop, stopped) = watch::channel(false);
         let started = tokio::time::Instant::now();
         let workers = (0..concurrency.max(1))
@@ -143,16 +226,58 @@ impl Load {
                     stop: stopped.clone(),
                     client: None,
                 };
-                tokio::spawn(worker.run(started, rate))
+                tokio::spawn(worker.run(Source::Paced, started, rate))
             })
             .collect();
         Load {
             ledger,
             workers,
             stop,
+            api,
+            token,
         }
     }
 
+    /// What starts bursts on this load.
+    pub fn burster(&self) -> Burster {
+        Burster {
+            ledger: self.ledger.clone(),
+            api: self.api.clone(),
+            token: self.token.clone(),
+        }
+    }
+}
+
+/// Starts bursts of extra messages on a load.
+#[derive(Clone)]
+pub struct Burster {
+    ledger: Arc<Ledger>,
+    api: watch::Receiver<Option<SocketAddr>>,
+    token: SecretString,
+}
+
+impl Burster {
+    /// Starts `concurrency` more workers submitting burst messages without pacing.
+    pub fn burst(&self, concurrency: usize) -> Burst {
+        let (stop, stopped) = watch::channel(false);
+        let started = tokio::time::Instant::now();
+        let workers = (0..concurrency.max(1))
+            .map(|_| {
+                let worker = Worker {
+                    ledger: self.ledger.clone(),
+                    api: self.api.clone(),
+                    token: self.token.clone(),
+                    stop: stopped.clone(),
+                    client: None,
+                };
+                tokio::spawn(worker.run(Source::Burst, started, 0.0))
+            })
+            .collect();
+        Burst { workers, stop }
+    }
+}
+
+impl Load {
     /// Waits up to `deadline` for every message to be answered, then stops the workers
     /// (what is left stays unanswered). Returns whether all were answered.
     pub async fn finish(mut self, deadline: Duration) -> (Arc<Ledger>, bool) {
@@ -167,17 +292,7 @@ impl Load {
         }
         if !all {
             let _ = self.stop.send(true);
-            // A worker stops at its next step once told; one in a submit within its timeout.
-            let grace = Instant::now() + SUBMIT_TIMEOUT + RETRY_PAUSE;
-            for worker in &mut self.workers {
-                if worker.is_finished() {
-                    continue;
-                }
-                let left = grace.saturating_duration_since(Instant::now());
-                if tokio::time::timeout(left, &mut *worker).await.is_err() {
-                    worker.abort();
-                }
-            }
+            stop_workers(&mut self.workers).await;
         }
         (self.ledger, all)
     }
@@ -192,15 +307,19 @@ struct Worker {
 }
 
 impl Worker {
-    async fn run(mut self, started: tokio::time::Instant, rate: f64) {
+    async fn run(mut self, source: Source, started: tokio::time::Instant, rate: f64) {
         loop {
-            let n = self.ledger.next.fetch_add(1, Ordering::Relaxed);
-            if n >= self.ledger.total {
+            if self.stopped() {
                 return;
             }
-            // Message n is due n / rate seconds after the start.
-            let due = started + Duration::from_secs_f64(n as f64 / rate.max(0.001));
-            tokio::time::sleep_until(due).await;
+            let Some(n) = self.ledger.take(source) else {
+                return;
+            };
+            if source == Source::Paced {
+                // Message n is due n / rate seconds after the start.
+                let due = started + Duration::from_secs_f64(n as f64 / rate.max(0.001));
+                tokio::time::sleep_until(due).await;
+            }
             let Some(fate) = self.submit(n).await else {
                 return;
             };
@@ -226,10 +345,12 @@ impl Worker {
         };
         let mut first = true;
         loop {
-            if self.stopped() {
-                return None;
-            }
             if !first {
+                // Told to stop: a message already tried is left unanswered; the first
+                // try always goes, so a message taken is submitted once at least.
+                if self.stopped() {
+                    return None;
+                }
                 self.ledger.retries.fetch_add(1, Ordering::Relaxed);
             }
             first = false;

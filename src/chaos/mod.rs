@@ -16,7 +16,7 @@ pub mod schedule;
 
 use accounting::{Accounting, EndState, Fate, ResendFaults, SubmitFate};
 use child::{ChildConfig, Gateway, Launcher};
-use load::{Ledger, Load};
+use load::{Burster, Ledger, Load};
 use schedule::{Fault, Schedule};
 use secrecy::SecretString;
 use serde::Serialize;
@@ -180,6 +180,11 @@ const SYSTEM_ID: &str = "chaos";
 const PASSWORD: &str = "pw";
 /// KiB left free when the disk is made full: a few accepts fit, then the writes fail.
 const FULL_MARGIN_KIB: u64 = 64;
+/// Extra messages the full-disk phase may send at most (a burst, so that the disk fills in
+/// seconds whatever the load's rate): this, or the load's own count if larger.
+const BURST_MIN: usize = 5000;
+/// Workers of that burst.
+const BURST_WORKERS: usize = 16;
 /// How long the disk stays full after the first refusal.
 const FULL_KEPT: Duration = Duration::from_secs(1);
 /// The longest a fault's recovery is waited for.
@@ -286,6 +291,7 @@ async fn drive(
     let token = SecretString::from(token);
     let load = Load::start(
         options.messages,
+        options.messages.max(BURST_MIN),
         rate,
         options.concurrency,
         api_rx,
@@ -298,6 +304,7 @@ async fn drive(
         api: api_tx,
         disk,
         ledger: load.ledger.clone(),
+        burster: load.burster(),
         started: Instant::now(),
         binds: options.binds,
         totals: FaultTotals::default(),
@@ -446,6 +453,7 @@ struct Runner<'a> {
     api: watch::Sender<Option<SocketAddr>>,
     disk: Option<&'a disk::Tmpfs>,
     ledger: Arc<Ledger>,
+    burster: Burster,
     started: Instant,
     binds: usize,
     totals: FaultTotals,
@@ -712,8 +720,12 @@ impl Runner<'_> {
         };
         let refused_before = self.ledger.refusals_of("storage");
         let acked_before = self.ledger.acknowledged();
+        let generated_before = self.ledger.generated();
         let size = disk.fill(FULL_MARGIN_KIB).map_err(|e| e.to_string())?;
         let t0 = Instant::now();
+        // Extra load as fast as the gateway takes it: sled reuses the free room of its
+        // files before it needs more disk, which at the load's own rate can take long.
+        let burst = self.burster.burst(BURST_WORKERS);
         let mut exited = None;
         // Polled: the refusals come from the load's workers.
         while self.ledger.refusals_of("storage") == refused_before && t0.elapsed() < hold {
@@ -724,6 +736,8 @@ impl Runner<'_> {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let first_refusal = t0.elapsed();
+        burst.end().await;
+        let submitted_filling = self.ledger.generated() - generated_before;
         if exited.is_none() && self.ledger.refusals_of("storage") > refused_before {
             // Kept full a moment longer: the gateway goes on refusing (and does not die).
             let until = Instant::now() + FULL_KEPT;
@@ -764,6 +778,9 @@ impl Runner<'_> {
             .insert("acknowledged_while_filling", acked_filling as u64);
         report
             .counts
+            .insert("submitted_while_filling", submitted_filling as u64);
+        report
+            .counts
             .insert("storage_refusals", refused_total as u64);
         report.counts.insert("first_refusal_ms", ms(first_refusal));
         report.counts.insert("restart_ms", ms(ready));
@@ -773,9 +790,9 @@ impl Runner<'_> {
             Err(e) => format!("could not be stopped: {e}"),
         };
         report.evidence = format!(
-            "disk shrunk to {size} KiB: {acked_filling} acknowledged, then `storage` refusals \
-             after {} ms ({refused_total} in all); the API {}; space given back, the gateway \
-             {stopped} and restarted in {} ms",
+            "disk shrunk to {size} KiB: {acked_filling} acknowledged (of {submitted_filling} \
+             submitted, with a burst), then `storage` refusals after {} ms ({refused_total} in \
+             all); the API {}; space given back, the gateway {stopped} and restarted in {} ms",
             ms(first_refusal),
             if answering {
                 "kept answering"

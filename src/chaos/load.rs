@@ -406,3 +406,52 @@ impl Worker {
         self.client.as_ref()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn the_ledger_hands_out_paced_then_burst_numbers_and_counts_only_those_taken() {
+        let ledger = Ledger::new(3, 2);
+        let paced: Vec<Option<usize>> = (0..4).map(|_| ledger.take(Source::Paced)).collect();
+        assert_eq!(paced, [Some(0), Some(1), Some(2), None]);
+        assert_eq!(ledger.generated(), 3);
+        assert_eq!(
+            ledger.fates().len(),
+            3,
+            "burst numbers never taken are left out"
+        );
+        assert_eq!(ledger.take(Source::Burst), Some(3));
+        assert_eq!(ledger.generated(), 4);
+        ledger.settle(0, SubmitFate::Acknowledged { id: "7".into() });
+        ledger.settle(
+            3,
+            SubmitFate::Refused {
+                code: "storage".into(),
+            },
+        );
+        ledger.refused("storage", "full");
+        ledger.refused("storage", "other text");
+        assert_eq!(ledger.take(Source::Burst), Some(4));
+        assert_eq!(ledger.take(Source::Burst), None);
+        assert_eq!(ledger.generated(), 5);
+        let fates = ledger.fates();
+        assert_eq!(fates.len(), 5);
+        assert_eq!(fates[0], SubmitFate::Acknowledged { id: "7".into() });
+        assert_eq!(fates[1], SubmitFate::Unanswered);
+        assert!(matches!(fates[3], SubmitFate::Refused { .. }));
+        // Burst answers are not the paced load's.
+        assert_eq!(ledger.answered(), 1);
+        assert_eq!(ledger.acknowledged(), 1);
+        assert_eq!(ledger.refusals_of("storage"), 2);
+        assert_eq!(
+            ledger.refusals()["storage"].1,
+            "full",
+            "the first message is kept"
+        );
+        assert_eq!(number(12), "819000000012");
+        assert_eq!(client_ref(12), "chaos-12");
+    }
+}

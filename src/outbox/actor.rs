@@ -521,7 +521,8 @@ impl Handler<Submit> for OutboxActor {
             if let Err(e) = commit.await {
                 // The flush failed: the core holds writes the disk may not, so the outbox
                 // stops as it does when a write fails (a full disk fails the flush first).
-                actor.do_send(StorageFailed(e.clone()));
+                // A full mailbox loses nothing: the next write fails and stops it too.
+                let _ = actor.try_send(StorageFailed(e.clone()));
                 metrics::counter!(names::REFUSED, "reason" => "storage").increment(1);
                 return Err(Refused::Refused(SubmitError::Store(e)));
             }

@@ -7,6 +7,8 @@ pub mod admin;
 pub mod api;
 pub mod bench;
 pub mod carrier;
+#[cfg(feature = "sim")]
+pub mod chaos;
 pub mod cli;
 pub mod config;
 pub mod gateway;

@@ -127,12 +127,40 @@ pub enum StoreError {
     /// The committer thread has stopped, so no flush will come.
     #[error("the group committer has stopped; the write is not known to be on disk")]
     CommitterStopped,
+    /// The disk of the data directory is full (ENOSPC): nothing more can be written until
+    /// space is freed. What was made durable before stays on disk.
+    #[error(
+        "the disk of the data directory is full ({op}: no space left on device); free space \
+         and restart the gateway: messages accepted before are kept"
+    )]
+    Full {
+        /// What was being done (`"write the journal"`, `"flush"`).
+        op: &'static str,
+    },
+}
+
+impl StoreError {
+    /// Whether this is the disk running out of space ([`StoreError::Full`]).
+    pub fn is_full(&self) -> bool {
+        matches!(self, StoreError::Full { .. })
+    }
+}
+
+/// Whether sled failed because the disk is full.
+fn disk_full(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull)
 }
 
 pub(crate) fn io_error(op: &'static str) -> impl Fn(sled::Error) -> StoreError {
-    move |e| StoreError::Io {
-        op,
-        reason: e.to_string(),
+    move |e| {
+        if disk_full(&e) {
+            StoreError::Full { op }
+        } else {
+            StoreError::Io {
+                op,
+                reason: e.to_string(),
+            }
+        }
     }
 }
 
@@ -820,11 +848,15 @@ pub trait Flush: Send + 'static {
 
 impl Flush for sled::Db {
     fn flush(&self) -> Result<(), StoreError> {
-        sled::Tree::flush(self)
-            .map(drop)
-            .map_err(|e| StoreError::Flush {
-                reason: e.to_string(),
-            })
+        sled::Tree::flush(self).map(drop).map_err(|e| {
+            if disk_full(&e) {
+                StoreError::Full { op: "flush" }
+            } else {
+                StoreError::Flush {
+                    reason: e.to_string(),
+                }
+            }
+        })
     }
 }
 
@@ -1933,6 +1965,32 @@ mod tests {
             (1..=2).contains(&flushes),
             "{WRITERS} writers took {flushes} flushes"
         );
+    }
+
+    #[test]
+    fn a_full_disk_is_its_own_error_naming_what_to_do() {
+        let full = || sled::Error::Io(std::io::Error::from(std::io::ErrorKind::StorageFull));
+        let e = io_error("write the journal")(full());
+        assert_eq!(
+            e,
+            StoreError::Full {
+                op: "write the journal"
+            }
+        );
+        assert!(e.is_full());
+        let text = e.to_string();
+        assert!(
+            text.contains("disk of the data directory is full") && text.contains("restart"),
+            "{text}"
+        );
+        // Other I/O errors stay what they were.
+        let other = io_error("read")(sled::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::PermissionDenied,
+        )));
+        assert!(matches!(other, StoreError::Io { op: "read", .. }));
+        assert!(!other.is_full());
+        // The flush tells a full disk by the same test.
+        assert!(disk_full(&full()));
     }
 
     #[test]

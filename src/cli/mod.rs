@@ -5,10 +5,12 @@
 //! verification end to end on a private copy of the embedded default), `config check` /
 //! `config show` (see docs/configuration.md), `pdu decode` / `pdu encode` (the operator's
 //! PDU tool, see docs/pdu-tool.md), and over the API `send`, `status`, `events` and
-//! `verify` (docs/api.md), and `bench`, the load generator (docs/performance.md).
+//! `verify` (docs/api.md), `bench`, the load generator (docs/performance.md), and `chaos`, the fault suite
+//! (docs/faults.md).
 
 pub mod admin;
 pub mod bench;
+pub mod chaos;
 pub mod client;
 pub mod config;
 pub mod demo;
@@ -62,6 +64,9 @@ pub enum Command {
     /// Load generator: messages or verifications over the API, with latency percentiles,
     /// the gateway's memory, a JSON report and a chart (docs/performance.md).
     Bench(bench::BenchArgs),
+    /// The fault suite: kills, drops, throttling, a black hole, bind refusals and a full
+    /// disk under load, then an accounting of every acknowledged message.
+    Chaos(chaos::ChaosArgs),
 }
 
 /// Exit code for input that cannot be decoded or encoded, and for an invalid configuration
@@ -236,6 +241,7 @@ pub fn main() -> ExitCode {
         Some(Command::Verify(cmd)) => verify::run(cmd),
         Some(Command::Demo(args)) => demo::demo(args),
         Some(Command::Bench(args)) => bench::bench(args),
+        Some(Command::Chaos(args)) => chaos::chaos(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

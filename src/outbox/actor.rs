@@ -475,7 +475,7 @@ impl Actor for OutboxActor {
 impl Handler<Submit> for OutboxActor {
     type Result = ResponseFuture<Result<Accepted, Refused>>;
 
-    fn handle(&mut self, msg: Submit, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: Submit, ctx: &mut Self::Context) -> Self::Result {
         let refused = |r: Refused| -> Self::Result {
             metrics::counter!(names::REFUSED, "reason" => r.code()).increment(1);
             Box::pin(async move { Err(r) })
@@ -516,10 +516,16 @@ impl Handler<Submit> for OutboxActor {
         };
         self.nudge_dry();
         let commit = self.core.commit();
+        let actor = ctx.address();
         Box::pin(async move {
-            commit
-                .await
-                .map_err(|e| Refused::Refused(SubmitError::Store(e)))?;
+            if let Err(e) = commit.await {
+                // The flush failed: the core holds writes the disk may not, so the outbox
+                // stops as it does when a write fails (a full disk fails the flush first).
+                // A full mailbox loses nothing: the next write fails and stops it too.
+                let _ = actor.try_send(StorageFailed(e.clone()));
+                metrics::counter!(names::REFUSED, "reason" => "storage").increment(1);
+                return Err(Refused::Refused(SubmitError::Store(e)));
+            }
             metrics::histogram!(names::ACCEPT_LATENCY).record(started.elapsed().as_secs_f64());
             if !accepted.duplicate {
                 metrics::counter!(names::ACCEPTED, "class" => class.as_str()).increment(1);
@@ -527,6 +533,20 @@ impl Handler<Submit> for OutboxActor {
             }
             Ok(accepted)
         })
+    }
+}
+
+/// A group commit failed after the handler that waited for it had returned: the outbox
+/// stops taking work, as after a failed write.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+struct StorageFailed(StoreError);
+
+impl Handler<StorageFailed> for OutboxActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: StorageFailed, _: &mut Self::Context) {
+        self.fail(&msg.0);
     }
 }
 

@@ -319,7 +319,25 @@ def sim_delta(path):
 kannel = load(os.path.join(work, "kannel.json"))
 smsgate = load(os.path.join(work, "smsgate.json"))
 rows = {}
+def exact(report, path):
+    """The value at a dotted path of the report, or None."""
+    for part in path.split("."):
+        if not isinstance(report, dict) or part not in report:
+            return None
+        report = report[part]
+    return report
+
 for name, r in (("kannel", kannel), ("smsgate", smsgate)):
+    if r.get("version") == 1 and "counts" in r and "throughput" in r:
+        # `smsgate bench`'s report (docs/performance.md, "The report"): its own keys.
+        rows[name] = {
+            "accepted_per_sec": exact(r, "throughput.accepted_per_s"),
+            "receipts_per_sec": exact(r, "throughput.receipted_per_s"),
+            "accepted": exact(r, "counts.accepted"),
+            "receipts": exact(r, "counts.receipted"),
+            "missing": exact(r, "counts.missing_receipts"),
+        }
+        continue
     accepted = pick(r, r"^accepted$", r"accepted\b(?!.*(per|/s|rate|secs))")
     receipts = pick(r, r"^receipts$", r"receipts?(_count)?$")
     rows[name] = {

@@ -249,7 +249,7 @@ impl BindActor {
                     // The results read before it go first, in the order the SMSC sent
                     // them: a receipt right behind its submit_sm_resp is then matched at
                     // once rather than held as unmatched.
-                    self.send_results(ctx);
+                    self.flush_turn(ctx);
                     self.delivered(sequence_number, command, delivery, ctx);
                 }
                 Action::UnexpectedResponse {
@@ -392,14 +392,18 @@ impl BindActor {
         }
     }
 
-    /// Sends the turn's results to the outbox and the window's movement to the pool.
+    /// Sends the turn's results to the outbox and the window's movement to the pool. The
+    /// pacing news (successes, throttling) goes at once; the slots of answered submits are
+    /// freed only once the outbox has made their results durable, so a crash can resend at
+    /// most a window's worth of messages per bind (see [`Results`]).
     fn flush_turn(&mut self, ctx: &mut Context<Self>) {
-        self.send_results(ctx);
         let freed = std::mem::take(&mut self.freed);
-        if freed.freed > 0 {
+        let settled = self.send_results();
+        let slots = freed.freed;
+        if freed.ok > 0 || freed.throttled || freed.queue_full || (slots > 0 && settled.is_none()) {
             self.tell_pool(
                 BindReport::Freed {
-                    freed: freed.freed,
+                    freed: if settled.is_none() { slots } else { 0 },
                     ok: freed.ok,
                     throttled: freed.throttled,
                     queue_full: freed.queue_full,
@@ -407,18 +411,43 @@ impl BindActor {
                 ctx,
             );
         }
-    }
-
-    /// Sends the submit results gathered so far to the outbox.
-    fn send_results(&mut self, ctx: &mut Context<Self>) {
-        if !self.results.is_empty() {
-            let results = std::mem::take(&mut self.results);
-            self.outbox
-                .send(Results(results))
+        if let (Some(settled), true) = (settled, slots > 0) {
+            let generation = self.generation;
+            settled
                 .into_actor(self)
-                .map(|_, _, _| ())
+                .map(move |_, act, ctx| {
+                    // A session lost meanwhile has already given its whole window back.
+                    if act.generation != generation {
+                        return;
+                    }
+                    act.tell_pool(
+                        BindReport::Freed {
+                            freed: slots,
+                            ok: 0,
+                            throttled: false,
+                            queue_full: false,
+                        },
+                        ctx,
+                    );
+                })
                 .spawn(ctx);
         }
+    }
+
+    /// Sends the submit results gathered so far to the outbox; the answer comes once they
+    /// are durable (or the outbox is gone). `None` when there was nothing to send.
+    fn send_results(&mut self) -> Option<impl std::future::Future<Output = ()> + 'static> {
+        if self.results.is_empty() {
+            return None;
+        }
+        let results = std::mem::take(&mut self.results);
+        let send = self.outbox.send(Results {
+            carrier: self.spec.carrier.clone(),
+            results,
+        });
+        Some(async move {
+            let _ = send.await;
+        })
     }
 
     fn tell_pool(&mut self, report: BindReport, ctx: &mut Context<Self>) {
@@ -501,7 +530,10 @@ impl BindActor {
         if let Some(waiters) = self.stopping.take() {
             // Shutdown: the unanswered go back to the outbox before anyone is told the
             // bind is closed, so the outbox's final flush covers them.
-            let send = self.outbox.send(Results(in_flight_back));
+            let send = self.outbox.send(Results {
+                carrier: self.spec.carrier.clone(),
+                results: in_flight_back,
+            });
             async move {
                 let _ = send.await;
                 for w in waiters {

@@ -303,7 +303,10 @@ impl Pool {
                 .map(|d| (d.key, SubmitResult::NoAnswer(NoAnswer::NotSent)))
                 .collect();
             self.outbox
-                .send(Results(results))
+                .send(Results {
+                    carrier: self.settings.carrier.clone(),
+                    results,
+                })
                 .into_actor(self)
                 .map(|_, _, _| ())
                 .spawn(ctx);

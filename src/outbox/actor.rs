@@ -139,9 +139,18 @@ impl Message for Pull {
     type Result = Vec<Dispatch>;
 }
 
-/// Results of submits from one bind.
+/// Results of submits from one bind (or the pool, for dispatches it could not send).
+/// Answered once the new states are durable: until then a bind keeps the submits' window
+/// slots taken, so a crash can make the SMSC see again at most a window's worth of
+/// messages per bind (SMPP 3.4 §2.8 bounds what is unanswered; smsgate bounds what is
+/// answered but not yet on disk the same way).
 #[derive(Debug)]
-pub struct Results(pub Vec<(DispatchKey, SubmitResult)>);
+pub struct Results {
+    /// The carrier whose window the submits held.
+    pub carrier: String,
+    /// Each dispatch and what became of it.
+    pub results: Vec<(DispatchKey, SubmitResult)>,
+}
 
 impl Message for Results {
     type Result = ();
@@ -572,14 +581,15 @@ impl Handler<Pull> for OutboxActor {
 }
 
 impl Handler<Results> for OutboxActor {
-    type Result = ();
+    type Result = ResponseFuture<()>;
 
-    fn handle(&mut self, msg: Results, _: &mut Self::Context) {
+    fn handle(&mut self, msg: Results, ctx: &mut Self::Context) -> Self::Result {
         if self.stopped.is_some() {
-            return;
+            // Nothing is taken any more; the bind may as well free its window.
+            return Box::pin(async {});
         }
         let now = unix_ms();
-        for (key, result) in msg.0 {
+        for (key, result) in msg.results {
             match self.core.on_submit_resp(key, result, now) {
                 Ok(SubmitEffect::Submitted {
                     state,
@@ -608,11 +618,18 @@ impl Handler<Results> for OutboxActor {
                 Ok(SubmitEffect::Retry { .. } | SubmitEffect::Stale) => {}
                 Err(e) => {
                     self.fail(&e);
-                    return;
+                    return Box::pin(async {});
                 }
             }
         }
         self.nudge_dry();
+        let commit = self.core.commit();
+        let actor = ctx.address();
+        Box::pin(async move {
+            if let Err(e) = commit.await {
+                let _ = actor.try_send(StorageFailed(e));
+            }
+        })
     }
 }
 

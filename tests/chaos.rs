@@ -98,7 +98,7 @@ fn quick_chaos_loses_nothing_bounds_duplicates_and_every_fault_happens() {
         bound,
         count(a, &["resend_faults", "window"])
             * (count(a, &["resend_faults", "binds"])
-                * (count(f, &["gateway_deaths"]) + count(f, &["black_holes"]))
+                * (2 * count(f, &["gateway_deaths"]) + count(f, &["black_holes"]))
                 + count(f, &["dropped_connections"]))
     );
 

@@ -393,17 +393,18 @@ impl BindActor {
     }
 
     /// Sends the turn's results to the outbox and the window's movement to the pool. The
-    /// pacing news (successes, throttling) goes at once; the slots of answered submits are
-    /// freed only once the outbox has made their results durable, so a crash can resend at
-    /// most a window's worth of messages per bind (see [`Results`]).
+    /// answered submits leave the SMSC's window at once but stay counted as unsettled
+    /// until the outbox answers that their results are durable (see [`Results`]), so a
+    /// crash can resend at most the window plus the settle allowance per bind.
     fn flush_turn(&mut self, ctx: &mut Context<Self>) {
         let freed = std::mem::take(&mut self.freed);
         let settled = self.send_results();
-        let slots = freed.freed;
-        if freed.ok > 0 || freed.throttled || freed.queue_full || (slots > 0 && settled.is_none()) {
+        let unsettled = if settled.is_some() { freed.freed } else { 0 };
+        if freed.freed > 0 || freed.ok > 0 || freed.throttled || freed.queue_full {
             self.tell_pool(
                 BindReport::Freed {
-                    freed: if settled.is_none() { slots } else { 0 },
+                    freed: freed.freed,
+                    unsettled,
                     ok: freed.ok,
                     throttled: freed.throttled,
                     queue_full: freed.queue_full,
@@ -411,24 +412,15 @@ impl BindActor {
                 ctx,
             );
         }
-        if let (Some(settled), true) = (settled, slots > 0) {
+        if let (Some(settled), true) = (settled, unsettled > 0) {
             let generation = self.generation;
             settled
                 .into_actor(self)
                 .map(move |_, act, ctx| {
-                    // A session lost meanwhile has already given its whole window back.
-                    if act.generation != generation {
-                        return;
+                    // A session lost meanwhile has already given its whole count back.
+                    if act.generation == generation {
+                        act.tell_pool(BindReport::Settled { n: unsettled }, ctx);
                     }
-                    act.tell_pool(
-                        BindReport::Freed {
-                            freed: slots,
-                            ok: 0,
-                            throttled: false,
-                            queue_full: false,
-                        },
-                        ctx,
-                    );
                 })
                 .spawn(ctx);
         }

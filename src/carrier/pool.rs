@@ -29,16 +29,25 @@ pub enum BindReport {
         error: String,
     },
     /// Responses came: `freed` submits left the window; `throttled` / `queue_full` when one
-    /// of them said so; `ok` of them succeeded.
+    /// of them said so; `ok` of them succeeded. `unsettled` of the freed have results the
+    /// outbox has not yet made durable: they count against the settle allowance until a
+    /// [`BindReport::Settled`] gives them back.
     Freed {
         /// Submits no longer in flight (answered, timed out or handed back).
         freed: usize,
+        /// Of those, the ones whose results are on their way to the outbox's disk.
+        unsettled: usize,
         /// Successful responses among them.
         ok: usize,
         /// One said ESME_RTHROTTLED.
         throttled: bool,
         /// One said ESME_RMSGQFUL.
         queue_full: bool,
+    },
+    /// The outbox made `n` results durable.
+    Settled {
+        /// How many.
+        n: usize,
     },
 }
 
@@ -59,7 +68,12 @@ impl Message for FromBind {
 struct Slot {
     addr: Addr<BindActor>,
     mode: Option<BindMode>,
+    /// Submits sent and not answered: the SMSC's window (SMPP 3.4 §2.8).
     in_flight: usize,
+    /// Submits answered whose results are not yet durable: a crash now would send them
+    /// again. Bounded by the window too (the settle allowance), so what a crash can
+    /// duplicate is at most twice the window per bind.
+    unsettled: usize,
     pacer: Pacer,
     last_error: Option<String>,
 }
@@ -67,6 +81,11 @@ struct Slot {
 impl Slot {
     fn can_submit(&self) -> bool {
         self.mode.is_some_and(BindMode::can_submit)
+    }
+
+    /// Room under the settle allowance for `granted` more submits.
+    fn may_leave_unsettled(&self, granted: usize) -> bool {
+        self.unsettled + self.in_flight + granted < 2 * self.pacer.window_limit()
     }
 }
 
@@ -196,6 +215,7 @@ impl Pool {
             addr,
             mode: None,
             in_flight: 0,
+            unsettled: 0,
             pacer: Pacer::new(pacing, now)?,
             last_error: None,
         });
@@ -223,6 +243,9 @@ impl Pool {
             loop {
                 if grants.len() >= PULL_MAX {
                     break 'fill;
+                }
+                if !slot.may_leave_unsettled(granted) {
+                    break;
                 }
                 match slot
                     .pacer
@@ -413,16 +436,19 @@ impl Handler<FromBind> for Pool {
                 }
                 slot.mode = None;
                 slot.in_flight = 0;
+                slot.unsettled = 0;
                 slot.last_error = Some(error);
                 self.check_availability(ctx);
             }
             BindReport::Freed {
                 freed,
+                unsettled,
                 ok,
                 throttled,
                 queue_full,
             } => {
                 slot.in_flight = slot.in_flight.saturating_sub(freed);
+                slot.unsettled += unsettled;
                 self.rate.record(ok as u64, now);
                 for _ in 0..ok {
                     slot.pacer.on_success(now);
@@ -433,6 +459,9 @@ impl Handler<FromBind> for Pool {
                 if queue_full {
                     slot.pacer.on_queue_full(now);
                 }
+            }
+            BindReport::Settled { n } => {
+                slot.unsettled = slot.unsettled.saturating_sub(n);
             }
         }
         self.pump(ctx);

@@ -61,8 +61,9 @@ pub struct Fate {
 }
 
 /// The faults that can make the gateway submit a message the SMSC has already accepted:
-/// a kill or a restart (every bind's window may be in flight), a black hole (every bind's
-/// window unanswered), a dropped connection (that bind's window).
+/// a kill or a restart (every bind's window may be in flight, and as many answered submits
+/// not yet durable: the pool's settle allowance), a black hole (every bind's window
+/// unanswered), a dropped connection (that bind's window).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ResendFaults {
     /// Binds of the carrier.
@@ -78,11 +79,12 @@ pub struct ResendFaults {
 }
 
 impl ResendFaults {
-    /// The most duplicates these faults can explain: each death or black hole every
-    /// bind's window, each dropped connection one window.
+    /// The most duplicates these faults can explain: each death two windows of every bind
+    /// (the unanswered and the answered-not-durable), each black hole every bind's window,
+    /// each dropped connection one window.
     pub fn bound(&self) -> usize {
         self.window
-            * (self.binds * (self.gateway_deaths + self.black_holes) + self.dropped_connections)
+            * (self.binds * (2 * self.gateway_deaths + self.black_holes) + self.dropped_connections)
     }
 }
 
@@ -230,15 +232,15 @@ mod tests {
     };
 
     #[test]
-    fn the_bound_counts_every_window_per_death_and_black_hole_and_one_per_drop() {
-        assert_eq!(FAULTS.bound(), 10 * (2 + 1));
+    fn the_bound_counts_two_windows_per_death_one_per_black_hole_and_one_per_drop() {
+        assert_eq!(FAULTS.bound(), 10 * (2 * 2 + 1));
         let f = ResendFaults {
             black_holes: 2,
             gateway_deaths: 6,
             dropped_connections: 7,
             ..FAULTS
         };
-        assert_eq!(f.bound(), 10 * (2 * 8 + 7));
+        assert_eq!(f.bound(), 10 * (2 * (2 * 6 + 2) + 7));
         assert_eq!(ResendFaults::default().bound(), 0);
     }
 
@@ -340,14 +342,14 @@ mod tests {
 
     #[test]
     fn duplicates_beyond_the_bound_fail_with_nothing_lost() {
-        // 31 extra copies against a bound of 30.
-        let fates = vec![acked(1, delivered(), 32)];
+        // 51 extra copies against a bound of 50.
+        let fates = vec![acked(1, delivered(), 52)];
         let a = Accounting::tally(&fates, FAULTS);
-        assert_eq!(a.duplicates, 31);
-        assert_eq!(a.duplicate_bound, 30);
+        assert_eq!(a.duplicates, 51);
+        assert_eq!(a.duplicate_bound, 50);
         assert!(a.all_accounted);
         assert!(!a.passed);
-        let fates = vec![acked(1, delivered(), 31)];
+        let fates = vec![acked(1, delivered(), 51)];
         assert!(Accounting::tally(&fates, FAULTS).passed);
     }
 }

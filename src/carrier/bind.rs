@@ -433,10 +433,7 @@ impl BindActor {
             return None;
         }
         let results = std::mem::take(&mut self.results);
-        let send = self.outbox.send(Results {
-            carrier: self.spec.carrier.clone(),
-            results,
-        });
+        let send = self.outbox.send(Results(results));
         Some(async move {
             let _ = send.await;
         })
@@ -522,10 +519,7 @@ impl BindActor {
         if let Some(waiters) = self.stopping.take() {
             // Shutdown: the unanswered go back to the outbox before anyone is told the
             // bind is closed, so the outbox's final flush covers them.
-            let send = self.outbox.send(Results {
-                carrier: self.spec.carrier.clone(),
-                results: in_flight_back,
-            });
+            let send = self.outbox.send(Results(in_flight_back));
             async move {
                 let _ = send.await;
                 for w in waiters {

@@ -326,10 +326,7 @@ impl Pool {
                 .map(|d| (d.key, SubmitResult::NoAnswer(NoAnswer::NotSent)))
                 .collect();
             self.outbox
-                .send(Results {
-                    carrier: self.settings.carrier.clone(),
-                    results,
-                })
+                .send(Results(results))
                 .into_actor(self)
                 .map(|_, _, _| ())
                 .spawn(ctx);

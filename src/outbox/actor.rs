@@ -140,17 +140,12 @@ impl Message for Pull {
 }
 
 /// Results of submits from one bind (or the pool, for dispatches it could not send).
-/// Answered once the new states are durable: until then a bind keeps the submits' window
-/// slots taken, so a crash can make the SMSC see again at most a window's worth of
-/// messages per bind (SMPP 3.4 §2.8 bounds what is unanswered; smsgate bounds what is
-/// answered but not yet on disk the same way).
+/// Answered once the new states are durable: until then the bind's pool counts the
+/// answered submits as unsettled against its settle allowance, so a crash can make the
+/// SMSC see again at most two windows' worth of messages per bind (SMPP 3.4 §2.8 bounds
+/// what is unanswered; the allowance bounds what is answered but not yet on disk).
 #[derive(Debug)]
-pub struct Results {
-    /// The carrier whose window the submits held.
-    pub carrier: String,
-    /// Each dispatch and what became of it.
-    pub results: Vec<(DispatchKey, SubmitResult)>,
-}
+pub struct Results(pub Vec<(DispatchKey, SubmitResult)>);
 
 impl Message for Results {
     type Result = ();
@@ -589,7 +584,7 @@ impl Handler<Results> for OutboxActor {
             return Box::pin(async {});
         }
         let now = unix_ms();
-        for (key, result) in msg.results {
+        for (key, result) in msg.0 {
             match self.core.on_submit_resp(key, result, now) {
                 Ok(SubmitEffect::Submitted {
                     state,

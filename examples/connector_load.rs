@@ -129,6 +129,7 @@ fn main() {
     };
     let spec = GatewaySpec {
         data_dir: dir,
+        data_cache_bytes: smsgate::store::DEFAULT_CACHE_BYTES,
         outbox: Settings::default(),
         carriers: vec![carrier],
         router: Router::new([RouteRule {

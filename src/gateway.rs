@@ -67,6 +67,8 @@ pub struct CarrierSpec {
 pub struct GatewaySpec {
     /// The sled directory.
     pub data_dir: PathBuf,
+    /// The sled page cache, in bytes.
+    pub data_cache_bytes: u64,
     /// The outbox's settings.
     pub outbox: Settings,
     /// The carriers.
@@ -238,7 +240,8 @@ impl Gateway {
             path: path.clone(),
             source,
         };
-        let store = SledStore::open(&spec.data_dir).map_err(store_err)?;
+        let store =
+            SledStore::open_with_cache(&spec.data_dir, spec.data_cache_bytes).map_err(store_err)?;
         let admin_err = |source| StartError::AdminState {
             path: path.clone(),
             source,

@@ -18,10 +18,17 @@
 //! | `unmatched` | receipt sequence (u64 BE) | [`UnmatchedReceipt`] |
 //! | `unmatched_ids` | carrier, one candidate id form | receipt sequence |
 //! | `events` | event sequence (u64 BE) | [`Event`] |
+//! | `parked` | carrier, class rank (u8), message id (u64 BE) | validity end (u64 BE) |
+//! | `parked_due` | validity end (u64 BE), message id (u64 BE) | carrier, class rank |
 //! | `meta` | `schema` | the schema version |
 //!
 //! A carrier-and-id key is the carrier name's length (u16 BE), the name, then the id, so
 //! no carrier name can run into an id.
+//!
+//! `parked` and `parked_due` list the queued messages the outbox keeps on disk only (a
+//! long queue's tail, see `Settings::in_memory`): in queue order per carrier and class,
+//! and in order of their validity's end for expiry. They are an index the outbox rebuilds
+//! at every start from `open`.
 
 use crate::carrier::number::Msisdn;
 use crate::carrier::router::{Route, RouteKind};
@@ -209,6 +216,11 @@ impl Class {
             Class::Transactional => 1,
             Class::Bulk => 2,
         }
+    }
+
+    /// The class at `rank` in [`Class::BY_PRIORITY`].
+    pub fn from_rank(rank: usize) -> Option<Class> {
+        Class::BY_PRIORITY.get(rank).copied()
     }
 
     /// The lowercase name used in events and metrics.
@@ -714,6 +726,24 @@ pub enum Op {
         /// The event.
         event: Event,
     },
+    /// List a queued message as parked: on disk only, read back in queue order.
+    Park(Parked),
+    /// Unlist a parked message (read back into memory, moved or ended).
+    Unpark(Parked),
+}
+
+/// A queued message kept on disk only: its place in its carrier's class queue (the id) and
+/// the end of its validity (for expiry while parked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parked {
+    /// The carrier whose queue it is in.
+    pub carrier: String,
+    /// Its class.
+    pub class: Class,
+    /// The message.
+    pub id: MessageId,
+    /// The end of its validity (unix ms).
+    pub expires_at: u64,
 }
 
 /// The storage the outbox needs, as typed operations: a second engine implements this
@@ -730,7 +760,41 @@ pub trait Storage {
     /// One message.
     fn message(&self, id: MessageId) -> Result<Option<MessageRecord>, StoreError>;
     /// Every message that is not final (see [`MessageRecord::is_open`]), by id.
-    fn open_messages(&self) -> Result<Vec<MessageRecord>, StoreError>;
+    fn open_messages(&self) -> Result<Vec<MessageRecord>, StoreError> {
+        let mut out = Vec::new();
+        let mut from = MessageId(0);
+        loop {
+            let chunk = self.open_messages_from(from, 1_024)?;
+            let Some(last) = chunk.last().map(|r| r.id) else {
+                return Ok(out);
+            };
+            out.extend(chunk);
+            match last.0.checked_add(1) {
+                Some(next) => from = MessageId(next),
+                None => return Ok(out),
+            }
+        }
+    }
+    /// Up to `max` messages not final, by id, from id `from` on (a recovery reads them a
+    /// chunk at a time).
+    fn open_messages_from(
+        &self,
+        from: MessageId,
+        max: usize,
+    ) -> Result<Vec<MessageRecord>, StoreError>;
+    /// Up to `max` parked messages of a carrier's class after id `after`, in queue (id)
+    /// order, each with the end of its validity.
+    fn parked(
+        &self,
+        carrier: &str,
+        class: Class,
+        after: MessageId,
+        max: usize,
+    ) -> Result<Vec<(MessageId, u64)>, StoreError>;
+    /// Up to `max` parked messages whose validity ends before `cutoff`, soonest first.
+    fn parked_due(&self, cutoff: u64, max: usize) -> Result<Vec<Parked>, StoreError>;
+    /// Forgets every parked listing (a start rebuilds them from the open messages).
+    fn clear_parked(&self) -> Result<(), StoreError>;
     /// The first message of a client reference.
     fn client_ref(&self, client_ref: &str) -> Result<Option<ClientRefRecord>, StoreError>;
     /// Up to `max` client references accepted before `cutoff`, oldest first, with the
@@ -821,6 +885,56 @@ fn carrier_key(carrier: &str, id: &str) -> Result<Vec<u8>, StoreError> {
     key.extend_from_slice(carrier.as_bytes());
     key.extend_from_slice(id.as_bytes());
     Ok(key)
+}
+
+/// A parked message's queue key: the carrier's length-prefixed name, the class rank, the id.
+fn parked_prefix(carrier: &str, class: Class) -> Result<Vec<u8>, StoreError> {
+    let mut key = carrier_key(carrier, "")?;
+    key.push(u8::try_from(class.rank()).unwrap_or(u8::MAX));
+    Ok(key)
+}
+
+fn parked_key(p: &Parked) -> Result<Vec<u8>, StoreError> {
+    let mut key = parked_prefix(&p.carrier, p.class)?;
+    key.extend_from_slice(&p.id.0.to_be_bytes());
+    Ok(key)
+}
+
+fn parked_due_key(p: &Parked) -> Vec<u8> {
+    let mut key = Vec::with_capacity(16);
+    key.extend_from_slice(&p.expires_at.to_be_bytes());
+    key.extend_from_slice(&p.id.0.to_be_bytes());
+    key
+}
+
+/// Reads a `parked_due` entry back: its key (validity end, id) and value (the queue
+/// prefix: carrier, class rank).
+fn parked_from_due(key: &[u8], value: &[u8]) -> Result<Parked, StoreError> {
+    let bad = |reason: &str| StoreError::Decode {
+        tree: "parked_due",
+        key: printable_key(key),
+        reason: reason.into(),
+    };
+    let (at, id) = key.split_at(8.min(key.len()));
+    let expires_at = be_u64("parked_due", at)?;
+    let id = MessageId(be_u64("parked_due", id)?);
+    let (len, rest) = value.split_at(2.min(value.len()));
+    let len = <[u8; 2]>::try_from(len)
+        .map(u16::from_be_bytes)
+        .map_err(|_| bad("value is too short"))?;
+    let (name, rank) = rest.split_at(usize::from(len).min(rest.len()));
+    let carrier = std::str::from_utf8(name).map_err(|_| bad("carrier is not UTF-8"))?;
+    let class = match rank {
+        [r] => Class::from_rank(usize::from(*r)),
+        _ => None,
+    }
+    .ok_or_else(|| bad("no class rank"))?;
+    Ok(Parked {
+        carrier: carrier.to_owned(),
+        class,
+        id,
+        expires_at,
+    })
 }
 
 fn age_key(at: u64, name: &str) -> Vec<u8> {
@@ -1017,6 +1131,9 @@ impl Drop for Committer {
     }
 }
 
+/// The engine's page cache unless configured (`data_cache_mb`): 64 MiB.
+pub const DEFAULT_CACHE_BYTES: u64 = 64 << 20;
+
 /// How long [`SledStore::open`] waits for the lock a closing sled of this process (or one
 /// that just exited) may still hold.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
@@ -1026,10 +1143,14 @@ const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 /// dropped (sled's own test build blocks on the lock for the same reason), which a restart
 /// in the same process (the tests) or right after the previous process exited runs into.
 /// Another process holding the directory for longer is still refused.
-fn open_db(path: &Path) -> Result<sled::Db, sled::Error> {
+fn open_db(path: &Path, cache_bytes: u64) -> Result<sled::Db, sled::Error> {
     let deadline = std::time::Instant::now() + LOCK_WAIT;
     loop {
-        match sled::Config::new().path(path).open() {
+        match sled::Config::new()
+            .path(path)
+            .cache_capacity(cache_bytes)
+            .open()
+        {
             Err(sled::Error::Io(e))
                 if e.to_string().starts_with("could not acquire lock")
                     && std::time::Instant::now() < deadline =>
@@ -1052,6 +1173,8 @@ pub struct SledStore {
     unmatched: sled::Tree,
     unmatched_ids: sled::Tree,
     events: sled::Tree,
+    parked: sled::Tree,
+    parked_due: sled::Tree,
     /// The last step's writes, under one key (see [`SledStore::apply`]).
     journal: Journal,
     /// The tree that holds every writer's journal key (shared with [`SharedDb`]).
@@ -1231,20 +1354,32 @@ const CLIENT_REF_AGES: usize = 4;
 const UNMATCHED: usize = 5;
 const UNMATCHED_IDS: usize = 6;
 const EVENTS: usize = 7;
-const TREES: usize = 8;
+const PARKED: usize = 8;
+const PARKED_DUE: usize = 9;
+const TREES: usize = 10;
 
 impl SledStore {
-    /// Opens (or creates) the data directory `path`.
+    /// Opens (or creates) the data directory `path` with a page cache of
+    /// [`DEFAULT_CACHE_BYTES`].
     ///
     /// # Errors
     /// [`StoreError::Open`] if the directory cannot be opened or created,
     /// [`StoreError::Schema`] if it was written with another layout.
     pub fn open(path: &Path) -> Result<SledStore, StoreError> {
+        Self::open_with_cache(path, DEFAULT_CACHE_BYTES)
+    }
+
+    /// [`SledStore::open`] with a page cache of `cache_bytes` (the engine's memory for
+    /// the pages it read or wrote; beyond, pages are read from disk again).
+    ///
+    /// # Errors
+    /// As [`SledStore::open`].
+    pub fn open_with_cache(path: &Path, cache_bytes: u64) -> Result<SledStore, StoreError> {
         let open_error = |e: sled::Error| StoreError::Open {
             path: path.to_path_buf(),
             reason: e.to_string(),
         };
-        let db = open_db(path).map_err(open_error)?;
+        let db = open_db(path, cache_bytes).map_err(open_error)?;
         let tree = |name: &str| db.open_tree(name).map_err(open_error);
         let meta = tree("meta")?;
         match meta.get("schema").map_err(open_error)? {
@@ -1274,6 +1409,8 @@ impl SledStore {
             unmatched: tree("unmatched")?,
             unmatched_ids: tree("unmatched_ids")?,
             events: tree("events")?,
+            parked: tree("parked")?,
+            parked_due: tree("parked_due")?,
             committer: Arc::new(Committer::start(db.clone())?),
             db,
         };
@@ -1314,6 +1451,8 @@ impl SledStore {
             &self.unmatched,
             &self.unmatched_ids,
             &self.events,
+            &self.parked,
+            &self.parked_due,
         ]
     }
 
@@ -1401,6 +1540,18 @@ impl SledStore {
                     seq.to_be_bytes().to_vec(),
                     Some(encode("event", &event)?),
                 ),
+                Op::Park(p) => {
+                    let queue = parked_key(&p)?;
+                    let prefix = queue
+                        .get(..queue.len().saturating_sub(8))
+                        .map(<[u8]>::to_vec);
+                    put(PARKED_DUE, parked_due_key(&p), prefix);
+                    put(PARKED, queue, Some(p.expires_at.to_be_bytes().to_vec()));
+                }
+                Op::Unpark(p) => {
+                    put(PARKED_DUE, parked_due_key(&p), None);
+                    put(PARKED, parked_key(&p)?, None);
+                }
             }
         }
         Ok(writes)
@@ -1456,13 +1607,55 @@ impl Storage for SledStore {
         }
     }
 
-    fn open_messages(&self) -> Result<Vec<MessageRecord>, StoreError> {
+    fn open_messages_from(
+        &self,
+        from: MessageId,
+        max: usize,
+    ) -> Result<Vec<MessageRecord>, StoreError> {
         let mut out = Vec::new();
-        for item in self.open.iter() {
+        for item in self.open.range(from.0.to_be_bytes()..).take(max) {
             let (key, value) = item.map_err(io_error("read open messages"))?;
             out.push(decode_message("open", &key, &value)?);
         }
         Ok(out)
+    }
+
+    fn parked(
+        &self,
+        carrier: &str,
+        class: Class,
+        after: MessageId,
+        max: usize,
+    ) -> Result<Vec<(MessageId, u64)>, StoreError> {
+        let mut out = Vec::new();
+        let Some(first) = after.0.checked_add(1) else {
+            return Ok(out);
+        };
+        let prefix = parked_prefix(carrier, class)?;
+        let mut start = prefix.clone();
+        start.extend_from_slice(&first.to_be_bytes());
+        let mut end = prefix.clone();
+        end.extend_from_slice(&u64::MAX.to_be_bytes());
+        for item in self.parked.range(start..=end).take(max) {
+            let (key, value) = item.map_err(io_error("read parked messages"))?;
+            let id = be_u64("parked", key.get(prefix.len()..).unwrap_or_default())?;
+            out.push((MessageId(id), be_u64("parked", &value)?));
+        }
+        Ok(out)
+    }
+
+    fn parked_due(&self, cutoff: u64, max: usize) -> Result<Vec<Parked>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.parked_due.range(..cutoff.to_be_bytes()).take(max) {
+            let (key, value) = item.map_err(io_error("read parked messages"))?;
+            out.push(parked_from_due(&key, &value)?);
+        }
+        Ok(out)
+    }
+
+    fn clear_parked(&self) -> Result<(), StoreError> {
+        self.parked.clear().map_err(io_error("clear parked"))?;
+        self.parked_due.clear().map_err(io_error("clear parked"))
     }
 
     fn client_ref(&self, client_ref: &str) -> Result<Option<ClientRefRecord>, StoreError> {
@@ -1622,6 +1815,60 @@ mod tests {
 
     /// A crash in the middle of a step: its journal entry is on disk with only the first of
     /// its writes. The next open finishes the step.
+    #[test]
+    fn parked_listings_read_in_queue_order_and_by_validity_and_clear() {
+        let dir = tempfile::tempdir().unwrap();
+        let parked = |carrier: &str, class, id, expires_at| Parked {
+            carrier: carrier.into(),
+            class,
+            id: MessageId(id),
+            expires_at,
+        };
+        let listed = [
+            parked("docomo", Class::Bulk, 7, 300),
+            parked("docomo", Class::Bulk, 3, 900),
+            parked("docomo", Class::Otp, 5, 100),
+            // A name that is a prefix of the other must not run into its keys.
+            parked("doc", Class::Bulk, 4, 200),
+            parked("docomo", Class::Bulk, 9, 500),
+        ];
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            store
+                .apply(listed.iter().cloned().map(Op::Park).collect())
+                .unwrap();
+            store
+                .apply(vec![Op::Unpark(parked("docomo", Class::Bulk, 9, 500))])
+                .unwrap();
+            store.commit().wait_blocking().unwrap();
+        }
+        let store = SledStore::open(dir.path()).unwrap();
+        let bulk = |after, max| {
+            store
+                .parked("docomo", Class::Bulk, MessageId(after), max)
+                .unwrap()
+        };
+        let ids =
+            |v: Vec<(MessageId, u64)>| v.into_iter().map(|(id, at)| (id.0, at)).collect::<Vec<_>>();
+        assert_eq!(ids(bulk(0, 10)), vec![(3, 900), (7, 300)]);
+        assert_eq!(ids(bulk(3, 10)), vec![(7, 300)]);
+        assert_eq!(ids(bulk(0, 1)), vec![(3, 900)]);
+        assert_eq!(ids(bulk(u64::MAX, 10)), vec![]);
+        assert_eq!(
+            ids(store.parked("doc", Class::Bulk, MessageId(0), 10).unwrap()),
+            vec![(4, 200)]
+        );
+        // By validity: strictly before the cutoff, soonest first, the queue named.
+        assert_eq!(
+            store.parked_due(300, 10).unwrap(),
+            vec![listed[2].clone(), listed[3].clone()]
+        );
+        assert_eq!(store.parked_due(301, 10).unwrap().len(), 3);
+        store.clear_parked().unwrap();
+        assert!(bulk(0, 10).is_empty());
+        assert!(store.parked_due(u64::MAX, 10).unwrap().is_empty());
+    }
+
     #[test]
     fn a_step_cut_short_by_a_crash_is_finished_from_the_journal_at_open() {
         let dir = tempfile::tempdir().unwrap();

@@ -75,13 +75,24 @@ pub fn init_metrics() -> Result<PrometheusHandle, TelemetryError> {
     Ok(handle)
 }
 
-/// Serves `GET /metrics` on `listener` until `shutdown` resolves.
+/// Serves `GET /metrics` on `listener` until `shutdown` resolves, and runs the recorder's
+/// upkeep meanwhile.
 pub async fn serve_metrics(
     listener: tokio::net::TcpListener,
     handle: PrometheusHandle,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use axum::routing::get;
+    // Histogram samples wait in the recorder until a render or an upkeep folds them into
+    // their buckets: without a scraper they would grow with every message.
+    let upkeep = handle.clone();
+    let ticker = tokio::spawn(async move {
+        let mut every = tokio::time::interval(UPKEEP_EVERY);
+        loop {
+            every.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
     let app = axum::Router::new().route(
         "/metrics",
         get(move || {
@@ -89,10 +100,15 @@ pub async fn serve_metrics(
             async move { handle.render() }
         }),
     );
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    ticker.abort();
+    served
 }
+
+/// How often the recorder's pending histogram samples are folded in when nobody scrapes.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Histogram buckets for the latency metrics, in seconds: 100 µs to 60 s.
 const LATENCY_BUCKETS: &[f64] = &[

@@ -117,12 +117,14 @@ pub fn spec(config: &Config) -> Result<GatewaySpec, WiringError> {
         .unwrap_or(Duration::from_secs(48 * 3600));
     Ok(GatewaySpec {
         data_dir: config.data_dir.clone(),
+        data_cache_bytes: config.data_cache_mb.saturating_mul(1 << 20),
         outbox: Settings {
             max_validity_ms: ms(longest_validity.max(Duration::from_secs(48 * 3600))),
             client_ref_ttl_ms: ms(config.outbox.idempotency_window),
             receipt_wait_ms: ms(config.outbox.receipt_wait),
             retry: config.outbox.retry,
             max_open: config.outbox.max_queued,
+            in_memory: config.outbox.in_memory,
             ..Settings::default()
         },
         carriers,

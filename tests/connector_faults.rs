@@ -10,7 +10,7 @@ mod common;
 
 use smsc_sim::Faults;
 use smsgate::carrier::throttle::PacerConfig;
-use smsgate::gateway::CarrierSpec;
+use smsgate::gateway::{CarrierSpec, Gateway};
 use smsgate::store::{Class, MessageId, State};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -285,6 +285,17 @@ async fn an_otp_submitted_behind_10000_queued_bulk_messages_goes_out_first() {
 /// the stop (at most the window).
 #[actix_rt::test]
 async fn stopped_with_work_queued_and_in_flight_a_restart_completes_every_message() {
+    restart_with_work_queued(smsgate::outbox::Settings::default().in_memory).await;
+}
+
+/// The same with 4 queued messages in memory: the rest of the queue is parked on disk,
+/// before and after the restart, and comes back in order with nothing lost.
+#[actix_rt::test]
+async fn a_queue_parked_on_disk_survives_a_restart_and_every_message_is_delivered() {
+    restart_with_work_queued(4).await;
+}
+
+async fn restart_with_work_queued(in_memory: usize) {
     common::trace();
     let sim = common::simulator(common::sim_config(Faults {
         latency_min_ms: 300,
@@ -294,8 +305,15 @@ async fn stopped_with_work_queued_and_in_flight_a_restart_completes_every_messag
     .await;
     let dir = tempfile::tempdir().unwrap();
     let window = 10;
-    let carriers = || vec![common::carrier("sim", sim.smpp_addr(), 1, window)];
-    let gw = common::gateway(dir.path(), carriers()).await;
+    let start = || {
+        let mut spec = common::spec(
+            dir.path(),
+            vec![common::carrier("sim", sim.smpp_addr(), 1, window)],
+        );
+        spec.outbox.in_memory = in_memory;
+        Gateway::start(spec)
+    };
+    let gw = start().await.unwrap();
     let messages: Vec<_> = (0..60).map(|n| (n, format!("restart {n}"))).collect();
     let ids = common::submit_all(&gw, &messages, Class::Transactional).await;
     common::sim_stats(&sim, "15 submits at the SMSC", |s| s.submits_accepted >= 15).await;
@@ -304,7 +322,7 @@ async fn stopped_with_work_queued_and_in_flight_a_restart_completes_every_messag
     let at_stop = sim.stats().submits_accepted;
     assert!(at_stop < 60, "work was still queued at the stop");
 
-    let gw = common::gateway(dir.path(), carriers()).await;
+    let gw = start().await.unwrap();
     let statuses = common::all_final(&gw, &ids).await;
     common::assert_all_delivered(&statuses);
     let mut copies = 0;

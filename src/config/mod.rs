@@ -60,6 +60,10 @@ pub struct Config {
     /// Directory of the sled database (message state, events); created if missing.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
+    /// The storage engine's page cache, in MiB: pages read or written are kept in memory
+    /// up to this, the rest are read from disk again.
+    #[serde(default = "default_data_cache_mb")]
+    pub data_cache_mb: u64,
     /// The simulated SMSC started in the same process.
     #[serde(default)]
     pub simulator: SimulatorConfig,
@@ -104,6 +108,10 @@ pub struct Config {
 
 fn default_data_dir() -> PathBuf {
     PathBuf::from("data")
+}
+
+fn default_data_cache_mb() -> u64 {
+    crate::store::DEFAULT_CACHE_BYTES >> 20
 }
 
 /// `[simulator]`: the simulated SMSC (fixtures/smsc-sim) served in process, for a service
@@ -245,6 +253,9 @@ pub struct OutboxConfig {
     /// Messages not yet final the outbox holds at most; a submit beyond is refused
     /// ([`crate::outbox::SubmitError::QueueFull`]).
     pub max_queued: usize,
+    /// Queued messages of one carrier's class kept in memory; the rest of a longer queue
+    /// wait on disk only (see [`crate::outbox::Settings::in_memory`]).
+    pub in_memory: usize,
 }
 
 impl Default for OutboxConfig {
@@ -254,6 +265,7 @@ impl Default for OutboxConfig {
             idempotency_window: Duration::from_secs(24 * 3600),
             receipt_wait: Duration::from_secs(72 * 3600),
             max_queued: 1_000_000,
+            in_memory: 10_000,
         }
     }
 }

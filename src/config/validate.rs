@@ -44,6 +44,11 @@ pub fn validate(config: &mut Config, env: &BTreeMap<String, String>) -> Vec<Conf
             "\"\" is not allowed (a directory path)",
         );
     }
+    c.range(
+        root.key("data_cache_mb"),
+        config.data_cache_mb,
+        16..=1_048_576,
+    );
     simulator(&mut c, config);
     if let Err(e) = tracing_subscriber::EnvFilter::try_new(&config.log.filter) {
         c.fail(
@@ -168,6 +173,7 @@ fn outbox(c: &mut Checker, config: &Config) {
     );
     c.duration(path.key("receipt_wait"), o.receipt_wait, SECOND..=30 * DAY);
     c.range(path.key("max_queued"), o.max_queued, 1..=100_000_000);
+    c.range(path.key("in_memory"), o.in_memory, 1..=10_000_000);
     // A receipt may come as late as the message's validity allows.
     for (name, carrier) in &config.carriers {
         if o.receipt_wait < carrier.default_validity {

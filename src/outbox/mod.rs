@@ -9,6 +9,12 @@
 //! message in flight at a crash is queued again at start. Submitted and final states are
 //! written without waiting for a flush.
 //!
+//! A long queue waits on disk: each carrier's class keeps at most
+//! [`Settings::in_memory`] of its queued messages in memory, and the rest are *parked*
+//! (listed on disk in queue order, their records only on disk) and read back, oldest
+//! first, when the in-memory part runs low. A message carrying a verification code is
+//! never parked: its text is only in memory.
+//!
 //! After a [`StoreError`] from a method that changes state, the memory of the core may be
 //! ahead of the disk: stop the core and [`Outbox::recover`] from the disk.
 
@@ -30,8 +36,8 @@ use crate::carrier::backoff::BackoffPolicy;
 use crate::carrier::number::Msisdn;
 use crate::carrier::retry::{RetryPolicy, StatusClass};
 use crate::store::{
-    ClientRefRecord, CommitWait, Event, EventKind, MessageRecord, Op, SegmentRecord, SegmentRef,
-    Storage, StoreError, UnmatchedReceipt,
+    ClientRefRecord, CommitWait, Event, EventKind, MessageRecord, Op, Parked, SegmentRecord,
+    SegmentRef, Storage, StoreError, UnmatchedReceipt,
 };
 use profile::{relative_validity, Outgoing};
 use queue::{Line, Queues};
@@ -65,12 +71,16 @@ pub struct Settings {
     /// Most messages not yet final held at once; [`Outbox::accept`] refuses a new one
     /// beyond ([`SubmitError::QueueFull`]).
     pub max_open: usize,
+    /// Queued messages of one carrier's class held in memory; beyond, a queued message is
+    /// parked: kept on disk only and read back in queue order, a few for each PDU a pull
+    /// takes, while fewer than this many are in memory. At least 1.
+    pub in_memory: usize,
 }
 
 impl Default for Settings {
     /// Validity at most 48 h; client references 24 h; unmatched receipts kept 24 h;
     /// receipts awaited 24 h after validity; backoff 1 s doubling to 60 s; 1,000 swept per
-    /// tick; a million messages open at most.
+    /// tick; a million messages open at most; 10,000 queued a carrier's class in memory.
     fn default() -> Self {
         const HOUR: u64 = 3_600_000;
         Settings {
@@ -81,6 +91,7 @@ impl Default for Settings {
             retry: BackoffPolicy::default(),
             sweep_max: 1_000,
             max_open: 1_000_000,
+            in_memory: 10_000,
         }
     }
 }
@@ -565,6 +576,28 @@ fn refresh(queues: &mut Queues, entries: &HashMap<MessageId, Entry>, line: Line<
     queues.refresh(line, |id| entries.get(&id).is_some_and(Entry::has_ready));
 }
 
+/// Whether a record may be parked: queued, nothing of it sent or decided, and its text on
+/// disk (a verification code's text is only in memory).
+fn parkable(record: &MessageRecord) -> bool {
+    record.masked.is_none()
+        && record.state == State::Queued
+        && record
+            .segments
+            .iter()
+            .all(|s| s.state == SegmentState::Pending)
+}
+
+/// Open messages a recovery reads at a time.
+const RECOVERY_CHUNK: usize = 4_096;
+
+/// Parked messages a pull reads back at most: this many for each PDU it may take, and at
+/// least [`FILL_MIN`].
+const FILL_PER_PDU: usize = 4;
+const FILL_MIN: usize = 64;
+
+/// Parked messages a move reads at a time.
+const PARKED_CHUNK: usize = 1_024;
+
 /// What one step changed, for its event.
 struct Change {
     segment: Option<(u8, SegmentState)>,
@@ -588,6 +621,10 @@ pub struct Outbox<S: Storage> {
     last_event: u64,
     /// Receipts kept unmatched (counted at start, then kept up to date).
     unmatched_held: usize,
+    /// Parked messages per carrier and class rank.
+    parked: HashMap<String, [usize; 3]>,
+    /// Parked messages in all.
+    parked_total: usize,
 }
 
 impl<S: Storage> Outbox<S> {
@@ -615,58 +652,194 @@ impl<S: Storage> Outbox<S> {
             queues: Queues::default(),
             waiting: BTreeSet::new(),
             deadlines: BTreeSet::new(),
+            parked: HashMap::new(),
+            parked_total: 0,
         };
+        outbox.store.clear_parked()?;
         let mut ops = Vec::new();
-        for record in outbox.store.open_messages()? {
-            let unsent_secret = record.masked.is_some()
-                && record
-                    .segments
-                    .iter()
-                    .any(|s| s.state == SegmentState::Pending);
-            if unsent_secret {
-                // Its text held a verification code, and the disk has only the masked
-                // text: what was not sent before the crash cannot be sent now.
-                let reason = "its text held a verification code, which is not kept on disk; \
-                              start a new verification";
-                outbox.fail_at_start(Entry::new(record, Vec::new()), reason.into(), now, &mut ops);
-                continue;
+        let mut from = MessageId(0);
+        loop {
+            let chunk = outbox.store.open_messages_from(from, RECOVERY_CHUNK)?;
+            let Some(last) = chunk.last().map(|r| r.id) else {
+                break;
+            };
+            for record in chunk {
+                let parks = parkable(&record)
+                    && outbox.carriers.contains_key(record.carrier_name())
+                    && outbox.parks(record.carrier_name(), record.class);
+                if parks {
+                    outbox.park(&record, &mut ops);
+                } else {
+                    outbox.revive(record, now, &mut ops);
+                }
+                if ops.len() >= RECOVERY_CHUNK {
+                    outbox.store.apply(std::mem::take(&mut ops))?;
+                }
             }
-            let submits = outbox.carriers.get(record.carrier_name()).map(|profile| {
-                profile
-                    .submits(&outgoing(&record), &record.plan)
-                    .map_err(|e| e.to_string())
-            });
-            match submits {
-                Some(Ok(submits)) if submits.len() == record.segments.len() => {
-                    let entry = Entry::new(record, submits);
-                    let decided =
-                        outcome(&entry.record).is_some_and(|(s, _)| s != State::Delivered);
-                    if decided {
-                        // A segment failed while others were in flight, then the crash:
-                        // what was in flight no longer counts, the message ends now.
-                        let change = Change {
-                            segment: None,
-                            detail: Some("ended at start".into()),
-                        };
-                        outbox.finish_step(entry, now, &mut ops, change);
-                    } else {
-                        outbox.restore(entry);
-                    }
-                }
-                other => {
-                    let reason = match other {
-                        None => format!("carrier {} is not configured", record.carrier_name()),
-                        Some(Err(e)) => format!("carrier {}: {e}", record.carrier_name()),
-                        Some(Ok(_)) => "its segments no longer split as when first sent".into(),
-                    };
-                    outbox.reroute_at_start(record, reason, now, &mut ops);
-                }
+            match last.0.checked_add(1) {
+                Some(next) => from = MessageId(next),
+                None => break,
             }
         }
         if !ops.is_empty() {
             outbox.store.apply(ops)?;
         }
         Ok(outbox)
+    }
+
+    /// Puts a message read back from disk (at start, or parked) in memory: queued again in
+    /// its line, or waiting for its receipts; one whose carrier can no longer take it moves
+    /// to the next carrier of its route, or fails; one whose code's text is lost fails.
+    fn revive(&mut self, record: MessageRecord, now: u64, ops: &mut Vec<Op>) {
+        let unsent_secret = record.masked.is_some()
+            && record
+                .segments
+                .iter()
+                .any(|s| s.state == SegmentState::Pending);
+        if unsent_secret {
+            // Its text held a verification code, and the disk has only the masked
+            // text: what was not sent before the crash cannot be sent now.
+            let reason = "its text held a verification code, which is not kept on disk; \
+                          start a new verification";
+            self.fail_at_start(Entry::new(record, Vec::new()), reason.into(), now, ops);
+            return;
+        }
+        let submits = self.carriers.get(record.carrier_name()).map(|profile| {
+            profile
+                .submits(&outgoing(&record), &record.plan)
+                .map_err(|e| e.to_string())
+        });
+        match submits {
+            Some(Ok(submits)) if submits.len() == record.segments.len() => {
+                let entry = Entry::new(record, submits);
+                let decided = outcome(&entry.record).is_some_and(|(s, _)| s != State::Delivered);
+                if decided {
+                    // A segment failed while others were in flight, then the crash:
+                    // what was in flight no longer counts, the message ends now.
+                    let change = Change {
+                        segment: None,
+                        detail: Some("ended at start".into()),
+                    };
+                    self.finish_step(entry, now, ops, change);
+                } else {
+                    self.restore(entry);
+                }
+            }
+            other => {
+                let reason = match other {
+                    None => format!("carrier {} is not configured", record.carrier_name()),
+                    Some(Err(e)) => format!("carrier {}: {e}", record.carrier_name()),
+                    Some(Ok(_)) => "its segments no longer split as when first sent".into(),
+                };
+                self.reroute_at_start(record, reason, now, ops);
+            }
+        }
+    }
+
+    /// Whether a queued message of `carrier`'s `class` waits on disk only: that queue
+    /// holds its share in memory already, or has parked messages (which are older).
+    fn parks(&self, carrier: &str, class: Class) -> bool {
+        self.parked_in(carrier, class) > 0
+            || self.queues.depth(carrier, class) >= self.settings.in_memory
+    }
+
+    fn parked_in(&self, carrier: &str, class: Class) -> usize {
+        self.parked
+            .get(carrier)
+            .and_then(|counts| counts.get(class.rank()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Lists a parkable record as parked (the caller drops its entry).
+    fn park(&mut self, record: &MessageRecord, ops: &mut Vec<Op>) {
+        let carrier = record.carrier_name().to_owned();
+        if let Some(count) = self
+            .parked
+            .entry(carrier.clone())
+            .or_default()
+            .get_mut(record.class.rank())
+        {
+            *count = count.saturating_add(1);
+            self.parked_total = self.parked_total.saturating_add(1);
+        }
+        ops.push(Op::Park(Parked {
+            carrier,
+            class: record.class,
+            id: record.id,
+            expires_at: record.expires_at,
+        }));
+    }
+
+    /// Unlists a parked message.
+    fn unpark(&mut self, parked: Parked, ops: &mut Vec<Op>) {
+        if let Some(count) = self
+            .parked
+            .get_mut(&parked.carrier)
+            .and_then(|counts| counts.get_mut(parked.class.rank()))
+        {
+            if *count > 0 {
+                *count -= 1;
+                self.parked_total = self.parked_total.saturating_sub(1);
+            }
+        }
+        ops.push(Op::Unpark(parked));
+    }
+
+    /// The record of a parked message if it still is one (queued in that carrier's class,
+    /// nothing sent); `None` for a listing some step left behind.
+    fn parked_record(&self, parked: &Parked) -> Result<Option<MessageRecord>, StoreError> {
+        Ok(self.store.message(parked.id)?.filter(|r| {
+            parkable(r) && r.carrier_name() == parked.carrier && r.class == parked.class
+        }))
+    }
+
+    /// Reads parked messages of `carrier` back into memory, oldest first, for each class
+    /// whose in-memory part is below its share: a few times what a pull of `pdus` takes
+    /// at most, so that a pull never stalls the outbox on a long read.
+    fn fill(&mut self, carrier: &str, pdus: usize, now: u64) -> Result<(), StoreError> {
+        for class in Class::BY_PRIORITY {
+            if self.parked_in(carrier, class) == 0 {
+                continue;
+            }
+            let depth = self.queues.depth(carrier, class);
+            let room = self
+                .settings
+                .in_memory
+                .saturating_sub(depth)
+                .min(pdus.saturating_mul(FILL_PER_PDU).max(FILL_MIN));
+            if room == 0 {
+                continue;
+            }
+            let listed = self.store.parked(carrier, class, MessageId(0), room)?;
+            if listed.is_empty() {
+                // The count ran ahead of the listing: nothing is parked there.
+                if let Some(counts) = self.parked.get_mut(carrier) {
+                    let count = counts.get(class.rank()).copied().unwrap_or(0);
+                    self.parked_total = self.parked_total.saturating_sub(count);
+                    if let Some(c) = counts.get_mut(class.rank()) {
+                        *c = 0;
+                    }
+                }
+                continue;
+            }
+            let mut ops = Vec::new();
+            for (id, expires_at) in listed {
+                let parked = Parked {
+                    carrier: carrier.to_owned(),
+                    class,
+                    id,
+                    expires_at,
+                };
+                let record = self.parked_record(&parked)?;
+                self.unpark(parked, &mut ops);
+                if let Some(record) = record {
+                    self.revive(record, now, &mut ops);
+                }
+            }
+            self.store.apply(ops)?;
+        }
+        Ok(())
     }
 
     /// Puts a recovered entry in memory, its line and the deadlines.
@@ -807,7 +980,7 @@ impl<S: Storage> Outbox<S> {
                 });
             }
         }
-        if self.entries.len() >= self.settings.max_open {
+        if self.open_messages() >= self.settings.max_open {
             return Err(SubmitError::QueueFull {
                 limit: self.settings.max_open,
             });
@@ -869,8 +1042,14 @@ impl<S: Storage> Outbox<S> {
         let mut entry = Entry::new(record, submits);
         let detail = format!("accepted, {} segment(s)", entry.submits.len());
         self.write_entry(&mut entry, now, &mut ops, None, Some(detail));
-        self.store.apply(ops)?;
-        self.restore(entry);
+        if parkable(&entry.record) && self.parks(entry.record.carrier_name(), entry.record.class) {
+            // A long queue: it waits on disk, behind the parked messages before it.
+            self.park(&entry.record, &mut ops);
+            self.store.apply(ops)?;
+        } else {
+            self.store.apply(ops)?;
+            self.restore(entry);
+        }
         Ok(Accepted {
             id,
             state: State::Queued,
@@ -898,6 +1077,7 @@ impl<S: Storage> Outbox<S> {
         max_pdus: usize,
         now: u64,
     ) -> Result<Vec<Dispatch>, StoreError> {
+        self.fill(carrier, max_pdus, now)?;
         self.run_due(now)?;
         let mut out = Vec::new();
         for class in Class::BY_PRIORITY {
@@ -1505,7 +1685,8 @@ impl<S: Storage> Outbox<S> {
         down: impl Fn(&str) -> bool,
         now: u64,
     ) -> Result<usize, StoreError> {
-        self.move_lines(carrier, now, |outbox, entry| {
+        let elsewhere = self.carriers.keys().any(|c| c != carrier && !down(c));
+        self.move_lines(carrier, elsewhere, now, |outbox, entry| {
             let start = entry.record.carrier.saturating_add(1);
             let to = outbox.move_to(entry, |position, name| position >= start && !down(name))?;
             Some(format!("carrier {carrier} unavailable; moved to {to}"))
@@ -1535,7 +1716,7 @@ impl<S: Storage> Outbox<S> {
             .collect();
         let mut moved = 0;
         for from in &stranded {
-            moved += self.move_lines(from, now, |outbox, entry| {
+            moved += self.move_lines(from, true, now, |outbox, entry| {
                 outbox.move_to(entry, |_, name| name == carrier)?;
                 Some(format!(
                     "carrier {from} unavailable, {carrier} available again; moved to {carrier}"
@@ -1546,10 +1727,13 @@ impl<S: Storage> Outbox<S> {
     }
 
     /// Moves `from`'s lines, each from its head until `move_one` (which moves an unsent
-    /// entry and returns the event's detail) declines one; writes the moves.
+    /// entry and returns the event's detail) declines one, then its parked messages (read
+    /// back a chunk at a time, unless `parked` says no carrier could take them); writes
+    /// the moves.
     fn move_lines(
         &mut self,
         from: &str,
+        parked: bool,
         now: u64,
         mut move_one: impl FnMut(&mut Self, &mut Entry) -> Option<String>,
     ) -> Result<usize, StoreError> {
@@ -1586,6 +1770,62 @@ impl<S: Storage> Outbox<S> {
         if !ops.is_empty() {
             self.store.apply(ops)?;
         }
+        if parked {
+            moved += self.move_parked(from, now, &mut move_one)?;
+        }
+        Ok(moved)
+    }
+
+    /// The parked part of [`Outbox::move_lines`]: each parked message of `from` that
+    /// `move_one` moves is unlisted there and queued at its new carrier, in memory or
+    /// parked there as that queue's length says; the others stay parked.
+    fn move_parked(
+        &mut self,
+        from: &str,
+        now: u64,
+        move_one: &mut impl FnMut(&mut Self, &mut Entry) -> Option<String>,
+    ) -> Result<usize, StoreError> {
+        let mut moved = 0;
+        for class in Class::BY_PRIORITY {
+            let mut after = MessageId(0);
+            while self.parked_in(from, class) > 0 {
+                let listed = self.store.parked(from, class, after, PARKED_CHUNK)?;
+                let Some(&(last, _)) = listed.last() else {
+                    break;
+                };
+                after = last;
+                let mut ops = Vec::new();
+                for (id, expires_at) in listed {
+                    let parked = Parked {
+                        carrier: from.to_owned(),
+                        class,
+                        id,
+                        expires_at,
+                    };
+                    let Some(record) = self.parked_record(&parked)? else {
+                        self.unpark(parked, &mut ops);
+                        continue;
+                    };
+                    let mut entry = Entry::new(record, Vec::new());
+                    let Some(detail) = move_one(self, &mut entry) else {
+                        continue;
+                    };
+                    self.unpark(parked, &mut ops);
+                    self.write_entry(&mut entry, now, &mut ops, None, Some(detail));
+                    moved += 1;
+                    // `move_to` queued it in its new line; that queue may be long too.
+                    self.queues.remove(entry.line(), id);
+                    if self.parks(entry.record.carrier_name(), class) {
+                        self.park(&entry.record, &mut ops);
+                    } else {
+                        self.restore(entry);
+                    }
+                }
+                if !ops.is_empty() {
+                    self.store.apply(ops)?;
+                }
+            }
+        }
         Ok(moved)
     }
 
@@ -1597,7 +1837,7 @@ impl<S: Storage> Outbox<S> {
     /// # Errors
     /// A [`StoreError`] reading or writing.
     pub fn tick(&mut self, now: u64) -> Result<TickReport, StoreError> {
-        let ended = self.run_due(now)?;
+        let ended = self.run_due(now)? + self.expire_parked(now)?;
         let mut ops = Vec::new();
         // A reference is free from `accepted_at + ttl` on, as `accept` sees it.
         let cutoff = now
@@ -1631,6 +1871,32 @@ impl<S: Storage> Outbox<S> {
         })
     }
 
+    /// Expires the parked messages whose validity has ended (at most
+    /// [`Settings::sweep_max`]); returns how many ended.
+    fn expire_parked(&mut self, now: u64) -> Result<usize, StoreError> {
+        if self.parked_total == 0 {
+            return Ok(0);
+        }
+        let due = self
+            .store
+            .parked_due(now.saturating_add(1), self.settings.sweep_max)?;
+        let mut ops = Vec::new();
+        let mut ended = 0;
+        for parked in due {
+            let record = self.parked_record(&parked)?;
+            self.unpark(parked, &mut ops);
+            if let Some(record) = record {
+                if self.end_at_deadline(Entry::new(record, Vec::new()), now, &mut ops) {
+                    ended += 1;
+                }
+            }
+        }
+        if !ops.is_empty() {
+            self.store.apply(ops)?;
+        }
+        Ok(ended)
+    }
+
     /// Makes due backoffs ready and handles due deadlines; returns the messages ended.
     fn run_due(&mut self, now: u64) -> Result<usize, StoreError> {
         while let Some(&(until, id, segment)) = self.waiting.first() {
@@ -1657,7 +1923,7 @@ impl<S: Storage> Outbox<S> {
                 break;
             }
             self.deadlines.pop_first();
-            let Some(mut entry) = self.entries.remove(&id) else {
+            let Some(entry) = self.entries.remove(&id) else {
                 continue;
             };
             let due = entry.deadline(self.settings.receipt_wait_ms);
@@ -1666,43 +1932,7 @@ impl<S: Storage> Outbox<S> {
                 self.entries.insert(id, entry);
                 continue;
             }
-            let pending = entry.has_pending();
-            let (ending, error) = if pending {
-                (SegmentState::Expired, "validity ended before submission")
-            } else {
-                (SegmentState::Failed, "no delivery receipt in time")
-            };
-            let waiting_for = if pending {
-                SegmentState::Pending
-            } else {
-                SegmentState::Submitted
-            };
-            let mut first = None;
-            for (i, (segment, slot)) in entry
-                .record
-                .segments
-                .iter_mut()
-                .zip(&mut entry.slots)
-                .enumerate()
-            {
-                if segment.state == waiting_for && !matches!(slot, Slot::InFlight { .. }) {
-                    segment.state = ending;
-                    segment.error = Some(error.into());
-                    segment.done_at = Some(now);
-                    *slot = Slot::Settled;
-                    first = first.or(Some(i));
-                }
-            }
-            let Some(first) = first else {
-                // Everything pending is in flight: its results decide.
-                self.entries.insert(id, entry);
-                continue;
-            };
-            let change = Change {
-                segment: Some((number(first), ending)),
-                detail: Some(error.into()),
-            };
-            if self.finish_step(entry, now, &mut ops, change).is_final() {
+            if self.end_at_deadline(entry, now, &mut ops) {
                 ended += 1;
             }
         }
@@ -1710,6 +1940,49 @@ impl<S: Storage> Outbox<S> {
             self.store.apply(ops)?;
         }
         Ok(ended)
+    }
+
+    /// Ends what an entry waits for at its deadline: pending segments expire (validity
+    /// ended before submission), submitted ones fail (no receipt in time). Returns whether
+    /// the message ended; one whose pending segments are all in flight is put back.
+    fn end_at_deadline(&mut self, mut entry: Entry, now: u64, ops: &mut Vec<Op>) -> bool {
+        let pending = entry.has_pending();
+        let (ending, error) = if pending {
+            (SegmentState::Expired, "validity ended before submission")
+        } else {
+            (SegmentState::Failed, "no delivery receipt in time")
+        };
+        let waiting_for = if pending {
+            SegmentState::Pending
+        } else {
+            SegmentState::Submitted
+        };
+        let mut first = None;
+        for (i, (segment, slot)) in entry
+            .record
+            .segments
+            .iter_mut()
+            .zip(&mut entry.slots)
+            .enumerate()
+        {
+            if segment.state == waiting_for && !matches!(slot, Slot::InFlight { .. }) {
+                segment.state = ending;
+                segment.error = Some(error.into());
+                segment.done_at = Some(now);
+                *slot = Slot::Settled;
+                first = first.or(Some(i));
+            }
+        }
+        let Some(first) = first else {
+            // Everything pending is in flight: its results decide.
+            self.entries.insert(entry.record.id, entry);
+            return false;
+        };
+        let change = Change {
+            segment: Some((number(first), ending)),
+            detail: Some(error.into()),
+        };
+        self.finish_step(entry, now, ops, change).is_final()
     }
 
     /// Records a mobile-originated message as an event. Await [`Outbox::commit`] before
@@ -1811,7 +2084,12 @@ impl<S: Storage> Outbox<S> {
     /// Messages waiting in a carrier's class (queued or backing off), for the queue-depth
     /// metric.
     pub fn queue_depth(&self, carrier: &str, class: Class) -> usize {
-        self.queues.depth(carrier, class)
+        self.queues.depth(carrier, class) + self.parked_in(carrier, class)
+    }
+
+    /// Of [`Outbox::queue_depth`], the messages parked (on disk only).
+    pub fn parked_depth(&self, carrier: &str, class: Class) -> usize {
+        self.parked_in(carrier, class)
     }
 
     /// Segments of a carrier awaiting their submit_sm_resp (a scan of the open messages).
@@ -1828,9 +2106,9 @@ impl<S: Storage> Outbox<S> {
             .sum()
     }
 
-    /// Messages not yet final.
+    /// Messages not yet final (in memory and parked).
     pub fn open_messages(&self) -> usize {
-        self.entries.len()
+        self.entries.len() + self.parked_total
     }
 
     /// Receipts kept unmatched, waiting for late matching.
@@ -1869,7 +2147,8 @@ impl<S: Storage> Outbox<S> {
         usable: impl Fn(&str) -> bool,
         now: u64,
     ) -> Result<usize, StoreError> {
-        self.move_lines(carrier, now, |outbox, entry| {
+        let elsewhere = self.carriers.keys().any(|c| c != carrier && usable(c));
+        self.move_lines(carrier, elsewhere, now, |outbox, entry| {
             let to = outbox.move_to(entry, |_, name| name != carrier && usable(name))?;
             Some(format!(
                 "carrier {carrier} removed from the configuration; moved to {to}"
@@ -1881,7 +2160,7 @@ impl<S: Storage> Outbox<S> {
     pub fn waiting_for(&self, carrier: &str) -> usize {
         Class::BY_PRIORITY
             .iter()
-            .map(|&class| self.queues.depth(carrier, class))
+            .map(|&class| self.queue_depth(carrier, class))
             .sum()
     }
 }

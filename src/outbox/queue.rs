@@ -14,6 +14,8 @@ struct ClassQueue {
     lines: HashMap<String, BTreeSet<MessageId>>,
     /// Heads of the lines that have a segment ready to send, by id.
     ready: BTreeSet<MessageId>,
+    /// Messages in the lines.
+    depth: usize,
 }
 
 /// Every carrier's lines.
@@ -45,7 +47,9 @@ impl Queues {
     /// Puts `id` in its line, at its place by id.
     pub fn add(&mut self, line: Line<'_>, id: MessageId) {
         if let Some(q) = self.class_queue_mut(line.carrier, line.class) {
-            q.lines.entry(line.dest.to_owned()).or_default().insert(id);
+            if q.lines.entry(line.dest.to_owned()).or_default().insert(id) {
+                q.depth = q.depth.saturating_add(1);
+            }
         }
     }
 
@@ -54,7 +58,9 @@ impl Queues {
         if let Some(q) = self.class_queue_mut(line.carrier, line.class) {
             q.ready.remove(&id);
             if let Some(l) = q.lines.get_mut(line.dest) {
-                l.remove(&id);
+                if l.remove(&id) {
+                    q.depth = q.depth.saturating_sub(1);
+                }
                 if l.is_empty() {
                     q.lines.remove(line.dest);
                 }
@@ -97,8 +103,7 @@ impl Queues {
 
     /// Messages waiting in a carrier's class (in its lines).
     pub fn depth(&self, carrier: &str, class: Class) -> usize {
-        self.class_queue(carrier, class)
-            .map_or(0, |q| q.lines.values().map(BTreeSet::len).sum())
+        self.class_queue(carrier, class).map_or(0, |q| q.depth)
     }
 
     /// Every line of a carrier: class, destination and its messages in order.
@@ -149,6 +154,11 @@ mod tests {
         assert_eq!(q.first_ready(C, Class::Bulk), Some(MessageId(7)));
         assert_eq!(q.depth(C, Class::Bulk), 1);
         assert_eq!(q.depth(C, Class::Otp), 0);
+        // Adding what is there, or removing what is not, leaves the count as it is.
+        q.add(line(Class::Bulk, "a"), MessageId(7));
+        q.remove(line(Class::Bulk, "a"), MessageId(99));
+        q.remove(line(Class::Bulk, "zz"), MessageId(7));
+        assert_eq!(q.depth(C, Class::Bulk), 1);
     }
 
     #[test]

@@ -1463,3 +1463,5 @@ fn a_carriers_sender_form_is_checked_at_accept_and_its_default_sender_used() {
     assert_eq!(sm.source_addr.as_bytes(), b"0005123456");
     assert_eq!((sm.source_addr_ton, sm.source_addr_npi), (3, 0));
 }
+
+mod parked;

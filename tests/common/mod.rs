@@ -87,6 +87,7 @@ pub fn spec(dir: &Path, carriers: Vec<CarrierSpec>) -> GatewaySpec {
     let names: Vec<String> = carriers.iter().map(|c| c.name.clone()).collect();
     GatewaySpec {
         data_dir: dir.to_path_buf(),
+        data_cache_bytes: smsgate::store::DEFAULT_CACHE_BYTES,
         outbox: Settings {
             retry: BackoffPolicy::new(Duration::from_millis(50), Duration::from_secs(1), 0.0)
                 .expect("retry backoff"),

@@ -353,9 +353,12 @@ mod tests {
     use crate::store::{LongMessage, RegisteredDelivery};
 
     const TOML: &str = r#"
+data_cache_mb = 32
+
 [outbox]
 retry = { initial = "2s", max = "1m" }
 max_queued = 5
+in_memory = 7
 
 [carriers.au]
 registered_delivery = "failure"
@@ -392,6 +395,8 @@ carriers = ["au"]
         assert_eq!(spec.outbox.retry.base(0), Duration::from_secs(2));
         assert_eq!(spec.outbox.retry.maximum(), Duration::from_secs(60));
         assert_eq!(spec.outbox.max_open, 5);
+        assert_eq!(spec.outbox.in_memory, 7);
+        assert_eq!(spec.data_cache_bytes, 32 << 20);
         let au = &spec.carriers[0];
         assert_eq!(
             au.profile,

@@ -1307,6 +1307,18 @@ fn max_queued_zero_is_refused() {
 }
 
 #[test]
+fn in_memory_zero_and_a_tiny_page_cache_are_refused() {
+    assert_has(
+        &refused(&section("outbox", "in_memory = 0")),
+        "outbox.in_memory: 0 is not allowed (1..=10000000)",
+    );
+    assert_has(
+        &refused(&top_key("data_cache_mb", "8")),
+        "data_cache_mb: 8 is not allowed (16..=1048576)",
+    );
+}
+
+#[test]
 fn unbind_deadline_too_short_is_refused() {
     assert_has(
         &refused(&section("shutdown", "unbind_deadline = \"10ms\"")),

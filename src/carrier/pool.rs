@@ -82,11 +82,79 @@ impl Slot {
     fn can_submit(&self) -> bool {
         self.mode.is_some_and(BindMode::can_submit)
     }
+}
 
-    /// Room under the settle allowance for `granted` more submits.
-    fn may_leave_unsettled(&self, granted: usize) -> bool {
-        self.unsettled + self.in_flight + granted < 2 * self.pacer.window_limit()
+/// A bind that can submit, as [`grant`] sees it.
+struct Room<'a> {
+    /// Its index in the pool.
+    index: usize,
+    in_flight: usize,
+    unsettled: usize,
+    pacer: &'a mut Pacer,
+}
+
+/// The places one pull may fill: `binds[..general]` for any class, the rest (the otp
+/// reserve) for otp only; `wait` is when a bind out of tokens or paused may send again.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Grants {
+    binds: Vec<usize>,
+    general: usize,
+    wait: Option<Instant>,
+}
+
+/// The places of a bind's window, and of its settle allowance, that only otp may take: a
+/// tenth, at least one when the window holds two. Bulk that fills a window then never
+/// keeps a verification code waiting for the next answer.
+fn otp_reserve(window: usize) -> usize {
+    if window < 2 {
+        0
+    } else {
+        (window / 10).max(1)
     }
+}
+
+/// Hands out places in `rooms` (in turn, so binds share the load), taking a token for
+/// each: first up to `max` for any class, while each bind keeps its otp reserve in its
+/// window (SMPP 3.4 §2.8: unanswered submits) and in its settle allowance (answered but
+/// not yet durable: twice the window); then each bind's otp reserve.
+fn grant(rooms: &mut [Room<'_>], bucket: &mut TokenBucket, max: usize, now: Instant) -> Grants {
+    let mut grants = Grants::default();
+    let mut taken = vec![0usize; rooms.len()];
+    for reserved in [false, true] {
+        for (room, taken) in rooms.iter_mut().zip(&mut taken) {
+            let window = room.pacer.window_limit();
+            let reserve = otp_reserve(window);
+            let keep = if reserved { 0 } else { reserve };
+            let mut here = 0;
+            loop {
+                let full = if reserved {
+                    here >= reserve
+                } else {
+                    grants.binds.len() >= max
+                };
+                let used = room.in_flight + *taken;
+                if full || used + keep >= window || room.unsettled + used + keep >= 2 * window {
+                    break;
+                }
+                match room.pacer.admit(bucket, used, now) {
+                    Admit::Go => {
+                        grants.binds.push(room.index);
+                        *taken += 1;
+                        here += 1;
+                    }
+                    Admit::WaitUntil(at) => {
+                        grants.wait = Some(grants.wait.map_or(at, |w| w.min(at)));
+                        break;
+                    }
+                    Admit::WindowFull => break,
+                }
+            }
+        }
+        if !reserved {
+            grants.general = grants.binds.len();
+        }
+    }
+    grants
 }
 
 /// A bind's state for status pages.
@@ -164,6 +232,9 @@ pub struct Pool {
     /// work (the outbox forgets a carrier once it has nudged it), so it does not make the
     /// pool dry.
     nudged: bool,
+    /// A nudge came since the last pull: an otp message may wait, so a pull is worth it
+    /// for the otp reserve alone.
+    nudge_pending: bool,
     /// A wake-up is armed for this instant (tokens, pause end).
     wake_at: Option<Instant>,
     wake: Option<SpawnHandle>,
@@ -194,6 +265,7 @@ impl Pool {
             pulling: false,
             dry: false,
             nudged: false,
+            nudge_pending: false,
             wake_at: None,
             wake: None,
             unable_since: Some(now),
@@ -224,57 +296,46 @@ impl Pool {
 
     /// Asks the outbox for as much work as the binds can send now, if they can.
     fn pump(&mut self, ctx: &mut Context<Self>) {
-        if self.pulling || self.dry {
+        if self.pulling {
             return;
         }
         let now = Instant::now();
-        let mut grants = Vec::new();
-        let mut wait: Option<Instant> = None;
         let n = self.slots.len();
-        'fill: for step in 0..n {
-            let i = (self.next + step) % n;
-            let Some(slot) = self.slots.get_mut(i) else {
-                continue;
-            };
-            if !slot.can_submit() {
-                continue;
-            }
-            let mut granted = 0;
-            loop {
-                if grants.len() >= PULL_MAX {
-                    break 'fill;
-                }
-                if !slot.may_leave_unsettled(granted) {
-                    break;
-                }
-                match slot
-                    .pacer
-                    .admit(&mut self.bucket, slot.in_flight + granted, now)
-                {
-                    Admit::Go => {
-                        grants.push(i);
-                        granted += 1;
-                    }
-                    Admit::WaitUntil(at) => {
-                        wait = Some(wait.map_or(at, |w| w.min(at)));
-                        break;
-                    }
-                    Admit::WindowFull => break,
-                }
+        let mut rooms: Vec<Room<'_>> = Vec::with_capacity(n);
+        let mut order: Vec<&mut Slot> = self.slots.iter_mut().collect();
+        order.rotate_left(self.next.min(n));
+        let start = self.next;
+        for (step, slot) in order.into_iter().enumerate() {
+            if slot.can_submit() {
+                rooms.push(Room {
+                    index: (start + step) % n.max(1),
+                    in_flight: slot.in_flight,
+                    unsettled: slot.unsettled,
+                    pacer: &mut slot.pacer,
+                });
             }
         }
+        let grants = grant(&mut rooms, &mut self.bucket, PULL_MAX, now);
+        drop(rooms);
         self.next = (self.next + 1) % n.max(1);
-        if grants.is_empty() {
-            if let Some(at) = wait {
+        // Places for any class while the outbox may have work; the otp reserve alone only
+        // after a nudge (an otp message may have come).
+        let general = grants.general > 0 && !self.dry;
+        let reserve = grants.binds.len() > grants.general && self.nudge_pending;
+        if !(general || reserve) {
+            self.give_back(&grants.binds, now);
+            if let Some(at) = grants.wait {
                 self.wake_at_instant(at, ctx);
             }
             return;
         }
         self.pulling = true;
         self.nudged = false;
+        self.nudge_pending = false;
         let pull = Pull {
             carrier: self.settings.carrier.clone(),
-            max: grants.len(),
+            max: grants.binds.len(),
+            max_other: grants.general,
         };
         self.outbox
             .send(pull)
@@ -282,13 +343,26 @@ impl Pool {
             .map(move |res, act, ctx| {
                 act.pulling = false;
                 let work = res.unwrap_or_default();
-                if work.len() < grants.len() && !act.nudged {
+                if work.len() < grants.general && !act.nudged {
                     act.dry = true;
                 }
-                act.hand_out(work, &grants, ctx);
+                act.give_back(
+                    grants.binds.get(work.len()..).unwrap_or_default(),
+                    Instant::now(),
+                );
+                act.hand_out(work, &grants.binds, ctx);
                 act.pump(ctx);
             })
             .spawn(ctx);
+    }
+
+    /// Puts back the tokens of grants no PDU came for.
+    fn give_back(&mut self, unused: &[usize], now: Instant) {
+        for &i in unused {
+            if let Some(slot) = self.slots.get_mut(i) {
+                slot.pacer.give_back(&mut self.bucket, 1, now);
+            }
+        }
     }
 
     /// Gives each PDU to the bind it was granted to.
@@ -470,6 +544,7 @@ impl Handler<Nudge> for Pool {
 
     fn handle(&mut self, _: Nudge, ctx: &mut Self::Context) {
         self.dry = false;
+        self.nudge_pending = true;
         if self.pulling {
             self.nudged = true;
         }
@@ -679,5 +754,80 @@ impl Handler<Retire> for Pool {
             .into_actor(self)
             .map(|(), _, ctx| ctx.stop()),
         )
+    }
+}
+
+#[cfg(test)]
+mod grant_tests {
+    use super::*;
+
+    fn pacer(window: usize, now: Instant) -> Pacer {
+        Pacer::new(PacerConfig::new(100_000.0, 10_000, window), now).unwrap()
+    }
+
+    fn bucket(now: Instant) -> TokenBucket {
+        TokenBucket::new(100_000.0, 10_000, now).unwrap()
+    }
+
+    fn room(index: usize, in_flight: usize, unsettled: usize, pacer: &mut Pacer) -> Room<'_> {
+        Room {
+            index,
+            in_flight,
+            unsettled,
+            pacer,
+        }
+    }
+
+    #[test]
+    fn a_tenth_of_each_window_is_kept_for_otp() {
+        assert_eq!(otp_reserve(1), 0);
+        assert_eq!(otp_reserve(2), 1);
+        assert_eq!(otp_reserve(19), 1);
+        assert_eq!(otp_reserve(100), 10);
+    }
+
+    #[test]
+    fn other_classes_fill_a_window_but_its_reserve_and_otp_gets_the_reserve() {
+        let now = Instant::now();
+        let (mut a, mut b) = (pacer(10, now), pacer(10, now));
+        let mut carrier = bucket(now);
+        let mut rooms = [room(0, 0, 0, &mut a), room(1, 4, 0, &mut b)];
+        let g = grant(&mut rooms, &mut carrier, 256, now);
+        // Bind 0: 9 of 10 for any class; bind 1 has 4 in flight: 5 more. Then one each.
+        assert_eq!(g.general, 14);
+        assert_eq!(g.binds.len(), 16);
+        assert_eq!(g.binds.iter().filter(|&&i| i == 0).count(), 10);
+        assert_eq!(&g.binds[14..], &[0, 1]);
+        assert_eq!(g.wait, None);
+    }
+
+    #[test]
+    fn the_settle_allowance_keeps_the_reserve_too_and_a_full_one_grants_nothing() {
+        let now = Instant::now();
+        let mut p = pacer(10, now);
+        let mut carrier = bucket(now);
+        // 2 in flight, 15 answered not yet durable: 17 of the 20 allowed.
+        let g = grant(&mut [room(3, 2, 15, &mut p)], &mut carrier, 256, now);
+        assert_eq!((g.general, g.binds.len()), (2, 3));
+        let g = grant(&mut [room(3, 2, 18, &mut p)], &mut carrier, 256, now);
+        assert_eq!(g, Grants::default());
+        // The window alone: 9 in flight of 10 leaves only the reserve.
+        let g = grant(&mut [room(3, 9, 0, &mut p)], &mut carrier, 256, now);
+        assert_eq!((g.general, g.binds.len()), (0, 1));
+    }
+
+    #[test]
+    fn a_pull_asks_at_most_max_for_any_class_and_out_of_tokens_says_when() {
+        let now = Instant::now();
+        let mut p = pacer(100, now);
+        let mut carrier = bucket(now);
+        let g = grant(&mut [room(0, 0, 0, &mut p)], &mut carrier, 7, now);
+        assert_eq!((g.general, g.binds.len()), (7, 17));
+        // A carrier bucket of 3 tokens: 3 places, then the instant of the next token.
+        let mut q = pacer(100, now);
+        let mut small = TokenBucket::new(10.0, 3, now).unwrap();
+        let g = grant(&mut [room(0, 0, 0, &mut q)], &mut small, 256, now);
+        assert_eq!((g.general, g.binds.len()), (3, 3));
+        assert!(g.wait.is_some_and(|at| at > now));
     }
 }

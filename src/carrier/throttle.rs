@@ -117,6 +117,14 @@ impl TokenBucket {
         }
     }
 
+    /// Puts back `n` tokens taken and not used (a grant the outbox had no work for); a
+    /// bucket never holds more than full.
+    pub fn give_back(&mut self, n: u32, now: Instant) {
+        if let Some(d) = self.refill_time(n) {
+            self.full_at = self.full_at.checked_sub(d).map_or(now, |t| t.max(now));
+        }
+    }
+
     /// When the bucket next holds a token: `now` if it holds one already.
     pub fn next_available(&self, now: Instant) -> Instant {
         let refill = self.refill_time(self.burst.saturating_sub(1));
@@ -275,6 +283,13 @@ impl Pacer {
         self.window_limit
     }
 
+    /// Puts back `n` tokens [`Pacer::admit`] took for submits that were not sent, to the
+    /// bind's bucket and to `carrier`.
+    pub fn give_back(&mut self, carrier: &mut TokenBucket, n: u32, now: Instant) {
+        self.bucket.give_back(n, now);
+        carrier.give_back(n, now);
+    }
+
     /// When the pause ends, if the bind is paused at `now`.
     pub fn paused_until(&self, now: Instant) -> Option<Instant> {
         (self.paused_until > now).then_some(self.paused_until)
@@ -391,6 +406,29 @@ mod tests {
             }
         }
         sent
+    }
+
+    #[test]
+    fn tokens_given_back_can_be_taken_again_and_never_overfill_the_bucket() {
+        let t0 = Instant::now();
+        let mut b = bucket(10.0, 3, t0);
+        assert!(b.try_take(3, t0));
+        assert!(!b.try_take(1, t0));
+        b.give_back(2, t0);
+        assert!(b.try_take(2, t0));
+        assert!(!b.try_take(1, t0));
+        // A full bucket stays full: giving back adds nothing beyond the burst.
+        let mut full = bucket(10.0, 3, t0);
+        full.give_back(5, t0);
+        assert!(full.try_take(3, t0));
+        assert!(!full.try_take(1, t0));
+        // Through a pacer: both buckets get theirs back.
+        let mut carrier = bucket(100.0, 1, t0);
+        let mut p = pacer(100.0, 10, t0);
+        assert_eq!(p.admit(&mut carrier, 0, t0), Admit::Go);
+        assert!(matches!(p.admit(&mut carrier, 1, t0), Admit::WaitUntil(_)));
+        p.give_back(&mut carrier, 1, t0);
+        assert_eq!(p.admit(&mut carrier, 1, t0), Admit::Go);
     }
 
     #[test]

@@ -133,6 +133,9 @@ pub struct Pull {
     pub carrier: String,
     /// At most this many PDUs.
     pub max: usize,
+    /// Of them, at most this many of a class other than otp (the rest of `max` is the
+    /// binds' otp reserve).
+    pub max_other: usize,
 }
 
 impl Message for Pull {
@@ -561,13 +564,17 @@ impl Handler<Pull> for OutboxActor {
         if self.stopped.is_some() {
             return MessageResult(Vec::new());
         }
-        let work = match self.core.take_work(&msg.carrier, msg.max, unix_ms()) {
-            Ok(work) => work,
-            Err(e) => {
-                self.fail(&e);
-                Vec::new()
-            }
-        };
+        let work =
+            match self
+                .core
+                .take_work_reserving(&msg.carrier, msg.max, msg.max_other, unix_ms())
+            {
+                Ok(work) => work,
+                Err(e) => {
+                    self.fail(&e);
+                    Vec::new()
+                }
+            };
         if work.len() < msg.max {
             self.dry.insert(msg.carrier);
         }

@@ -1077,11 +1077,32 @@ impl<S: Storage> Outbox<S> {
         max_pdus: usize,
         now: u64,
     ) -> Result<Vec<Dispatch>, StoreError> {
+        self.take_work_reserving(carrier, max_pdus, max_pdus, now)
+    }
+
+    /// [`Outbox::take_work`] where only otp may fill the places beyond `max_other` (the
+    /// binds' otp reserve): otp is taken up to `max_pdus`, the other classes while fewer
+    /// than `max_other` are taken in all.
+    ///
+    /// # Errors
+    /// As [`Outbox::take_work`].
+    pub fn take_work_reserving(
+        &mut self,
+        carrier: &str,
+        max_pdus: usize,
+        max_other: usize,
+        now: u64,
+    ) -> Result<Vec<Dispatch>, StoreError> {
         self.fill(carrier, max_pdus, now)?;
         self.run_due(now)?;
         let mut out = Vec::new();
         for class in Class::BY_PRIORITY {
-            while out.len() < max_pdus {
+            let limit = if class == Class::Otp {
+                max_pdus
+            } else {
+                max_other.min(max_pdus)
+            };
+            while out.len() < limit {
                 let Some(id) = self.queues.first_ready(carrier, class) else {
                     break;
                 };
@@ -1095,7 +1116,7 @@ impl<S: Storage> Outbox<S> {
                         .zip(&entry.submits)
                         .enumerate();
                     for (i, ((slot, segment), submit)) in parts {
-                        if out.len() >= max_pdus {
+                        if out.len() >= limit {
                             break;
                         }
                         if *slot != Slot::Ready {

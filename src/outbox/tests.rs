@@ -1465,3 +1465,34 @@ fn a_carriers_sender_form_is_checked_at_accept_and_its_default_sender_used() {
 }
 
 mod parked;
+
+#[test]
+fn the_otp_reserve_of_a_pull_is_taken_by_otp_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ob = open(dir.path(), T0);
+    let bulk: Vec<MessageId> = (0..5)
+        .map(|i| {
+            let to = format!("81903333000{i}");
+            accept(&mut ob, msg(&to, "bulk", Class::Bulk), &["docomo"], T0)
+        })
+        .collect();
+    // Four places, one of them the otp reserve: three bulk messages, none in the reserve.
+    let work = take_reserving(&mut ob, 4, 3);
+    assert_eq!(ids(&work), vec![(bulk[0], 1), (bulk[1], 1), (bulk[2], 1)]);
+    // Only the reserve: nothing without otp.
+    assert!(take_reserving(&mut ob, 1, 0).is_empty());
+    let otp: Vec<MessageId> = [D, E]
+        .iter()
+        .map(|to| accept(&mut ob, msg(to, "code", Class::Otp), &["docomo"], T0))
+        .collect();
+    // otp first, into every place; bulk only while fewer than `max_other` are taken.
+    let work = take_reserving(&mut ob, 3, 2);
+    assert_eq!(ids(&work), vec![(otp[0], 1), (otp[1], 1)]);
+    let work = take_reserving(&mut ob, 3, 3);
+    assert_eq!(ids(&work), vec![(bulk[3], 1), (bulk[4], 1)]);
+}
+
+fn take_reserving(ob: &mut Outbox<SledStore>, max: usize, max_other: usize) -> Vec<Dispatch> {
+    ob.take_work_reserving("docomo", max, max_other, T0 + 1)
+        .unwrap()
+}

@@ -783,14 +783,14 @@ pub trait Storage {
         max: usize,
     ) -> Result<Vec<MessageRecord>, StoreError>;
     /// Up to `max` parked messages of a carrier's class after id `after`, in queue (id)
-    /// order, each with the end of its validity.
+    /// order.
     fn parked(
         &self,
         carrier: &str,
         class: Class,
         after: MessageId,
         max: usize,
-    ) -> Result<Vec<(MessageId, u64)>, StoreError>;
+    ) -> Result<Vec<Parked>, StoreError>;
     /// Up to `max` parked messages whose validity ends before `cutoff`, soonest first.
     fn parked_due(&self, cutoff: u64, max: usize) -> Result<Vec<Parked>, StoreError>;
     /// Forgets every parked listing (a start rebuilds them from the open messages).
@@ -1626,7 +1626,7 @@ impl Storage for SledStore {
         class: Class,
         after: MessageId,
         max: usize,
-    ) -> Result<Vec<(MessageId, u64)>, StoreError> {
+    ) -> Result<Vec<Parked>, StoreError> {
         let mut out = Vec::new();
         let Some(first) = after.0.checked_add(1) else {
             return Ok(out);
@@ -1639,7 +1639,12 @@ impl Storage for SledStore {
         for item in self.parked.range(start..=end).take(max) {
             let (key, value) = item.map_err(io_error("read parked messages"))?;
             let id = be_u64("parked", key.get(prefix.len()..).unwrap_or_default())?;
-            out.push((MessageId(id), be_u64("parked", &value)?));
+            out.push(Parked {
+                carrier: carrier.to_owned(),
+                class,
+                id: MessageId(id),
+                expires_at: be_u64("parked", &value)?,
+            });
         }
         Ok(out)
     }
@@ -1848,8 +1853,11 @@ mod tests {
                 .parked("docomo", Class::Bulk, MessageId(after), max)
                 .unwrap()
         };
-        let ids =
-            |v: Vec<(MessageId, u64)>| v.into_iter().map(|(id, at)| (id.0, at)).collect::<Vec<_>>();
+        let ids = |v: Vec<Parked>| {
+            v.into_iter()
+                .map(|p| (p.id.0, p.expires_at))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(ids(bulk(0, 10)), vec![(3, 900), (7, 300)]);
         assert_eq!(ids(bulk(3, 10)), vec![(7, 300)]);
         assert_eq!(ids(bulk(0, 1)), vec![(3, 900)]);

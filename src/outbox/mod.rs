@@ -814,23 +814,19 @@ impl<S: Storage> Outbox<S> {
             let listed = self.store.parked(carrier, class, MessageId(0), room)?;
             if listed.is_empty() {
                 // The count ran ahead of the listing: nothing is parked there.
-                if let Some(counts) = self.parked.get_mut(carrier) {
-                    let count = counts.get(class.rank()).copied().unwrap_or(0);
-                    self.parked_total = self.parked_total.saturating_sub(count);
-                    if let Some(c) = counts.get_mut(class.rank()) {
-                        *c = 0;
-                    }
+                let stale = self.parked_in(carrier, class);
+                self.parked_total = self.parked_total.saturating_sub(stale);
+                if let Some(c) = self
+                    .parked
+                    .get_mut(carrier)
+                    .and_then(|counts| counts.get_mut(class.rank()))
+                {
+                    *c = 0;
                 }
                 continue;
             }
             let mut ops = Vec::new();
-            for (id, expires_at) in listed {
-                let parked = Parked {
-                    carrier: carrier.to_owned(),
-                    class,
-                    id,
-                    expires_at,
-                };
+            for parked in listed {
                 let record = self.parked_record(&parked)?;
                 self.unpark(parked, &mut ops);
                 if let Some(record) = record {
@@ -1811,18 +1807,13 @@ impl<S: Storage> Outbox<S> {
             let mut after = MessageId(0);
             while self.parked_in(from, class) > 0 {
                 let listed = self.store.parked(from, class, after, PARKED_CHUNK)?;
-                let Some(&(last, _)) = listed.last() else {
+                let Some(last) = listed.last() else {
                     break;
                 };
-                after = last;
+                after = last.id;
                 let mut ops = Vec::new();
-                for (id, expires_at) in listed {
-                    let parked = Parked {
-                        carrier: from.to_owned(),
-                        class,
-                        id,
-                        expires_at,
-                    };
+                for parked in listed {
+                    let id = parked.id;
                     let Some(record) = self.parked_record(&parked)? else {
                         self.unpark(parked, &mut ops);
                         continue;

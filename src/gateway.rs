@@ -14,7 +14,7 @@ use crate::carrier::pool::{GetPoolStatus, Pool, PoolSettings, PoolStatus, SetRun
 use crate::carrier::router::{PortabilityTable, RouteKind, Router};
 use crate::carrier::throttle::{PacerConfig, ThrottleError};
 use crate::outbox::actor::{
-    CarrierLink, Depth, Flush, GetDepth, GetEvents, GetStatus, OutboxActor, Refused,
+    CarrierLink, Depth, Flush, GetDepth, GetEvents, GetStatus, OutboxActor, OutboxHandle, Refused,
     SetPortability, StopAccepting, Submit,
 };
 use crate::outbox::{Accepted, CarrierProfile, MessageStatus, Outbox, Settings};
@@ -198,7 +198,7 @@ pub struct ShutdownReport {
 /// A running gateway (a cheap handle: clones talk to the same actors).
 #[derive(Clone)]
 pub struct Gateway {
-    outbox: Addr<OutboxActor>,
+    outbox: OutboxHandle,
     /// The last event's sequence number, as the outbox publishes it.
     events: tokio::sync::watch::Receiver<u64>,
     /// The running carriers; replaced in part by [`Gateway::reconfigure`].
@@ -303,8 +303,8 @@ impl Gateway {
         let plan = spec.plan.clone();
         let sandbox = spec.sandbox.clone();
         let (events_tx, events) = tokio::sync::watch::channel(0);
-        let outbox = OutboxActor::start_in_arbiter(&outbox_arbiter.handle(), move |_| {
-            OutboxActor::new(core, router, plan, sandbox, links, events_tx)
+        let outbox = OutboxHandle::start(&outbox_arbiter.handle(), move |lane| {
+            OutboxActor::new(core, router, plan, sandbox, links, events_tx, lane)
         });
         let (verifier, verifier_arbiter) = match (spec.verify, verify_store) {
             (Some(v), Some(verify_store)) => {
@@ -316,7 +316,7 @@ impl Gateway {
                     rand::rngs::OsRng.unwrap_err(),
                     v.settings,
                 );
-                let outbox = crate::verify::actor::Outbound::outbox(&outbox);
+                let outbox = crate::verify::actor::Outbound::outbox(outbox.mailbox());
                 let plan = spec.plan;
                 let addr = VerifierActor::start_in_arbiter(&arbiter.handle(), move |_| {
                     VerifierActor::new(core, outbox, plan)
@@ -424,7 +424,7 @@ impl Gateway {
     /// Submits a message: answered once it is on disk (or refused, nothing queued).
     pub async fn submit(&self, submit: Submit) -> Result<Accepted, SubmitFailure> {
         self.outbox
-            .send(submit)
+            .submit(submit)
             .await
             .map_err(|_| SubmitFailure::NotRunning)?
             .map_err(SubmitFailure::Refused)
@@ -442,12 +442,16 @@ impl Gateway {
 
     /// A message's state.
     pub async fn status(&self, id: MessageId) -> Result<Option<MessageStatus>, GatewayError> {
-        Ok(self.outbox.send(GetStatus(id)).await??)
+        Ok(self.outbox.mailbox().send(GetStatus(id)).await??)
     }
 
     /// Up to `max` events after `cursor`.
     pub async fn events(&self, cursor: u64, max: usize) -> Result<Vec<(u64, Event)>, GatewayError> {
-        Ok(self.outbox.send(GetEvents { cursor, max }).await??)
+        Ok(self
+            .outbox
+            .mailbox()
+            .send(GetEvents { cursor, max })
+            .await??)
     }
 
     /// Follows the event log: changes whenever events are appended.
@@ -494,7 +498,7 @@ impl Gateway {
 
     /// Queue depths.
     pub async fn depth(&self) -> Result<Depth, GatewayError> {
-        Ok(self.outbox.send(GetDepth).await?)
+        Ok(self.outbox.mailbox().send(GetDepth).await?)
     }
 
     /// Replaces the router's number-portability table (see [`SetPortability`]); answers
@@ -503,7 +507,7 @@ impl Gateway {
     /// # Errors
     /// [`GatewayError`] when the outbox is gone.
     pub async fn set_portability(&self, table: PortabilityTable) -> Result<usize, GatewayError> {
-        Ok(self.outbox.send(SetPortability(table)).await?)
+        Ok(self.outbox.mailbox().send(SetPortability(table)).await?)
     }
 
     fn verifier(&self) -> Result<&Addr<Verifier>, VerifyFailure> {
@@ -594,7 +598,7 @@ impl Gateway {
         }
         info!("shutdown: no new messages accepted");
         drop(self.admin.lock().take());
-        let _ = self.outbox.send(StopAccepting).await;
+        let _ = self.outbox.mailbox().send(StopAccepting).await;
         info!(deadline = ?self.unbind_deadline, "shutdown: unbinding every bind");
         let unbinds =
             futures_util::future::join_all(self.pools().into_iter().map(|p| p.send(UnbindAll)));
@@ -604,7 +608,7 @@ impl Gateway {
         if !unbound_in_time {
             warn!("shutdown: not every bind answered its unbind in time");
         }
-        let flushed = matches!(self.outbox.send(Flush).await, Ok(Ok(())));
+        let flushed = matches!(self.outbox.mailbox().send(Flush).await, Ok(Ok(())));
         info!(flushed, "shutdown: store flushed");
         // The outbox owns the store: its thread ends once the store is closed (sled's
         // lock released), so the data directory can be opened again when this returns.
@@ -631,7 +635,7 @@ impl Gateway {
 fn start_pool(
     carrier: &CarrierSpec,
     ctx: Context<Pool>,
-    outbox: &Addr<OutboxActor>,
+    outbox: &OutboxHandle,
     now: Instant,
     held: bool,
 ) -> Result<Addr<Pool>, StartError> {

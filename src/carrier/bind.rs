@@ -7,8 +7,8 @@ use super::backoff::{Backoff, Failure};
 use super::link::{Action, CloseReason, Delivery, Link, LinkSettings, NotSent, SubmitOutcome};
 use super::msgid::IdKey;
 use super::pool::{BindReport, FromBind, Pool};
-use crate::outbox::actor::{Mo, NotRecorded, OutboxActor, Receipt, Results};
-use crate::outbox::{Dispatch, DispatchKey, NoAnswer, SubmitResult};
+use crate::outbox::actor::{Mo, NotRecorded, OutboxHandle, Receipt, Results};
+use crate::outbox::{Class, Dispatch, DispatchKey, NoAnswer, SubmitResult};
 use crate::telemetry::names;
 use actix::io::{WriteHandler, Writer};
 use actix::prelude::*;
@@ -18,7 +18,7 @@ use rand::rngs::SmallRng;
 use rand::SeedableRng;
 use smpp::codec::{CodecError, Frame, SmppCodec};
 use smpp::{CommandId, CommandStatus, Pdu};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -108,7 +108,7 @@ struct Conn {
 pub struct BindActor {
     spec: BindSpec,
     pool: Addr<Pool>,
-    outbox: Addr<OutboxActor>,
+    outbox: OutboxHandle,
     conn: Option<Conn>,
     /// A connect is under way.
     connecting: bool,
@@ -124,6 +124,9 @@ pub struct BindActor {
     out: BytesMut,
     codec: SmppCodec,
     results: Vec<(DispatchKey, SubmitResult)>,
+    /// The otp submits handed to this bind whose results have not gone back: a batch of
+    /// results with one of them goes by the outbox's fast lane.
+    otp_keys: HashSet<DispatchKey>,
     freed: Freed,
     /// Shutting down: no reconnect; these wait for the close.
     stopping: Option<Vec<tokio::sync::oneshot::Sender<()>>>,
@@ -143,7 +146,7 @@ struct Freed {
 
 impl BindActor {
     /// A bind that connects as soon as it starts.
-    pub fn new(spec: BindSpec, pool: Addr<Pool>, outbox: Addr<OutboxActor>) -> BindActor {
+    pub fn new(spec: BindSpec, pool: Addr<Pool>, outbox: OutboxHandle) -> BindActor {
         let submit_latency =
             metrics::histogram!(names::SUBMIT_LATENCY, "carrier" => spec.carrier.clone());
         BindActor {
@@ -160,6 +163,7 @@ impl BindActor {
             out: BytesMut::with_capacity(64 * 1024),
             codec: SmppCodec::default(),
             results: Vec::new(),
+            otp_keys: HashSet::new(),
             freed: Freed::default(),
             stopping: None,
             last_error: None,
@@ -360,6 +364,7 @@ impl BindActor {
                 network_error,
             } => {
                 self.outbox
+                    .mailbox()
                     .send(Receipt {
                         carrier,
                         ids,
@@ -372,6 +377,7 @@ impl BindActor {
             }
             Delivery::Mo { from, to, text, .. } => {
                 self.outbox
+                    .mailbox()
                     .send(Mo {
                         carrier,
                         from,
@@ -433,10 +439,24 @@ impl BindActor {
             return None;
         }
         let results = std::mem::take(&mut self.results);
-        let send = self.outbox.send(Results(results));
+        let send = self.send_to_outbox(results);
         Some(async move {
             let _ = send.await;
         })
+    }
+
+    /// Hands results to the outbox: by its fast lane when an otp submit's is among them.
+    fn send_to_outbox(
+        &mut self,
+        results: Vec<(DispatchKey, SubmitResult)>,
+    ) -> futures_util::future::BoxFuture<'static, Result<(), MailboxError>> {
+        let mut urgent = false;
+        if !self.otp_keys.is_empty() {
+            for (key, _) in &results {
+                urgent |= self.otp_keys.remove(key);
+            }
+        }
+        self.outbox.results(Results(results), urgent)
     }
 
     fn tell_pool(&mut self, report: BindReport, ctx: &mut Context<Self>) {
@@ -519,7 +539,7 @@ impl BindActor {
         if let Some(waiters) = self.stopping.take() {
             // Shutdown: the unanswered go back to the outbox before anyone is told the
             // bind is closed, so the outbox's final flush covers them.
-            let send = self.outbox.send(Results(in_flight_back));
+            let send = self.send_to_outbox(in_flight_back);
             async move {
                 let _ = send.await;
                 for w in waiters {
@@ -647,6 +667,9 @@ impl Handler<Send> for BindActor {
     fn handle(&mut self, msg: Send, ctx: &mut Self::Context) {
         let now = Instant::now();
         for dispatch in msg.0 {
+            if dispatch.class == Class::Otp {
+                self.otp_keys.insert(dispatch.key);
+            }
             let sent = match &mut self.conn {
                 Some(conn) => conn.link.submit(dispatch.key, dispatch.submit, now),
                 None => {

@@ -6,7 +6,7 @@
 
 use super::bind::{BindActor, Send as SendWork, Unbind};
 use super::throttle::{Admit, Pacer, PacerConfig, TokenBucket};
-use crate::outbox::actor::{CarrierAvailability, Nudge, OutboxActor, Pull, Results};
+use crate::outbox::actor::{CarrierAvailability, Nudge, OutboxHandle, Pull, Results};
 use crate::outbox::{Dispatch, NoAnswer, SubmitResult};
 use crate::telemetry::names;
 use actix::prelude::*;
@@ -221,7 +221,7 @@ pub struct PoolSettings {
 /// The Pool actor. See the module documentation.
 pub struct Pool {
     settings: PoolSettings,
-    outbox: Addr<OutboxActor>,
+    outbox: OutboxHandle,
     slots: Vec<Slot>,
     bucket: TokenBucket,
     /// A pull is on its way.
@@ -254,7 +254,7 @@ impl Pool {
     /// A pool with no binds yet; [`Pool::add_bind`] them before starting it.
     pub fn new(
         settings: PoolSettings,
-        outbox: Addr<OutboxActor>,
+        outbox: OutboxHandle,
         now: Instant,
     ) -> Result<Pool, super::throttle::ThrottleError> {
         Ok(Pool {
@@ -337,8 +337,10 @@ impl Pool {
             max: grants.binds.len(),
             max_other: grants.general,
         };
+        // By the outbox's fast lane: a pull waits for no receipt or bulk result queued in
+        // the outbox's mailbox, so the window refills and an otp message leaves at once.
         self.outbox
-            .send(pull)
+            .pull(pull)
             .into_actor(self)
             .map(move |res, act, ctx| {
                 act.pulling = false;
@@ -400,6 +402,7 @@ impl Pool {
                 .map(|d| (d.key, SubmitResult::NoAnswer(NoAnswer::NotSent)))
                 .collect();
             self.outbox
+                .mailbox()
                 .send(Results(results))
                 .into_actor(self)
                 .map(|_, _, _| ())
@@ -451,6 +454,7 @@ impl Pool {
 
     fn tell_availability(&mut self, available: bool, ctx: &mut Context<Self>) {
         self.outbox
+            .mailbox()
             .send(CarrierAvailability {
                 carrier: self.settings.carrier.clone(),
                 available,

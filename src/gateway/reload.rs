@@ -248,6 +248,7 @@ impl Gateway {
             info!(carrier = %name, "reload: carrier changed: unbinding its old binds, then binding anew");
             let ctx = Context::<Pool>::new();
             self.outbox
+                .mailbox()
                 .send(SetCarrier {
                     name: name.clone(),
                     profile: carrier.profile.clone(),
@@ -270,6 +271,7 @@ impl Gateway {
         *self.route_kinds.write() = spec.router.carrier_kinds();
         let portability_before = self
             .outbox
+            .mailbox()
             .send(SetRouting {
                 router: spec.router,
                 settings: spec.outbox,
@@ -279,6 +281,7 @@ impl Gateway {
         for name in &plan.removed {
             let outcome = self
                 .outbox
+                .mailbox()
                 .send(RemoveCarrier(name.clone()))
                 .await?
                 .map_err(|source| ApplyError::Store {
@@ -318,6 +321,7 @@ impl Gateway {
     ) -> Result<(), ApplyError> {
         let ctx = Context::<Pool>::new();
         self.outbox
+            .mailbox()
             .send(SetCarrier {
                 name: carrier.name.clone(),
                 profile: carrier.profile.clone(),

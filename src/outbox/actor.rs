@@ -2,7 +2,12 @@
 //! It reads the clock, routes numbers, waits for group commits before it answers, matches
 //! receipt ids to carrier ids, tells idle pools that work has arrived and exports the
 //! outbox's gauges. Every decision about a message is the core's.
+//!
+//! Pulls, otp submits and the results of otp submits reach it through its fast lane
+//! ([`super::lane`], by an [`OutboxHandle`]) rather than its mailbox: every handler turn
+//! starts by running what waits there.
 
+use super::lane::{Lane, LaneReceiver};
 use super::{
     Accepted, Dispatch, DispatchKey, IncomingReceipt, MessageStatus, NewMessage, Outbox,
     ReceiptOutcome, SubmitEffect, SubmitError, SubmitResult,
@@ -290,6 +295,100 @@ impl Message for Nudge {
     type Result = ();
 }
 
+/// A job of the fast lane (made by [`OutboxHandle`] only).
+pub struct Job(Kind);
+
+/// What a job asks, with the channel its answer goes back on.
+enum Kind {
+    Pull(Pull, tokio::sync::oneshot::Sender<Vec<Dispatch>>),
+    Results(Results, tokio::sync::oneshot::Sender<()>),
+    Submit(
+        Submit,
+        tokio::sync::oneshot::Sender<Result<Accepted, Refused>>,
+    ),
+}
+
+/// The Outbox actor's address with its fast lane: pulls, otp submits and the results of
+/// otp submits go by the lane, everything else by the mailbox ([`OutboxHandle::mailbox`]).
+#[derive(Clone)]
+pub struct OutboxHandle {
+    addr: Addr<OutboxActor>,
+    lane: Lane<Job>,
+}
+
+impl OutboxHandle {
+    /// Starts the actor on `arbiter`, over what `make` builds there, with a fresh lane.
+    pub fn start(
+        arbiter: &ArbiterHandle,
+        make: impl FnOnce(LaneReceiver<Job>) -> OutboxActor + Send + 'static,
+    ) -> OutboxHandle {
+        // Should the arbiter stop before it builds the actor, the receiver is dropped with
+        // this closure, and the lane refuses jobs rather than keep them.
+        let (lane, receiver) = super::lane::lane();
+        let addr = OutboxActor::start_in_arbiter(arbiter, move |_| make(receiver));
+        OutboxHandle { addr, lane }
+    }
+
+    /// The mailbox, for every message that has no reason to overtake the others.
+    pub fn mailbox(&self) -> &Addr<OutboxActor> {
+        &self.addr
+    }
+
+    /// Asks for work by the lane.
+    pub fn pull(
+        &self,
+        pull: Pull,
+    ) -> impl std::future::Future<Output = Result<Vec<Dispatch>, MailboxError>> + 'static {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let pushed = self.lane.push(Job(Kind::Pull(pull, tx))).is_ok();
+        async move {
+            if !pushed {
+                return Err(MailboxError::Closed);
+            }
+            rx.await.map_err(|_| MailboxError::Closed)
+        }
+    }
+
+    /// Hands back submit results: by the lane when `urgent` (an otp message's among them),
+    /// else by the mailbox.
+    pub fn results(
+        &self,
+        results: Results,
+        urgent: bool,
+    ) -> futures_util::future::BoxFuture<'static, Result<(), MailboxError>> {
+        if !urgent {
+            return Box::pin(self.addr.send(results));
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let pushed = self.lane.push(Job(Kind::Results(results, tx))).is_ok();
+        Box::pin(async move {
+            if !pushed {
+                return Err(MailboxError::Closed);
+            }
+            rx.await.map_err(|_| MailboxError::Closed)
+        })
+    }
+
+    /// Submits a message: an otp one by the lane, the others by the mailbox.
+    pub fn submit(
+        &self,
+        submit: Submit,
+    ) -> futures_util::future::BoxFuture<'static, Result<Result<Accepted, Refused>, MailboxError>>
+    {
+        if submit.class != Class::Otp {
+            return Box::pin(self.addr.send(submit));
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let pushed = self.lane.push(Job(Kind::Submit(submit, tx))).is_ok();
+        Box::pin(async move {
+            if !pushed {
+                return Err(MailboxError::Closed);
+            }
+            rx.await.map_err(|_| MailboxError::Closed)
+        })
+    }
+}
+
 /// What the Outbox actor needs to know of each carrier.
 pub struct CarrierLink {
     /// Where to nudge it.
@@ -317,6 +416,9 @@ pub struct OutboxActor {
     /// Set after a storage error: the core's memory may be ahead of the disk, so the
     /// outbox refuses everything until it is restarted and recovers from the disk.
     stopped: Option<String>,
+    /// Jobs that overtake the mailbox (see [`super::lane`]); dropped with the actor,
+    /// which closes the lane.
+    lane: LaneReceiver<Job>,
 }
 
 impl OutboxActor {
@@ -328,9 +430,11 @@ impl OutboxActor {
         sandbox: Option<String>,
         carriers: HashMap<String, CarrierLink>,
         events: tokio::sync::watch::Sender<u64>,
+        lane: LaneReceiver<Job>,
     ) -> OutboxActor {
         events.send_replace(core.last_event());
         OutboxActor {
+            lane,
             events,
             core,
             router,
@@ -418,72 +522,13 @@ impl OutboxActor {
         }
     }
 
-    /// The receipt's id under the carrier's form, or why it cannot be attributed yet.
-    fn match_receipt(&mut self, receipt: &Receipt) -> Result<Option<String>, NotRecorded> {
-        let Some(link) = self.carriers.get_mut(&receipt.carrier) else {
-            return Ok(receipt.ids.first().cloned());
-        };
-        let store = self.core.store();
-        let mut learning = false;
-        for id in &receipt.ids {
-            let found = link.matcher.find(id, |key| {
-                store
-                    .segment_by_carrier_id(&receipt.carrier, key.as_str())
-                    .ok()
-                    .flatten()
-            });
-            match found {
-                IdMatch::Matched { key, learnt, .. } => {
-                    if let Some(form) = learnt {
-                        info!(carrier = %receipt.carrier, form = %form, "learnt the carrier's message-id form from its receipts");
-                    }
-                    return Ok(Some(key.as_str().to_owned()));
-                }
-                IdMatch::Learning => learning = true,
-                IdMatch::Unmatched => {}
-            }
-        }
-        if learning || link.matcher.form().is_none() {
-            return Err(NotRecorded::Learning);
-        }
-        // Unmatched under the known form: kept by the core under that form's key.
-        let form = link.matcher.form();
-        Ok(receipt
-            .ids
-            .iter()
-            .find_map(|id| form.and_then(|f| f.receipt_key(id)))
-            .map(|key| key.as_str().to_owned()))
-    }
-}
-
-impl Actor for OutboxActor {
-    type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.set_mailbox_capacity(MAILBOX);
-        ctx.run_interval(TICK, |act, _| {
-            if act.stopped.is_some() {
-                return;
-            }
-            match act.core.tick(unix_ms()) {
-                Ok(report) if report.ended > 0 => {
-                    metrics::counter!(names::FINAL, "state" => "expired_or_failed")
-                        .increment(report.ended as u64);
-                }
-                Ok(_) => {}
-                Err(e) => act.fail(&e),
-            }
-            act.nudge_dry();
-            act.export_gauges();
-        });
-    }
-}
-
-impl Handler<Submit> for OutboxActor {
-    type Result = ResponseFuture<Result<Accepted, Refused>>;
-
-    fn handle(&mut self, msg: Submit, ctx: &mut Self::Context) -> Self::Result {
-        let refused = |r: Refused| -> Self::Result {
+    /// Accepts a message (from the mailbox or the lane): answered once it is on disk.
+    fn submit(
+        &mut self,
+        msg: Submit,
+        ctx: &mut Context<Self>,
+    ) -> ResponseFuture<Result<Accepted, Refused>> {
+        let refused = |r: Refused| -> ResponseFuture<Result<Accepted, Refused>> {
             metrics::counter!(names::REFUSED, "reason" => r.code()).increment(1);
             Box::pin(async move { Err(r) })
         };
@@ -541,28 +586,11 @@ impl Handler<Submit> for OutboxActor {
             Ok(accepted)
         })
     }
-}
 
-/// A group commit failed after the handler that waited for it had returned: the outbox
-/// stops taking work, as after a failed write.
-#[derive(Debug, Message)]
-#[rtype(result = "()")]
-struct StorageFailed(StoreError);
-
-impl Handler<StorageFailed> for OutboxActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: StorageFailed, _: &mut Self::Context) {
-        self.fail(&msg.0);
-    }
-}
-
-impl Handler<Pull> for OutboxActor {
-    type Result = MessageResult<Pull>;
-
-    fn handle(&mut self, msg: Pull, _: &mut Self::Context) -> Self::Result {
+    /// The work a pull asks for (by the lane or the mailbox).
+    fn pull(&mut self, msg: Pull) -> Vec<Dispatch> {
         if self.stopped.is_some() {
-            return MessageResult(Vec::new());
+            return Vec::new();
         }
         let work =
             match self
@@ -578,14 +606,11 @@ impl Handler<Pull> for OutboxActor {
         if work.len() < msg.max {
             self.dry.insert(msg.carrier);
         }
-        MessageResult(work)
+        work
     }
-}
 
-impl Handler<Results> for OutboxActor {
-    type Result = ResponseFuture<()>;
-
-    fn handle(&mut self, msg: Results, ctx: &mut Self::Context) -> Self::Result {
+    /// Records submit results (from the mailbox or the lane): answered once durable.
+    fn results(&mut self, msg: Results, ctx: &mut Context<Self>) -> ResponseFuture<()> {
         if self.stopped.is_some() {
             // Nothing is taken any more; the bind may as well free its window.
             return Box::pin(async {});
@@ -633,12 +658,159 @@ impl Handler<Results> for OutboxActor {
             }
         })
     }
+
+    /// Runs every job waiting in the lane, oldest first. Called at the start of every
+    /// handler turn and when the lane wakes an idle actor.
+    fn run_lane(&mut self, ctx: &mut Context<Self>) {
+        if !self.lane.is_pending() {
+            return;
+        }
+        for Job(job) in self.lane.take() {
+            match job {
+                Kind::Pull(pull, answer) => {
+                    let _ = answer.send(self.pull(pull));
+                }
+                Kind::Results(results, answer) => {
+                    let done = self.results(results, ctx);
+                    ctx.spawn(
+                        async move {
+                            done.await;
+                            let _ = answer.send(());
+                        }
+                        .into_actor(self),
+                    );
+                }
+                Kind::Submit(submit, answer) => {
+                    let accepted = self.submit(submit, ctx);
+                    ctx.spawn(
+                        async move {
+                            let _ = answer.send(accepted.await);
+                        }
+                        .into_actor(self),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Waits for the lane's next wake-up, runs it, and waits again.
+    fn watch_lane(&mut self, ctx: &mut Context<Self>) {
+        ctx.spawn(self.lane.woken().into_actor(self).map(|(), act, ctx| {
+            act.run_lane(ctx);
+            act.watch_lane(ctx);
+        }));
+    }
+
+    /// The receipt's id under the carrier's form, or why it cannot be attributed yet.
+    fn match_receipt(&mut self, receipt: &Receipt) -> Result<Option<String>, NotRecorded> {
+        let Some(link) = self.carriers.get_mut(&receipt.carrier) else {
+            return Ok(receipt.ids.first().cloned());
+        };
+        let store = self.core.store();
+        let mut learning = false;
+        for id in &receipt.ids {
+            let found = link.matcher.find(id, |key| {
+                store
+                    .segment_by_carrier_id(&receipt.carrier, key.as_str())
+                    .ok()
+                    .flatten()
+            });
+            match found {
+                IdMatch::Matched { key, learnt, .. } => {
+                    if let Some(form) = learnt {
+                        info!(carrier = %receipt.carrier, form = %form, "learnt the carrier's message-id form from its receipts");
+                    }
+                    return Ok(Some(key.as_str().to_owned()));
+                }
+                IdMatch::Learning => learning = true,
+                IdMatch::Unmatched => {}
+            }
+        }
+        if learning || link.matcher.form().is_none() {
+            return Err(NotRecorded::Learning);
+        }
+        // Unmatched under the known form: kept by the core under that form's key.
+        let form = link.matcher.form();
+        Ok(receipt
+            .ids
+            .iter()
+            .find_map(|id| form.and_then(|f| f.receipt_key(id)))
+            .map(|key| key.as_str().to_owned()))
+    }
+}
+
+impl Actor for OutboxActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(MAILBOX);
+        self.watch_lane(ctx);
+        ctx.run_interval(TICK, |act, ctx| {
+            act.run_lane(ctx);
+            if act.stopped.is_some() {
+                return;
+            }
+            match act.core.tick(unix_ms()) {
+                Ok(report) if report.ended > 0 => {
+                    metrics::counter!(names::FINAL, "state" => "expired_or_failed")
+                        .increment(report.ended as u64);
+                }
+                Ok(_) => {}
+                Err(e) => act.fail(&e),
+            }
+            act.nudge_dry();
+            act.export_gauges();
+        });
+    }
+}
+
+impl Handler<Submit> for OutboxActor {
+    type Result = ResponseFuture<Result<Accepted, Refused>>;
+
+    fn handle(&mut self, msg: Submit, ctx: &mut Self::Context) -> Self::Result {
+        self.run_lane(ctx);
+        self.submit(msg, ctx)
+    }
+}
+
+/// A group commit failed after the handler that waited for it had returned: the outbox
+/// stops taking work, as after a failed write.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+struct StorageFailed(StoreError);
+
+impl Handler<StorageFailed> for OutboxActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: StorageFailed, ctx: &mut Self::Context) {
+        self.run_lane(ctx);
+        self.fail(&msg.0);
+    }
+}
+
+impl Handler<Pull> for OutboxActor {
+    type Result = MessageResult<Pull>;
+
+    fn handle(&mut self, msg: Pull, ctx: &mut Self::Context) -> Self::Result {
+        self.run_lane(ctx);
+        MessageResult(self.pull(msg))
+    }
+}
+
+impl Handler<Results> for OutboxActor {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, msg: Results, ctx: &mut Self::Context) -> Self::Result {
+        self.run_lane(ctx);
+        self.results(msg, ctx)
+    }
 }
 
 impl Handler<Receipt> for OutboxActor {
     type Result = ResponseFuture<Result<(), NotRecorded>>;
 
-    fn handle(&mut self, msg: Receipt, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: Receipt, ctx: &mut Self::Context) -> Self::Result {
+        self.run_lane(ctx);
         if let Some(e) = &self.stopped {
             let e = NotRecorded::Store(e.clone());
             return Box::pin(async move { Err(e) });
@@ -699,7 +871,8 @@ impl Handler<Receipt> for OutboxActor {
 impl Handler<Mo> for OutboxActor {
     type Result = ResponseFuture<Result<(), NotRecorded>>;
 
-    fn handle(&mut self, msg: Mo, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: Mo, ctx: &mut Self::Context) -> Self::Result {
+        self.run_lane(ctx);
         if let Some(e) = &self.stopped {
             let e = NotRecorded::Store(e.clone());
             return Box::pin(async move { Err(e) });
@@ -729,7 +902,8 @@ pub struct RecordEvent(pub EventKind);
 impl Handler<RecordEvent> for OutboxActor {
     type Result = Result<(), NotRecorded>;
 
-    fn handle(&mut self, msg: RecordEvent, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: RecordEvent, ctx: &mut Self::Context) -> Self::Result {
+        self.run_lane(ctx);
         if let Some(e) = &self.stopped {
             return Err(NotRecorded::Store(e.clone()));
         }
@@ -745,7 +919,8 @@ impl Handler<RecordEvent> for OutboxActor {
 impl Handler<CarrierAvailability> for OutboxActor {
     type Result = ();
 
-    fn handle(&mut self, msg: CarrierAvailability, _: &mut Self::Context) {
+    fn handle(&mut self, msg: CarrierAvailability, ctx: &mut Self::Context) {
+        self.run_lane(ctx);
         if msg.available {
             if self.down.remove(&msg.carrier) {
                 info!(carrier = %msg.carrier, "carrier available again: new messages route to it");
@@ -782,7 +957,8 @@ impl Handler<CarrierAvailability> for OutboxActor {
 impl Handler<GetStatus> for OutboxActor {
     type Result = Result<Option<MessageStatus>, StoreError>;
 
-    fn handle(&mut self, msg: GetStatus, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: GetStatus, ctx: &mut Self::Context) -> Self::Result {
+        self.run_lane(ctx);
         self.core.status(msg.0)
     }
 }
@@ -790,7 +966,8 @@ impl Handler<GetStatus> for OutboxActor {
 impl Handler<GetEvents> for OutboxActor {
     type Result = Result<Vec<(u64, Event)>, StoreError>;
 
-    fn handle(&mut self, msg: GetEvents, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: GetEvents, ctx: &mut Self::Context) -> Self::Result {
+        self.run_lane(ctx);
         self.core.events_since(msg.cursor, msg.max)
     }
 }
@@ -798,7 +975,8 @@ impl Handler<GetEvents> for OutboxActor {
 impl Handler<SetPortability> for OutboxActor {
     type Result = usize;
 
-    fn handle(&mut self, msg: SetPortability, _: &mut Self::Context) -> usize {
+    fn handle(&mut self, msg: SetPortability, ctx: &mut Self::Context) -> usize {
+        self.run_lane(ctx);
         self.router.set_portability(msg.0).len()
     }
 }
@@ -806,7 +984,8 @@ impl Handler<SetPortability> for OutboxActor {
 impl Handler<GetDepth> for OutboxActor {
     type Result = MessageResult<GetDepth>;
 
-    fn handle(&mut self, _: GetDepth, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, _: GetDepth, ctx: &mut Self::Context) -> Self::Result {
+        self.run_lane(ctx);
         let mut queued = Vec::new();
         let mut carriers: Vec<&String> = self.carriers.keys().collect();
         carriers.sort();
@@ -830,7 +1009,8 @@ impl Handler<GetDepth> for OutboxActor {
 impl Handler<StopAccepting> for OutboxActor {
     type Result = ();
 
-    fn handle(&mut self, _: StopAccepting, _: &mut Self::Context) {
+    fn handle(&mut self, _: StopAccepting, ctx: &mut Self::Context) {
+        self.run_lane(ctx);
         self.accepting = false;
     }
 }
@@ -838,7 +1018,8 @@ impl Handler<StopAccepting> for OutboxActor {
 impl Handler<Flush> for OutboxActor {
     type Result = ResponseFuture<Result<(), StoreError>>;
 
-    fn handle(&mut self, _: Flush, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, _: Flush, ctx: &mut Self::Context) -> Self::Result {
+        self.run_lane(ctx);
         let commit = self.core.commit();
         Box::pin(commit)
     }
@@ -863,7 +1044,8 @@ impl Message for SetCarrier {
 impl Handler<SetCarrier> for OutboxActor {
     type Result = ();
 
-    fn handle(&mut self, msg: SetCarrier, _: &mut Self::Context) {
+    fn handle(&mut self, msg: SetCarrier, ctx: &mut Self::Context) {
+        self.run_lane(ctx);
         self.core.set_carrier(&msg.name, msg.profile);
         self.down.remove(&msg.name);
         self.carriers.insert(msg.name.clone(), msg.link);
@@ -890,7 +1072,8 @@ impl Message for SetRouting {
 impl Handler<SetRouting> for OutboxActor {
     type Result = usize;
 
-    fn handle(&mut self, msg: SetRouting, _: &mut Self::Context) -> usize {
+    fn handle(&mut self, msg: SetRouting, ctx: &mut Self::Context) -> usize {
+        self.run_lane(ctx);
         let before = self.router.portability().len();
         self.router = msg.router;
         self.core.set_settings(msg.settings);
@@ -918,7 +1101,8 @@ impl Message for RemoveCarrier {
 impl Handler<RemoveCarrier> for OutboxActor {
     type Result = Result<Removed, StoreError>;
 
-    fn handle(&mut self, msg: RemoveCarrier, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: RemoveCarrier, ctx: &mut Self::Context) -> Self::Result {
+        self.run_lane(ctx);
         let name = msg.0;
         self.carriers.remove(&name);
         self.dry.remove(&name);
@@ -946,5 +1130,186 @@ impl Handler<RemoveCarrier> for OutboxActor {
         }
         self.nudge_dry();
         Ok(Removed { moved, held })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::carrier::router::{RouteKind, RouteRule};
+    use crate::outbox::{Addressing, CarrierProfile, Settings, TextProfile};
+
+    /// Holds the actor's thread until released, so that a test can queue messages behind
+    /// the turn under way.
+    struct Stall {
+        started: std::sync::mpsc::Sender<()>,
+        release: std::sync::mpsc::Receiver<()>,
+    }
+
+    impl Message for Stall {
+        type Result = ();
+    }
+
+    impl Handler<Stall> for OutboxActor {
+        type Result = ();
+
+        fn handle(&mut self, msg: Stall, ctx: &mut Self::Context) {
+            self.run_lane(ctx);
+            let _ = msg.started.send(());
+            let _ = msg.release.recv();
+        }
+    }
+
+    fn start(dir: &std::path::Path) -> (OutboxHandle, Arbiter) {
+        let store = SledStore::open(dir).expect("store");
+        let profile = CarrierProfile::new(TextProfile::default(), Addressing::default(), 3_600_000);
+        let profiles = HashMap::from([("c".to_owned(), profile)]);
+        let core = Outbox::recover(store, Settings::default(), profiles, unix_ms()).expect("core");
+        let router = Router::new([RouteRule {
+            prefix: String::new(),
+            carriers: vec!["c".to_owned()],
+            kind: RouteKind::Domestic,
+        }])
+        .expect("router");
+        let (events, _) = tokio::sync::watch::channel(0);
+        let arbiter = Arbiter::new();
+        let handle = OutboxHandle::start(&arbiter.handle(), move |lane| {
+            OutboxActor::new(
+                core,
+                router,
+                NumberPlan::japan(),
+                None,
+                HashMap::new(),
+                events,
+                lane,
+            )
+        });
+        (handle, arbiter)
+    }
+
+    fn verification_event(n: usize) -> EventKind {
+        EventKind::Verification {
+            id: format!("v{n}"),
+            status: "approved".into(),
+            purpose: "login".into(),
+            sandbox: false,
+        }
+    }
+
+    /// The order the outbox recorded things in: a message's first event by its id, a
+    /// recorded event by its verification id.
+    async fn recorded_order(handle: &OutboxHandle) -> Vec<String> {
+        let events = handle
+            .mailbox()
+            .send(GetEvents {
+                cursor: 0,
+                max: 1000,
+            })
+            .await
+            .expect("mailbox")
+            .expect("events");
+        events
+            .into_iter()
+            .filter_map(|(_, e)| match e.kind {
+                EventKind::Message { id, .. } => Some(format!("m{}", id.0)),
+                EventKind::Verification { id, .. } => Some(id),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[actix::test]
+    async fn an_otp_submit_by_the_lane_overtakes_the_mailbox_and_bulk_does_not() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (handle, arbiter) = start(dir.path());
+        let (started, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release) = std::sync::mpsc::channel();
+        handle.mailbox().do_send(Stall { started, release });
+        // The actor has its own thread: blocking here only waits for it to be held.
+        started_rx.recv().expect("stalled");
+        let behind: Vec<_> = (0..20)
+            .map(|n| handle.mailbox().send(RecordEvent(verification_event(n))))
+            .collect();
+        let bulk = handle.submit(Submit::new("09012345678", "bulk", Class::Bulk));
+        let otp = handle.submit(Submit::new("09012345679", "otp", Class::Otp));
+        release_tx.send(()).expect("release");
+        let otp = otp.await.expect("answered").expect("accepted");
+        let bulk = bulk.await.expect("answered").expect("accepted");
+        for recorded in futures_util::future::join_all(behind).await {
+            assert!(matches!(recorded, Ok(Ok(()))));
+        }
+        let order = recorded_order(&handle).await;
+        let mut expected = vec![format!("m{}", otp.id.0)];
+        expected.extend((0..20).map(|n| format!("v{n}")));
+        expected.push(format!("m{}", bulk.id.0));
+        assert_eq!(order, expected);
+        arbiter.stop();
+    }
+
+    #[actix::test]
+    async fn a_pull_by_the_lane_runs_before_the_messages_queued_ahead_of_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (handle, arbiter) = start(dir.path());
+        let first = handle
+            .submit(Submit::new("09012345678", "first", Class::Bulk))
+            .await
+            .expect("answered")
+            .expect("accepted");
+        let (started, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release) = std::sync::mpsc::channel();
+        handle.mailbox().do_send(Stall { started, release });
+        started_rx.recv().expect("stalled");
+        // Queued in the mailbox before the pull is asked for (to another number: one
+        // number's messages leave one at a time).
+        let second = handle.submit(Submit::new("09087654321", "second", Class::Bulk));
+        let pull = handle.pull(Pull {
+            carrier: "c".into(),
+            max: 5,
+            max_other: 5,
+        });
+        release_tx.send(()).expect("release");
+        let work = pull.await.expect("answered");
+        let second = second.await.expect("answered").expect("accepted");
+        // The pull ran at the start of the first turn after the stall, before the second
+        // message was accepted; by the mailbox it would have taken both.
+        assert_eq!(
+            work.iter().map(|d| d.key.message).collect::<Vec<_>>(),
+            vec![first.id]
+        );
+        let next = handle
+            .pull(Pull {
+                carrier: "c".into(),
+                max: 5,
+                max_other: 5,
+            })
+            .await
+            .expect("answered");
+        assert_eq!(
+            next.iter().map(|d| d.key.message).collect::<Vec<_>>(),
+            vec![second.id]
+        );
+        arbiter.stop();
+    }
+
+    #[actix::test]
+    async fn a_stopped_outbox_refuses_lane_jobs_instead_of_leaving_them_unanswered() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (handle, arbiter) = start(dir.path());
+        // Built and running: it answers.
+        let depth = handle.mailbox().send(GetDepth).await.expect("running");
+        assert_eq!(depth.open, 0);
+        arbiter.stop();
+        tokio::task::spawn_blocking(move || arbiter.join())
+            .await
+            .expect("joined")
+            .expect("ended");
+        let pull = handle.pull(Pull {
+            carrier: "c".into(),
+            max: 1,
+            max_other: 1,
+        });
+        assert!(matches!(pull.await, Err(MailboxError::Closed)));
+        let otp = handle.submit(Submit::new("09012345679", "otp", Class::Otp));
+        assert!(matches!(otp.await, Err(MailboxError::Closed)));
     }
 }

@@ -20,6 +20,7 @@
 
 pub mod actor;
 pub mod address;
+pub mod lane;
 pub mod profile;
 mod queue;
 #[cfg(test)]

@@ -92,7 +92,7 @@ fn verifier_alone(dir: &std::path::Path, config: &smsgate::config::Config) -> Al
     }
     .start();
     let outbound = Outbound {
-        submit: sink.clone().recipient(),
+        submit: sink.clone().recipient().into(),
         status: sink.clone().recipient(),
         events: sink.recipient(),
     };

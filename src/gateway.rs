@@ -316,7 +316,7 @@ impl Gateway {
                     rand::rngs::OsRng.unwrap_err(),
                     v.settings,
                 );
-                let outbox = crate::verify::actor::Outbound::outbox(outbox.mailbox());
+                let outbox = crate::verify::actor::Outbound::outbox(&outbox);
                 let plan = spec.plan;
                 let addr = VerifierActor::start_in_arbiter(&arbiter.handle(), move |_| {
                     VerifierActor::new(core, outbox, plan)

@@ -9,7 +9,8 @@ use super::policy::{CheckOutcome, Overrides};
 use super::store::Status;
 use super::template::{Channel, Locale};
 use crate::carrier::number::NumberPlan;
-use crate::outbox::actor::{unix_ms, GetStatus, OutboxActor, RecordEvent, Refused, Submit};
+use crate::outbox::actor::{unix_ms, GetStatus, OutboxHandle, RecordEvent, Refused, Submit};
+use crate::outbox::Accepted;
 use crate::store::{Class, EventKind, State, StoreError};
 use actix::prelude::*;
 use rand::Rng;
@@ -175,20 +176,50 @@ pub struct GetVerification(pub String);
 #[derive(Clone)]
 pub struct Outbound {
     /// Queues an SMS (answered once it is on disk).
-    pub submit: Recipient<Submit>,
+    pub submit: SubmitTo,
     /// Reads a message's state.
     pub status: Recipient<GetStatus>,
     /// Appends an event to the log.
     pub events: Recipient<RecordEvent>,
 }
 
+/// Where the verifier's SMS are submitted.
+#[derive(Clone)]
+pub enum SubmitTo {
+    /// The gateway's outbox, otp by its fast lane.
+    Outbox(OutboxHandle),
+    /// Any actor that answers [`Submit`] (a test's or a benchmark's sink).
+    Recipient(Recipient<Submit>),
+}
+
+impl From<Recipient<Submit>> for SubmitTo {
+    fn from(recipient: Recipient<Submit>) -> Self {
+        SubmitTo::Recipient(recipient)
+    }
+}
+
+impl SubmitTo {
+    /// Submits `submit`; answered once it is on disk (or refused).
+    pub fn send(
+        &self,
+        submit: Submit,
+    ) -> futures_util::future::BoxFuture<'static, Result<Result<Accepted, Refused>, MailboxError>>
+    {
+        match self {
+            SubmitTo::Outbox(outbox) => outbox.submit(submit),
+            SubmitTo::Recipient(recipient) => Box::pin(recipient.send(submit)),
+        }
+    }
+}
+
 impl Outbound {
-    /// The gateway's outbox.
-    pub fn outbox(outbox: &Addr<OutboxActor>) -> Outbound {
+    /// The gateway's outbox: the codes' SMS (otp) go by its fast lane.
+    pub fn outbox(outbox: &OutboxHandle) -> Outbound {
+        let mailbox = outbox.mailbox();
         Outbound {
-            submit: outbox.clone().recipient(),
-            status: outbox.clone().recipient(),
-            events: outbox.clone().recipient(),
+            submit: SubmitTo::Outbox(outbox.clone()),
+            status: mailbox.clone().recipient(),
+            events: mailbox.clone().recipient(),
         }
     }
 }
@@ -316,13 +347,13 @@ impl<R: Rng + Unpin + 'static> VerifierActor<R> {
             sandbox: sms.sandbox,
             owner: sms.owner,
         };
-        let outbox = self.outbox.submit.clone();
+        let sent = self.outbox.submit.send(submit);
         let id = sms.id;
         // The verifier's step (the code's HMAC, the SMS's id) is flushed while the outbox
         // accepts the SMS; the answer waits for both.
         let committed = self.commit(ctx);
         Box::pin(
-            async move { futures_util::future::join(outbox.send(submit), committed).await }
+            async move { futures_util::future::join(sent, committed).await }
                 .into_actor(self)
                 .then(move |(accepted, committed), act, ctx| {
                     let now = unix_ms();

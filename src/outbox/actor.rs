@@ -407,6 +407,10 @@ pub struct OutboxActor {
     carriers: HashMap<String, CarrierLink>,
     /// Carriers whose pool asked and found nothing: nudged when work may have arrived.
     dry: HashSet<String>,
+    /// Carriers whose pool's last pull found all the work it asked for but no otp message
+    /// for its binds' otp reserve: nudged only once an otp message is ready, so a busy
+    /// carrier's pool is not woken by every bulk accept for an empty reserve pull.
+    otp_dry: HashSet<String>,
     /// Carriers that have had no bind able to submit for their failover time.
     down: HashSet<String>,
     accepting: bool,
@@ -442,6 +446,7 @@ impl OutboxActor {
             sandbox,
             carriers,
             dry: HashSet::new(),
+            otp_dry: HashSet::new(),
             down: HashSet::new(),
             accepting: true,
             stopped: None,
@@ -499,6 +504,19 @@ impl OutboxActor {
     /// (every handler that changes anything ends here).
     fn nudge_dry(&mut self) {
         self.publish();
+        if !self.otp_dry.is_empty() {
+            let core = &self.core;
+            let ready: Vec<String> = self
+                .otp_dry
+                .iter()
+                .filter(|c| core.has_ready(c, Class::Otp))
+                .cloned()
+                .collect();
+            for carrier in ready {
+                self.otp_dry.remove(&carrier);
+                self.dry.insert(carrier);
+            }
+        }
         if self.dry.is_empty() {
             return;
         }
@@ -603,8 +621,15 @@ impl OutboxActor {
                     Vec::new()
                 }
             };
-        if work.len() < msg.max {
+        // Short of the places for any class: any new work is worth a nudge. Short of the
+        // reserve alone: only an otp message is.
+        if work.len() < msg.max_other.min(msg.max) {
+            self.otp_dry.remove(&msg.carrier);
             self.dry.insert(msg.carrier);
+        } else if work.len() < msg.max {
+            self.otp_dry.insert(msg.carrier);
+        } else {
+            self.otp_dry.remove(&msg.carrier);
         }
         work
     }
@@ -1106,6 +1131,7 @@ impl Handler<RemoveCarrier> for OutboxActor {
         let name = msg.0;
         self.carriers.remove(&name);
         self.dry.remove(&name);
+        self.otp_dry.remove(&name);
         // Down: a message accepted before the router changed that names it goes elsewhere
         // first, as for a carrier without binds.
         self.down.insert(name.clone());
@@ -1161,6 +1187,13 @@ mod tests {
     }
 
     fn start(dir: &std::path::Path) -> (OutboxHandle, Arbiter) {
+        start_with(dir, HashMap::new())
+    }
+
+    fn start_with(
+        dir: &std::path::Path,
+        carriers: HashMap<String, CarrierLink>,
+    ) -> (OutboxHandle, Arbiter) {
         let store = SledStore::open(dir).expect("store");
         let profile = CarrierProfile::new(TextProfile::default(), Addressing::default(), 3_600_000);
         let profiles = HashMap::from([("c".to_owned(), profile)]);
@@ -1179,7 +1212,7 @@ mod tests {
                 router,
                 NumberPlan::japan(),
                 None,
-                HashMap::new(),
+                carriers,
                 events,
                 lane,
             )
@@ -1311,5 +1344,91 @@ mod tests {
         assert!(matches!(pull.await, Err(MailboxError::Closed)));
         let otp = handle.submit(Submit::new("09012345679", "otp", Class::Otp));
         assert!(matches!(otp.await, Err(MailboxError::Closed)));
+    }
+
+    /// Counts the nudges a pool would get.
+    struct Nudges(usize);
+
+    impl Actor for Nudges {
+        type Context = Context<Self>;
+    }
+
+    impl Handler<Nudge> for Nudges {
+        type Result = ();
+
+        fn handle(&mut self, _: Nudge, _: &mut Self::Context) {
+            self.0 += 1;
+        }
+    }
+
+    /// The nudges so far (the mailbox is in order: every nudge sent before this is in).
+    struct Count;
+
+    impl Message for Count {
+        type Result = usize;
+    }
+
+    impl Handler<Count> for Nudges {
+        type Result = usize;
+
+        fn handle(&mut self, _: Count, _: &mut Self::Context) -> usize {
+            self.0
+        }
+    }
+
+    #[actix::test]
+    async fn a_pool_short_of_otp_only_is_nudged_by_an_otp_message_not_by_bulk() {
+        let dir = tempfile::tempdir().expect("dir");
+        let nudges = Nudges(0).start();
+        let link = CarrierLink {
+            pool: nudges.clone().recipient(),
+            matcher: IdMatcher::auto(3),
+        };
+        let (handle, arbiter) = start_with(dir.path(), HashMap::from([("c".to_owned(), link)]));
+        let submit = |to: &str, class| handle.submit(Submit::new(to, "text", class));
+        for n in 0..3 {
+            submit(&format!("0901234000{n}"), Class::Bulk)
+                .await
+                .expect("answered")
+                .expect("accepted");
+        }
+        // Two places for any class and one for the reserve: the bulk fills the two, no otp
+        // is there for the third.
+        let work = handle
+            .pull(Pull {
+                carrier: "c".into(),
+                max: 3,
+                max_other: 2,
+            })
+            .await
+            .expect("answered");
+        assert_eq!(work.len(), 2);
+        let before = nudges.send(Count).await.expect("counted");
+        submit("09012340009", Class::Bulk)
+            .await
+            .expect("answered")
+            .expect("accepted");
+        assert_eq!(nudges.send(Count).await.expect("counted"), before);
+        submit("09012340010", Class::Otp)
+            .await
+            .expect("answered")
+            .expect("accepted");
+        assert_eq!(nudges.send(Count).await.expect("counted"), before + 1);
+        // Short of work for any class: the next accept of any class nudges.
+        let work = handle
+            .pull(Pull {
+                carrier: "c".into(),
+                max: 10,
+                max_other: 9,
+            })
+            .await
+            .expect("answered");
+        assert_eq!(work.len(), 3, "the otp and the two bulk left");
+        submit("09012340011", Class::Bulk)
+            .await
+            .expect("answered")
+            .expect("accepted");
+        assert_eq!(nudges.send(Count).await.expect("counted"), before + 2);
+        arbiter.stop();
     }
 }

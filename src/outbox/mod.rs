@@ -2100,6 +2100,13 @@ impl<S: Storage> Outbox<S> {
         self.queues.depth(carrier, class) + self.parked_in(carrier, class)
     }
 
+    /// Whether a pull for `carrier` would find a message of `class` to take now: one
+    /// ready in memory (not waiting for a backoff or for its destination's previous
+    /// message), or one parked (read back by the pull).
+    pub fn has_ready(&self, carrier: &str, class: Class) -> bool {
+        self.queues.first_ready(carrier, class).is_some() || self.parked_in(carrier, class) > 0
+    }
+
     /// Of [`Outbox::queue_depth`], the messages parked (on disk only).
     pub fn parked_depth(&self, carrier: &str, class: Class) -> usize {
         self.parked_in(carrier, class)

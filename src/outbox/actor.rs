@@ -642,6 +642,9 @@ impl OutboxActor {
         }
         let now = unix_ms();
         for (key, result) in msg.0 {
+            // A bind's batch can hold a whole window of results (milliseconds of writes):
+            // what waits in the lane goes between two of them, not after the batch.
+            self.run_lane(ctx);
             match self.core.on_submit_resp(key, result, now) {
                 Ok(SubmitEffect::Submitted {
                     state,

@@ -7,7 +7,7 @@
 use super::bind::{BindActor, Send as SendWork, Unbind};
 use super::throttle::{Admit, Pacer, PacerConfig, TokenBucket};
 use crate::outbox::actor::{CarrierAvailability, Nudge, OutboxHandle, Pull, Results};
-use crate::outbox::{Dispatch, NoAnswer, SubmitResult};
+use crate::outbox::{Class, Dispatch, NoAnswer, SubmitResult};
 use crate::telemetry::names;
 use actix::prelude::*;
 use smpp::session::BindMode;
@@ -397,13 +397,14 @@ impl Pool {
             }
         }
         if !unsent.is_empty() {
+            // An otp message among them goes back by the lane, to be taken again at once.
+            let urgent = unsent.iter().any(|d| d.class == Class::Otp);
             let results = unsent
                 .into_iter()
                 .map(|d| (d.key, SubmitResult::NoAnswer(NoAnswer::NotSent)))
                 .collect();
             self.outbox
-                .mailbox()
-                .send(Results(results))
+                .results(Results(results), urgent)
                 .into_actor(self)
                 .map(|_, _, _| ())
                 .spawn(ctx);

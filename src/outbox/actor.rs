@@ -423,6 +423,8 @@ pub struct OutboxActor {
     /// Jobs that overtake the mailbox (see [`super::lane`]); dropped with the actor,
     /// which closes the lane.
     lane: LaneReceiver<Job>,
+    /// The lane's jobs are running (see [`OutboxActor::run_lane`]).
+    in_lane: bool,
 }
 
 impl OutboxActor {
@@ -439,6 +441,7 @@ impl OutboxActor {
         events.send_replace(core.last_event());
         OutboxActor {
             lane,
+            in_lane: false,
             events,
             core,
             router,
@@ -622,8 +625,11 @@ impl OutboxActor {
                 }
             };
         // Short of the places for any class: any new work is worth a nudge. Short of the
-        // reserve alone: only an otp message is.
-        if work.len() < msg.max_other.min(msg.max) {
+        // reserve alone: only an otp message is. (A carrier removed meanwhile is not kept.)
+        if !self.carriers.contains_key(&msg.carrier) {
+            self.dry.remove(&msg.carrier);
+            self.otp_dry.remove(&msg.carrier);
+        } else if work.len() < msg.max_other.min(msg.max) {
             self.otp_dry.remove(&msg.carrier);
             self.dry.insert(msg.carrier);
         } else if work.len() < msg.max {
@@ -640,11 +646,15 @@ impl OutboxActor {
             // Nothing is taken any more; the bind may as well free its window.
             return Box::pin(async {});
         }
-        let now = unix_ms();
         for (key, result) in msg.0 {
             // A bind's batch can hold a whole window of results (milliseconds of writes):
-            // what waits in the lane goes between two of them, not after the batch.
+            // what waits in the lane goes between two of them, not after the batch. A
+            // storage error there stops the batch too; the clock is read after it.
             self.run_lane(ctx);
+            if self.stopped.is_some() {
+                return Box::pin(async {});
+            }
+            let now = unix_ms();
             match self.core.on_submit_resp(key, result, now) {
                 Ok(SubmitEffect::Submitted {
                     state,
@@ -690,9 +700,19 @@ impl OutboxActor {
     /// Runs every job waiting in the lane, oldest first. Called at the start of every
     /// handler turn and when the lane wakes an idle actor.
     fn run_lane(&mut self, ctx: &mut Context<Self>) {
-        if !self.lane.is_pending() {
+        // A job that reaches here itself (a results batch looks between its items) leaves
+        // what came meanwhile to the loop under way: no nesting, and oldest first.
+        if self.in_lane || !self.lane.is_pending() {
             return;
         }
+        self.in_lane = true;
+        while self.lane.is_pending() {
+            self.run_lane_once(ctx);
+        }
+        self.in_lane = false;
+    }
+
+    fn run_lane_once(&mut self, ctx: &mut Context<Self>) {
         for Job(job) in self.lane.take() {
             match job {
                 Kind::Pull(pull, answer) => {

@@ -339,14 +339,7 @@ impl OutboxHandle {
         &self,
         pull: Pull,
     ) -> impl std::future::Future<Output = Result<Vec<Dispatch>, MailboxError>> + 'static {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let pushed = self.lane.push(Job(Kind::Pull(pull, tx))).is_ok();
-        async move {
-            if !pushed {
-                return Err(MailboxError::Closed);
-            }
-            rx.await.map_err(|_| MailboxError::Closed)
-        }
+        self.ask(|tx| Kind::Pull(pull, tx))
     }
 
     /// Hands back submit results: by the lane when `urgent` (an otp message's among them),
@@ -359,14 +352,7 @@ impl OutboxHandle {
         if !urgent {
             return Box::pin(self.addr.send(results));
         }
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let pushed = self.lane.push(Job(Kind::Results(results, tx))).is_ok();
-        Box::pin(async move {
-            if !pushed {
-                return Err(MailboxError::Closed);
-            }
-            rx.await.map_err(|_| MailboxError::Closed)
-        })
+        Box::pin(self.ask(|tx| Kind::Results(results, tx)))
     }
 
     /// Submits a message: an otp one by the lane, the others by the mailbox.
@@ -378,14 +364,23 @@ impl OutboxHandle {
         if submit.class != Class::Otp {
             return Box::pin(self.addr.send(submit));
         }
+        Box::pin(self.ask(|tx| Kind::Submit(submit, tx)))
+    }
+
+    /// Pushes the job `make` builds around its answer channel; the answer, or
+    /// [`MailboxError::Closed`] when the actor is gone (the job refused or dropped).
+    fn ask<T: 'static>(
+        &self,
+        make: impl FnOnce(tokio::sync::oneshot::Sender<T>) -> Kind,
+    ) -> impl std::future::Future<Output = Result<T, MailboxError>> + 'static {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let pushed = self.lane.push(Job(Kind::Submit(submit, tx))).is_ok();
-        Box::pin(async move {
+        let pushed = self.lane.push(Job(make(tx))).is_ok();
+        async move {
             if !pushed {
                 return Err(MailboxError::Closed);
             }
             rx.await.map_err(|_| MailboxError::Closed)
-        })
+        }
     }
 }
 

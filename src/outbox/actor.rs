@@ -420,6 +420,8 @@ pub struct OutboxActor {
     lane: LaneReceiver<Job>,
     /// The lane's jobs are running (see [`OutboxActor::run_lane`]).
     in_lane: bool,
+    /// An [`EndGroup`] is queued behind this turn's messages.
+    group_armed: bool,
 }
 
 impl OutboxActor {
@@ -437,6 +439,7 @@ impl OutboxActor {
         OutboxActor {
             lane,
             in_lane: false,
+            group_armed: false,
             events,
             core,
             router,
@@ -583,7 +586,7 @@ impl OutboxActor {
             Err(e) => return refused(Refused::Refused(e)),
         };
         self.nudge_dry();
-        let commit = self.core.commit();
+        let commit = self.core.commit_later();
         let actor = ctx.address();
         Box::pin(async move {
             if let Err(e) = commit.await {
@@ -683,7 +686,7 @@ impl OutboxActor {
             }
         }
         self.nudge_dry();
-        let commit = self.core.commit();
+        let commit = self.core.commit_later();
         let actor = ctx.address();
         Box::pin(async move {
             if let Err(e) = commit.await {
@@ -695,6 +698,7 @@ impl OutboxActor {
     /// Runs every job waiting in the lane, oldest first. Called at the start of every
     /// handler turn and when the lane wakes an idle actor.
     fn run_lane(&mut self, ctx: &mut Context<Self>) {
+        self.arm_group_end(ctx);
         // A job that reaches here itself (a results batch looks between its items) leaves
         // what came meanwhile to the loop under way: no nesting, and oldest first.
         if self.in_lane || !self.lane.is_pending() {
@@ -705,6 +709,17 @@ impl OutboxActor {
             self.run_lane_once(ctx);
         }
         self.in_lane = false;
+    }
+
+    /// The store writes the steps of one turn together (see [`Storage::end_group`]): the
+    /// turn ends once the mailbox is empty, as an actor's own notifications run after the
+    /// messages waiting in its mailbox (a group that grows large is written before).
+    /// Every handler turn and tick arms it through [`OutboxActor::run_lane`].
+    fn arm_group_end(&mut self, ctx: &mut Context<Self>) {
+        if !self.group_armed {
+            self.group_armed = true;
+            ctx.notify(EndGroup);
+        }
     }
 
     fn run_lane_once(&mut self, ctx: &mut Context<Self>) {
@@ -822,6 +837,25 @@ impl Handler<Submit> for OutboxActor {
 #[rtype(result = "()")]
 struct StorageFailed(StoreError);
 
+/// The end of a turn: the store writes the turn's steps (see
+/// [`OutboxActor::arm_group_end`]).
+struct EndGroup;
+
+impl Message for EndGroup {
+    type Result = ();
+}
+
+impl Handler<EndGroup> for OutboxActor {
+    type Result = ();
+
+    fn handle(&mut self, _: EndGroup, _: &mut Self::Context) {
+        self.group_armed = false;
+        if let Err(e) = self.core.end_group() {
+            self.fail(&e);
+        }
+    }
+}
+
 impl Handler<StorageFailed> for OutboxActor {
     type Result = ();
 
@@ -906,7 +940,7 @@ impl Handler<Receipt> for OutboxActor {
             }
         }
         self.publish();
-        let commit = self.core.commit();
+        let commit = self.core.commit_later();
         Box::pin(async move { commit.await.map_err(|e| NotRecorded::Store(e.to_string())) })
     }
 }
@@ -931,7 +965,7 @@ impl Handler<Mo> for OutboxActor {
         }
         info!(target: "smsgate::message", carrier = %msg.carrier, from = %msg.from, to = %msg.to, "mobile-originated message");
         self.publish();
-        let commit = self.core.commit();
+        let commit = self.core.commit_later();
         Box::pin(async move { commit.await.map_err(|e| NotRecorded::Store(e.to_string())) })
     }
 }
@@ -1204,6 +1238,21 @@ mod tests {
         }
     }
 
+    /// The store's count of groups written.
+    struct GroupsWritten;
+
+    impl Message for GroupsWritten {
+        type Result = u64;
+    }
+
+    impl Handler<GroupsWritten> for OutboxActor {
+        type Result = u64;
+
+        fn handle(&mut self, _: GroupsWritten, _: &mut Self::Context) -> u64 {
+            self.core.store().groups_written()
+        }
+    }
+
     fn start(dir: &std::path::Path) -> (OutboxHandle, Arbiter) {
         start_with(dir, HashMap::new())
     }
@@ -1295,6 +1344,45 @@ mod tests {
         expected.push(format!("m{}", bulk.id.0));
         assert_eq!(order, expected);
         arbiter.stop();
+    }
+
+    /// The accepts waiting in the mailbox are one turn: written to the store as one group
+    /// once the mailbox is empty, and every one of them acknowledged after it.
+    #[actix::test]
+    async fn the_accepts_queued_in_the_mailbox_are_written_as_one_group() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (handle, arbiter) = start(dir.path());
+        let before = handle.mailbox().send(GroupsWritten).await.expect("mailbox");
+        let (started, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release) = std::sync::mpsc::channel();
+        handle.mailbox().do_send(Stall { started, release });
+        started_rx.recv().expect("stalled");
+        let accepts: Vec<_> = (0..30)
+            .map(|n| {
+                handle.mailbox().send(Submit::new(
+                    &format!("090123456{n:02}"),
+                    "bulk",
+                    Class::Bulk,
+                ))
+            })
+            .collect();
+        release_tx.send(()).expect("release");
+        let mut ids = Vec::new();
+        for accepted in futures_util::future::join_all(accepts).await {
+            ids.push(accepted.expect("answered").expect("accepted").id);
+        }
+        let after = handle.mailbox().send(GroupsWritten).await.expect("mailbox");
+        assert_eq!(after - before, 1, "30 accepts, one group");
+        // Acknowledged means durable: all 30 are there after a restart.
+        arbiter.stop();
+        tokio::task::spawn_blocking(move || arbiter.join())
+            .await
+            .expect("join")
+            .expect("arbiter");
+        let store = SledStore::open(dir.path()).expect("reopen");
+        for id in ids {
+            assert!(store.message(id).expect("read").is_some(), "{id} is stored");
+        }
     }
 
     #[actix::test]

@@ -894,6 +894,21 @@ impl<S: Storage> Outbox<S> {
         self.store.commit()
     }
 
+    /// A commit that waits for the end of the turn's group ([`Outbox::end_group`]), so that
+    /// the steps of one turn are written together (see [`Storage::commit_later`]).
+    pub fn commit_later(&self) -> CommitWait {
+        self.store.commit_later()
+    }
+
+    /// Ends the turn's group: its steps are written, and the commits that waited for them
+    /// go to the next flush.
+    ///
+    /// # Errors
+    /// The store's; the outbox is then to stop, as for any failed write.
+    pub fn end_group(&self) -> Result<(), StoreError> {
+        self.store.end_group()
+    }
+
     /// The store, for reads the core does not wrap.
     pub fn store(&self) -> &S {
         &self.store

@@ -48,6 +48,7 @@ use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
+mod events;
 mod group;
 use group::{Group, Seen};
 use std::cell::RefCell;
@@ -1218,6 +1219,9 @@ pub struct SledStore {
     events: sled::Tree,
     parked: sled::Tree,
     parked_due: sled::Tree,
+    /// The events written since batches came in, a group's events a value (see [`events`]);
+    /// `events` keeps those written before, one a key.
+    event_batches: sled::Tree,
     /// The last step's writes, under one key (see [`SledStore::apply`]).
     journal: Journal,
     /// The tree that holds every writer's journal key (shared with [`SharedDb`]).
@@ -1392,6 +1396,11 @@ pub(crate) fn write_all(trees: &[&sled::Tree], writes: &[Write]) -> Result<(), S
     Ok(())
 }
 
+/// A tree's position as a journal keeps it.
+fn tree_number(tree: usize) -> u8 {
+    u8::try_from(tree).unwrap_or(u8::MAX)
+}
+
 /// Positions of the trees in [`SledStore::trees`], for grouping a step's writes.
 const MESSAGES: usize = 0;
 const OPEN: usize = 1;
@@ -1403,7 +1412,8 @@ const UNMATCHED_IDS: usize = 6;
 const EVENTS: usize = 7;
 const PARKED: usize = 8;
 const PARKED_DUE: usize = 9;
-const TREES: usize = 10;
+const EVENT_BATCHES: usize = 10;
+const TREES: usize = 11;
 
 impl SledStore {
     /// Opens (or creates) the data directory `path` with a page cache of
@@ -1458,6 +1468,7 @@ impl SledStore {
             events: tree("events")?,
             parked: tree("parked")?,
             parked_due: tree("parked_due")?,
+            event_batches: tree("event_batches")?,
             committer: Arc::new(Committer::start(db.clone())?),
             group: RefCell::new(Group::default()),
             groups: std::cell::Cell::new(0),
@@ -1507,6 +1518,7 @@ impl SledStore {
             &self.events,
             &self.parked,
             &self.parked_due,
+            &self.event_batches,
         ]
     }
 
@@ -1515,7 +1527,7 @@ impl SledStore {
         let mut writes = Vec::with_capacity(ops.len() * 2);
         let mut put = |tree: usize, key: Vec<u8>, value: Option<Vec<u8>>| {
             writes.push(Write {
-                tree: u8::try_from(tree).unwrap_or(u8::MAX),
+                tree: tree_number(tree),
                 key,
                 value,
             });
@@ -1648,6 +1660,7 @@ impl SledStore {
             }
             group.take()
         };
+        let writes = events::batch_group(writes, tree_number(EVENTS), tree_number(EVENT_BATCHES));
         if !writes.is_empty() {
             if let Err(e) = self.journal.apply(&self.trees(), &writes) {
                 self.group.borrow_mut().fail(&e, waiters);
@@ -1872,23 +1885,51 @@ impl Storage for SledStore {
     fn events_since(&self, cursor: u64, max: usize) -> Result<Vec<(u64, Event)>, StoreError> {
         self.write_group()?;
         let mut out = Vec::new();
-        let start = cursor.saturating_add(1).to_be_bytes();
-        if cursor == u64::MAX {
+        let Some(from) = cursor.checked_add(1) else {
             return Ok(out);
-        }
-        for item in self.events.range(start..).take(max) {
+        };
+        // Those written one a key (before batches), then the batches from the one that
+        // holds `from` (the last that begins at or before it).
+        for item in self.events.range(from.to_be_bytes()..).take(max) {
             let (key, value) = item.map_err(io_error("read events"))?;
             out.push((be_u64("events", &key)?, decode("events", &key, &value)?));
         }
+        let start = match self.event_batches.range(..=from.to_be_bytes()).next_back() {
+            Some(item) => item.map_err(io_error("read events"))?.0,
+            None => sled::IVec::from(&from.to_be_bytes()),
+        };
+        let mut batched = Vec::new();
+        'batches: for item in self.event_batches.range(start..) {
+            let (key, value) = item.map_err(io_error("read events"))?;
+            for (seq, event) in events::unbatch(&key, &value)? {
+                if seq < from {
+                    continue;
+                }
+                if batched.len() >= max {
+                    break 'batches;
+                }
+                batched.push((seq, decode("event_batches", &seq.to_be_bytes(), event)?));
+            }
+        }
+        out.extend(batched);
+        out.sort_by_key(|(seq, _)| *seq);
+        out.truncate(max);
         Ok(out)
     }
 
     fn last_event_seq(&self) -> Result<u64, StoreError> {
         self.write_group()?;
-        match self.events.last().map_err(io_error("read events"))? {
-            Some((key, _)) => be_u64("events", &key),
-            None => Ok(0),
-        }
+        let single = match self.events.last().map_err(io_error("read events"))? {
+            Some((key, _)) => be_u64("events", &key)?,
+            None => 0,
+        };
+        let batched = match self.event_batches.last().map_err(io_error("read events"))? {
+            Some((key, value)) => events::unbatch(&key, &value)?
+                .last()
+                .map_or(0, |(seq, _)| *seq),
+            None => 0,
+        };
+        Ok(single.max(batched))
     }
 }
 
@@ -2366,6 +2407,60 @@ mod tests {
         std::fs::write(&file, b"x").unwrap();
         let err = SledStore::open(&file).err().unwrap();
         assert!(matches!(err, StoreError::Open { ref path, .. } if path == &file));
+    }
+
+    /// A data directory written before batches keeps its events one a key; the events
+    /// written since are batches, one a group. Read from any cursor, with any limit, they
+    /// are one log in order, also after a restart.
+    #[test]
+    fn events_read_in_order_across_the_old_keys_and_the_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let expected = |cursor: u64, max: usize| -> Vec<u64> {
+            (cursor.saturating_add(1)..=8).take(max).collect()
+        };
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            for seq in 1..=3u64 {
+                let Op::Event { event, .. } = event(seq) else {
+                    unreachable!()
+                };
+                store
+                    .events
+                    .insert(seq.to_be_bytes(), encode("event", &event).unwrap())
+                    .unwrap();
+            }
+            store.apply(vec![event(4)]).unwrap();
+            store.apply(vec![event(5)]).unwrap();
+            store.end_group().unwrap();
+            store.apply(vec![event(6)]).unwrap();
+            store
+                .apply(vec![
+                    Op::Message(record(9, State::Queued)),
+                    event(7),
+                    event(8),
+                ])
+                .unwrap();
+            store.commit().wait_blocking().unwrap();
+            assert_eq!(store.event_batches.len(), 2, "one batch a group");
+            assert_eq!(store.events.len(), 3, "the old keys stay as they are");
+        }
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!(store.last_event_seq().unwrap(), 8);
+        for cursor in 0..=9 {
+            for max in 1..=9 {
+                let got: Vec<u64> = store
+                    .events_since(cursor, max)
+                    .unwrap()
+                    .into_iter()
+                    .map(|(seq, _)| seq)
+                    .collect();
+                assert_eq!(got, expected(cursor, max), "from {cursor}, up to {max}");
+            }
+        }
+        let Op::Event { event: seventh, .. } = event(7) else {
+            unreachable!()
+        };
+        assert_eq!(store.events_since(6, 1).unwrap(), vec![(7, seventh)]);
     }
 
     #[test]

@@ -1359,11 +1359,9 @@ mod tests {
         started_rx.recv().expect("stalled");
         let accepts: Vec<_> = (0..30)
             .map(|n| {
-                handle.mailbox().send(Submit::new(
-                    &format!("090123456{n:02}"),
-                    "bulk",
-                    Class::Bulk,
-                ))
+                handle
+                    .mailbox()
+                    .send(Submit::new(format!("090123456{n:02}"), "bulk", Class::Bulk))
             })
             .collect();
         release_tx.send(()).expect("release");

@@ -1221,7 +1221,11 @@ impl<S: Storage> Outbox<S> {
     ) -> Result<SubmitEffect, StoreError> {
         let mut ops = Vec::new();
         let carrier = entry.record.carrier_name().to_owned();
-        let held = self.store.unmatched_by_carrier_id(&carrier, &carrier_id)?;
+        // Nothing held, nothing to look up (the count follows every write of a held one).
+        let held = match self.unmatched_held {
+            0 => None,
+            _ => self.store.unmatched_by_carrier_id(&carrier, &carrier_id)?,
+        };
         if let Some(slot) = entry.slots.get_mut(i) {
             *slot = Slot::Settled;
         }

@@ -699,6 +699,11 @@ impl OutboxActor {
     /// handler turn and when the lane wakes an idle actor.
     fn run_lane(&mut self, ctx: &mut Context<Self>) {
         self.arm_group_end(ctx);
+        self.drain_lane(ctx);
+    }
+
+    /// [`OutboxActor::run_lane`] without arming the end of the group.
+    fn drain_lane(&mut self, ctx: &mut Context<Self>) {
         // A job that reaches here itself (a results batch looks between its items) leaves
         // what came meanwhile to the loop under way: no nesting, and oldest first.
         if self.in_lane || !self.lane.is_pending() {
@@ -848,8 +853,11 @@ impl Message for EndGroup {
 impl Handler<EndGroup> for OutboxActor {
     type Result = ();
 
-    fn handle(&mut self, _: EndGroup, _: &mut Self::Context) {
+    fn handle(&mut self, _: EndGroup, ctx: &mut Self::Context) {
         self.group_armed = false;
+        // What came by the lane meanwhile joins this group rather than waiting behind its
+        // write (a job that runs a handler's path arms the next end again).
+        self.drain_lane(ctx);
         if let Err(e) = self.core.end_group() {
             self.fail(&e);
         }

@@ -58,8 +58,14 @@ use std::cell::RefCell;
 pub const RECORD_VERSION: u8 = 1;
 
 /// The layout version kept in the `meta` tree; a data directory written by a different
-/// layout is refused at open.
-pub const SCHEMA_VERSION: u8 = 3;
+/// layout is refused at open, except one of [`SCHEMA_UPGRADES`], which is marked with this
+/// version and read as it is.
+pub const SCHEMA_VERSION: u8 = 4;
+
+/// The layouts this build opens and upgrades in place: 3 had the events one a key only
+/// (version 4 added `event_batches`, and reads both). The mark keeps a build of layout 3
+/// from opening an upgraded directory, where it would miss every event written since.
+const SCHEMA_UPGRADES: [u8; 1] = [3];
 
 /// Why the store could not do what was asked. Clone, so that one flush error reaches every
 /// writer waiting on that flush.
@@ -778,6 +784,11 @@ pub trait Storage {
     fn end_group(&self) -> Result<(), StoreError> {
         Ok(())
     }
+    /// The error of a group that could not be written, once one was not: every later call
+    /// fails with it, whichever call met it first.
+    fn failed(&self) -> Option<StoreError> {
+        None
+    }
     /// One message.
     fn message(&self, id: MessageId) -> Result<Option<MessageRecord>, StoreError>;
     /// Every message that is not final (see [`MessageRecord::is_open`]), by id.
@@ -1441,6 +1452,11 @@ impl SledStore {
         let meta = tree("meta")?;
         match meta.get("schema").map_err(open_error)? {
             Some(v) if v.as_ref() == [SCHEMA_VERSION] => {}
+            Some(v) if v.len() == 1 && SCHEMA_UPGRADES.contains(&v[0]) => {
+                meta.insert("schema", &[SCHEMA_VERSION])
+                    .map_err(open_error)?;
+                sled::Tree::flush(&db).map_err(open_error)?;
+            }
             Some(v) => {
                 return Err(StoreError::Schema {
                     found: v.first().copied().unwrap_or(0),
@@ -1625,7 +1641,10 @@ impl SledStore {
 
     /// One key's value: the group's latest write of it, else sled's.
     fn read(&self, tree: usize, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
-        match self.group.borrow().seen(tree, key) {
+        let group = self.group.borrow();
+        // After a failed group sled lacks steps the caller took as applied: no answer.
+        group.check()?;
+        match group.seen(tree, key) {
             Seen::Put(value) => return Ok(Some(sled::IVec::from(value))),
             Seen::Removed => return Ok(None),
             Seen::Unknown => {}
@@ -1674,8 +1693,8 @@ impl SledStore {
 }
 
 impl Drop for SledStore {
-    /// A store dropped in the middle of a group writes it, and the committer's last flush
-    /// (when its last handle goes) makes it durable.
+    /// A store dropped in the middle of a group writes it; sled flushes when its last handle
+    /// goes (and the committer flushes once more for commits still waiting).
     fn drop(&mut self) {
         if let Err(e) = self.write_group() {
             tracing::error!(error = %e, "the outbox's last writes could not be stored");
@@ -1733,6 +1752,10 @@ impl Storage for SledStore {
 
     fn end_group(&self) -> Result<(), StoreError> {
         self.write_group()
+    }
+
+    fn failed(&self) -> Option<StoreError> {
+        self.group.borrow().check().err()
     }
 
     fn message(&self, id: MessageId) -> Result<Option<MessageRecord>, StoreError> {
@@ -2166,6 +2189,72 @@ mod tests {
         assert!(idle.try_done().is_none());
         store.end_group().unwrap();
         idle.wait_blocking().unwrap();
+    }
+
+    /// A directory of the layout before event batches opens, is marked with this layout
+    /// (so that a build of the old one refuses it rather than miss the new events), and
+    /// keeps its events; an unknown layout is refused.
+    #[test]
+    fn the_layout_before_event_batches_is_upgraded_in_place_and_others_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            let Op::Event { event, .. } = event(1) else {
+                unreachable!()
+            };
+            store
+                .events
+                .insert(1u64.to_be_bytes(), encode("event", &event).unwrap())
+                .unwrap();
+            store
+                .db
+                .open_tree("meta")
+                .unwrap()
+                .insert("schema", &[3])
+                .unwrap();
+            store.commit().wait_blocking().unwrap();
+        }
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            let meta = store.db.open_tree("meta").unwrap();
+            assert_eq!(
+                meta.get("schema").unwrap().unwrap().as_ref(),
+                &[SCHEMA_VERSION]
+            );
+            assert_eq!(store.last_event_seq().unwrap(), 1);
+            meta.insert("schema", &[2]).unwrap();
+            store.commit().wait_blocking().unwrap();
+        }
+        assert!(matches!(
+            SledStore::open(dir.path()),
+            Err(StoreError::Schema { found: 2 })
+        ));
+    }
+
+    /// After a group could not be written, sled lacks steps the outbox took as applied:
+    /// every call fails with the group's error, point reads too, and `failed` says so.
+    #[test]
+    fn after_a_failed_group_every_call_fails_reads_included() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        store
+            .apply(vec![Op::Message(record(7, State::Queued))])
+            .unwrap();
+        assert!(store.failed().is_none());
+        store
+            .group
+            .borrow_mut()
+            .fail(&StoreError::Full { op: "write" }, Vec::new());
+        assert!(matches!(store.failed(), Some(StoreError::Full { .. })));
+        assert!(store.message(MessageId(7)).is_err());
+        assert!(store.client_ref("x").is_err());
+        assert!(store.segment_by_carrier_id("docomo", "abc").is_err());
+        assert!(store.events_since(0, 10).is_err());
+        assert!(store
+            .apply(vec![Op::Message(record(8, State::Queued))])
+            .is_err());
+        assert!(store.commit().wait_blocking().is_err());
+        assert!(store.commit_later().wait_blocking().is_err());
     }
 
     /// A store dropped in the middle of a turn writes its group: nothing applied is lost.

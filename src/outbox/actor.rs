@@ -422,6 +422,8 @@ pub struct OutboxActor {
     in_lane: bool,
     /// An [`EndGroup`] is queued behind this turn's messages.
     group_armed: bool,
+    /// Handler turns since it was queued (see [`GROUP_TURNS`]).
+    turns_in_group: u32,
 }
 
 impl OutboxActor {
@@ -440,6 +442,7 @@ impl OutboxActor {
             lane,
             in_lane: false,
             group_armed: false,
+            turns_in_group: 0,
             events,
             core,
             router,
@@ -721,9 +724,27 @@ impl OutboxActor {
     /// messages waiting in its mailbox (a group that grows large is written before).
     /// Every handler turn and tick arms it through [`OutboxActor::run_lane`].
     fn arm_group_end(&mut self, ctx: &mut Context<Self>) {
+        // A group that failed to be written, whichever call wrote it (an event read, a
+        // flush), stops the outbox before this turn does anything.
+        if self.stopped.is_none() {
+            if let Some(e) = self.core.store_failed() {
+                self.fail(&e);
+            }
+        }
         if !self.group_armed {
             self.group_armed = true;
+            self.turns_in_group = 0;
             ctx.notify(EndGroup);
+            return;
+        }
+        // A mailbox that never runs empty (a stream of status reads) must not hold the
+        // turn's acknowledgements back: after this many handler turns the group is written.
+        self.turns_in_group = self.turns_in_group.saturating_add(1);
+        if self.turns_in_group >= GROUP_TURNS {
+            self.turns_in_group = 0;
+            if let Err(e) = self.core.end_group() {
+                self.fail(&e);
+            }
         }
     }
 
@@ -845,6 +866,9 @@ struct StorageFailed(StoreError);
 /// The end of a turn: the store writes the turn's steps (see
 /// [`OutboxActor::arm_group_end`]).
 struct EndGroup;
+
+/// The most handler turns one group waits for its end: a few milliseconds of work.
+const GROUP_TURNS: u32 = 64;
 
 impl Message for EndGroup {
     type Result = ();
@@ -1389,6 +1413,39 @@ mod tests {
         for id in ids {
             assert!(store.message(id).expect("read").is_some(), "{id} is stored");
         }
+    }
+
+    /// A mailbox that does not run empty does not hold a turn's acknowledgements back: a
+    /// group is written after [`GROUP_TURNS`] handler turns even if its end has not come.
+    #[actix::test]
+    async fn a_group_is_written_after_its_turns_even_if_the_mailbox_never_empties() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (handle, arbiter) = start(dir.path());
+        let before = handle.mailbox().send(GroupsWritten).await.expect("mailbox");
+        let (started, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release) = std::sync::mpsc::channel();
+        handle.mailbox().do_send(Stall { started, release });
+        started_rx.recv().expect("stalled");
+        let first = handle
+            .mailbox()
+            .send(Submit::new("09012345601", "first", Class::Bulk));
+        let reads: Vec<_> = (0..100).map(|_| handle.mailbox().send(GetDepth)).collect();
+        let second = handle
+            .mailbox()
+            .send(Submit::new("09012345602", "second", Class::Bulk));
+        release_tx.send(()).expect("release");
+        first.await.expect("answered").expect("accepted");
+        second.await.expect("answered").expect("accepted");
+        for read in futures_util::future::join_all(reads).await {
+            read.expect("answered");
+        }
+        let after = handle.mailbox().send(GroupsWritten).await.expect("mailbox");
+        assert_eq!(
+            after - before,
+            2,
+            "the first accept's group after {GROUP_TURNS} turns, the second at the end"
+        );
+        arbiter.stop();
     }
 
     #[actix::test]

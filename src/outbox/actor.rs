@@ -701,6 +701,13 @@ impl OutboxActor {
     /// Runs every job waiting in the lane, oldest first. Called at the start of every
     /// handler turn and when the lane wakes an idle actor.
     fn run_lane(&mut self, ctx: &mut Context<Self>) {
+        // A group that failed to be written, whichever call wrote it (an event read, a
+        // flush), stops the outbox before this turn does anything.
+        if self.stopped.is_none() {
+            if let Some(e) = self.core.store().failed() {
+                self.fail(&e);
+            }
+        }
         self.arm_group_end(ctx);
         self.drain_lane(ctx);
     }
@@ -724,13 +731,6 @@ impl OutboxActor {
     /// messages waiting in its mailbox (a group that grows large is written before).
     /// Every handler turn and tick arms it through [`OutboxActor::run_lane`].
     fn arm_group_end(&mut self, ctx: &mut Context<Self>) {
-        // A group that failed to be written, whichever call wrote it (an event read, a
-        // flush), stops the outbox before this turn does anything.
-        if self.stopped.is_none() {
-            if let Some(e) = self.core.store_failed() {
-                self.fail(&e);
-            }
-        }
         if !self.group_armed {
             self.group_armed = true;
             self.turns_in_group = 0;
@@ -1270,6 +1270,16 @@ mod tests {
         }
     }
 
+    /// Holds the actor's thread (it has its own: blocking here only waits for it to be
+    /// held); the sender releases it.
+    fn stall(handle: &OutboxHandle) -> std::sync::mpsc::Sender<()> {
+        let (started, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release) = std::sync::mpsc::channel();
+        handle.mailbox().do_send(Stall { started, release });
+        started_rx.recv().expect("stalled");
+        release_tx
+    }
+
     /// The store's count of groups written.
     struct GroupsWritten;
 
@@ -1354,11 +1364,7 @@ mod tests {
     async fn an_otp_submit_by_the_lane_overtakes_the_mailbox_and_bulk_does_not() {
         let dir = tempfile::tempdir().expect("dir");
         let (handle, arbiter) = start(dir.path());
-        let (started, started_rx) = std::sync::mpsc::channel();
-        let (release_tx, release) = std::sync::mpsc::channel();
-        handle.mailbox().do_send(Stall { started, release });
-        // The actor has its own thread: blocking here only waits for it to be held.
-        started_rx.recv().expect("stalled");
+        let release_tx = stall(&handle);
         let behind: Vec<_> = (0..20)
             .map(|n| handle.mailbox().send(RecordEvent(verification_event(n))))
             .collect();
@@ -1385,10 +1391,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let (handle, arbiter) = start(dir.path());
         let before = handle.mailbox().send(GroupsWritten).await.expect("mailbox");
-        let (started, started_rx) = std::sync::mpsc::channel();
-        let (release_tx, release) = std::sync::mpsc::channel();
-        handle.mailbox().do_send(Stall { started, release });
-        started_rx.recv().expect("stalled");
+        let release_tx = stall(&handle);
         let accepts: Vec<_> = (0..30)
             .map(|n| {
                 handle
@@ -1422,10 +1425,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let (handle, arbiter) = start(dir.path());
         let before = handle.mailbox().send(GroupsWritten).await.expect("mailbox");
-        let (started, started_rx) = std::sync::mpsc::channel();
-        let (release_tx, release) = std::sync::mpsc::channel();
-        handle.mailbox().do_send(Stall { started, release });
-        started_rx.recv().expect("stalled");
+        let release_tx = stall(&handle);
         let first = handle
             .mailbox()
             .send(Submit::new("09012345601", "first", Class::Bulk));
@@ -1457,10 +1457,7 @@ mod tests {
             .await
             .expect("answered")
             .expect("accepted");
-        let (started, started_rx) = std::sync::mpsc::channel();
-        let (release_tx, release) = std::sync::mpsc::channel();
-        handle.mailbox().do_send(Stall { started, release });
-        started_rx.recv().expect("stalled");
+        let release_tx = stall(&handle);
         // Queued in the mailbox before the pull is asked for (to another number: one
         // number's messages leave one at a time).
         let second = handle.submit(Submit::new("09087654321", "second", Class::Bulk));

@@ -909,11 +909,6 @@ impl<S: Storage> Outbox<S> {
         self.store.end_group()
     }
 
-    /// The store's error once a group could not be written (see [`Storage::failed`]).
-    pub fn store_failed(&self) -> Option<StoreError> {
-        self.store.failed()
-    }
-
     /// The store, for reads the core does not wrap.
     pub fn store(&self) -> &S {
         &self.store

@@ -37,6 +37,9 @@ pub enum EndState {
         state: String,
         /// Why it is still open, if the gateway says.
         reason: Option<String>,
+        /// The carrier's ids of its segments, as the gateway holds them (what its receipts
+        /// are matched against).
+        carrier_ids: Vec<String>,
     },
     /// `not_found`: the gateway does not know the message it acknowledged.
     NotFound,
@@ -58,6 +61,42 @@ pub struct Fate {
     pub end: Option<EndState>,
     /// Copies of it the SMSC accepted.
     pub smsc_copies: usize,
+    /// What the SMSC says of each copy (its id, its state, how its receipt fared): named
+    /// with a lost message, so that a loss says where the trail ends.
+    pub smsc_trace: Vec<String>,
+}
+
+impl Fate {
+    /// The gateway's id of an acknowledged message and the carrier ids it holds for it.
+    pub fn names(&self) -> Option<(&str, &[String])> {
+        let SubmitFate::Acknowledged { id } = &self.submit else {
+            return None;
+        };
+        let carrier_ids = match &self.end {
+            Some(EndState::Open { carrier_ids, .. }) => carrier_ids.as_slice(),
+            _ => &[],
+        };
+        Some((id, carrier_ids))
+    }
+
+    /// The trail of a lost message: the gateway's carrier ids and the SMSC's copies.
+    fn trail(&self) -> String {
+        let ids = match &self.end {
+            Some(EndState::Open { carrier_ids, .. }) if !carrier_ids.is_empty() => {
+                format!(
+                    "; the gateway holds carrier ids [{}]",
+                    carrier_ids.join(", ")
+                )
+            }
+            _ => String::new(),
+        };
+        let smsc = if self.smsc_trace.is_empty() {
+            "; the SMSC has no copy".to_owned()
+        } else {
+            format!("; at the SMSC: {}", self.smsc_trace.join("; "))
+        };
+        ids + &smsc
+    }
 }
 
 /// The faults that can make the gateway submit a message the SMSC has already accepted:
@@ -107,6 +146,10 @@ pub struct Accounting {
     pub lost: usize,
     /// A few of the lost, with what the gateway said (for the report).
     pub lost_examples: Vec<String>,
+    /// Where the lost examples are in the fates given to [`Accounting::tally`], to look
+    /// their trail up in the gateway's log.
+    #[serde(skip)]
+    pub lost_fates: Vec<usize>,
     /// Every acknowledged message is final, or open with a reason.
     pub all_accounted: bool,
     /// Copies beyond the first at the SMSC, over every message.
@@ -138,7 +181,7 @@ impl Accounting {
             duplicate_bound: faults.bound(),
             ..Accounting::default()
         };
-        for fate in fates {
+        for (at, fate) in fates.iter().enumerate() {
             a.duplicates += fate.smsc_copies.saturating_sub(1);
             if fate.smsc_copies > 1 {
                 a.duplicated_messages += 1;
@@ -173,8 +216,13 @@ impl Accounting {
                     if let Some(why) = lost {
                         a.lost += 1;
                         if a.lost_examples.len() < EXAMPLES {
-                            a.lost_examples
-                                .push(format!("{} ({}): {why}", id, fate.client_ref));
+                            a.lost_fates.push(at);
+                            a.lost_examples.push(format!(
+                                "{} ({}): {why}{}",
+                                id,
+                                fate.client_ref,
+                                fate.trail()
+                            ));
                         }
                     }
                 }
@@ -214,6 +262,7 @@ mod tests {
             submit: SubmitFate::Acknowledged { id: n.to_string() },
             end: Some(end),
             smsc_copies: copies,
+            smsc_trace: Vec::new(),
         }
     }
 
@@ -261,6 +310,7 @@ mod tests {
                 EndState::Open {
                     state: "queued".into(),
                     reason: Some("ESME_RTHROTTLED, retrying".into()),
+                    carrier_ids: Vec::new(),
                 },
                 0,
             ),
@@ -271,12 +321,14 @@ mod tests {
                 },
                 end: None,
                 smsc_copies: 1,
+                smsc_trace: Vec::new(),
             },
             Fate {
                 client_ref: "ref-6".into(),
                 submit: SubmitFate::Unanswered,
                 end: None,
                 smsc_copies: 0,
+                smsc_trace: Vec::new(),
             },
         ];
         let a = Accounting::tally(&fates, FAULTS);
@@ -299,19 +351,24 @@ mod tests {
     fn unknown_unreadable_or_open_without_a_reason_is_lost_and_fails() {
         let fates = vec![
             acked(1, EndState::NotFound, 1),
-            acked(
-                2,
-                EndState::Open {
-                    state: "submitted".into(),
-                    reason: None,
-                },
-                1,
-            ),
+            Fate {
+                smsc_trace: vec!["5f2a DELIVERED, receipt sent 2, answered ok 1".into()],
+                ..acked(
+                    2,
+                    EndState::Open {
+                        state: "submitted".into(),
+                        reason: None,
+                        carrier_ids: vec!["5f2a".into()],
+                    },
+                    1,
+                )
+            },
             acked(
                 3,
                 EndState::Open {
                     state: "queued".into(),
                     reason: Some("  ".into()),
+                    carrier_ids: Vec::new(),
                 },
                 0,
             ),
@@ -331,12 +388,22 @@ mod tests {
         let a = Accounting::tally(&fates, FAULTS);
         assert_eq!(a.lost, 5);
         assert_eq!(a.lost_examples.len(), 5);
+        assert_eq!(a.lost_fates, [0, 1, 2, 3, 4]);
         assert!(
             a.lost_examples[0].contains("not_found"),
             "{:?}",
             a.lost_examples
         );
-        assert!(a.lost_examples[1].contains("submitted, no reason"));
+        assert_eq!(
+            a.lost_examples[1],
+            "2 (ref-2): submitted, no reason given; the gateway holds carrier ids [5f2a]; \
+             at the SMSC: 5f2a DELIVERED, receipt sent 2, answered ok 1"
+        );
+        assert!(
+            a.lost_examples[2].ends_with("; the SMSC has no copy"),
+            "{:?}",
+            a.lost_examples
+        );
         assert!(!a.all_accounted && !a.passed);
     }
 

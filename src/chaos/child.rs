@@ -46,7 +46,7 @@ enabled = false
 [metrics]
 address = "127.0.0.1:0"
 [log]
-filter = "warn"
+filter = "warn,smsgate::message=debug"
 [outbox]
 retry = {{ initial = "100ms", max = "2s", jitter = 0.2 }}
 [api]

@@ -13,6 +13,7 @@ pub mod child;
 pub mod disk;
 pub mod load;
 pub mod schedule;
+pub mod trail;
 
 use accounting::{Accounting, EndState, Fate, ResendFaults, SubmitFate};
 use child::{ChildConfig, Gateway, Launcher};
@@ -23,7 +24,7 @@ use serde::Serialize;
 use smsc_sim::{Faults, SimHandle, StatsSnapshot};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -162,6 +163,9 @@ pub struct Report {
     pub elapsed_ms: u64,
     /// What went wrong outside the accounting.
     pub problems: Vec<String>,
+    /// For each lost message named in the accounting, the gateway's log lines that name it
+    /// or its carrier ids.
+    pub lost_trails: Vec<trail::Trail>,
     /// The work directory, when kept.
     pub work_dir: Option<String>,
 }
@@ -262,7 +266,7 @@ async fn run_async(mut options: ChaosOptions) -> Result<Report, ChaosError> {
         &log,
         &child,
     )?;
-    let outcome = drive(&options, &sim, launcher, disk.as_ref(), token).await;
+    let outcome = drive(&options, &sim, launcher, disk.as_ref(), token, &log).await;
     sim.shutdown().await;
     if let Some(disk) = disk.as_mut() {
         disk.unmount()?;
@@ -283,6 +287,7 @@ async fn drive(
     mut launcher: Launcher,
     disk: Option<&disk::Tmpfs>,
     token: String,
+    log: &Path,
 ) -> Result<Report, ChaosError> {
     let gateway = launcher.start().await?;
     let (api_tx, api_rx) = watch::channel(Some(gateway.api));
@@ -376,14 +381,20 @@ async fn drive(
     let fates: Vec<Fate> = fates
         .into_iter()
         .enumerate()
-        .map(|(n, submit)| Fate {
+        .map(|(n, submit)| (n, submit, sim.inbox(&load::number(n))))
+        .map(|(n, submit, copies)| Fate {
             client_ref: load::client_ref(n),
             end: match &submit {
                 SubmitFate::Acknowledged { .. } => ends.get(&n).cloned(),
                 _ => None,
             },
             submit,
-            smsc_copies: sim.inbox(&load::number(n)).len(),
+            smsc_copies: copies.len(),
+            smsc_trace: copies
+                .iter()
+                .flat_map(|c| &c.message_ids)
+                .map(|id| smsc_trace(sim, id))
+                .collect(),
         })
         .collect();
     // Stop the gateway in order (a last check that it stops when asked).
@@ -410,6 +421,7 @@ async fn drive(
             dropped_connections: usize::try_from(smsc.dropped_connections).unwrap_or(usize::MAX),
         },
     );
+    let lost_trails = lost_trails(log, &fates, &accounting.lost_fates, &mut run.problems);
     let refusals = ledger
         .refusals()
         .into_iter()
@@ -437,8 +449,35 @@ async fn drive(
         drain_ms,
         elapsed_ms: 0,
         problems: run.problems,
+        lost_trails,
         work_dir: None,
     })
+}
+
+/// The trails of the lost messages at `lost` in `fates`, from the gateway's log.
+fn lost_trails(
+    log: &Path,
+    fates: &[Fate],
+    lost: &[usize],
+    problems: &mut Vec<String>,
+) -> Vec<trail::Trail> {
+    if lost.is_empty() {
+        return Vec::new();
+    }
+    let text = match std::fs::read(log) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => {
+            problems.push(format!(
+                "cannot read {} for the lost messages' trails: {e}",
+                log.display()
+            ));
+            return Vec::new();
+        }
+    };
+    lost.iter()
+        .filter_map(|&at| fates.get(at)?.names())
+        .map(|(id, carrier_ids)| trail::trail(&text, id, carrier_ids))
+        .collect()
 }
 
 fn progress(line: &str) {
@@ -817,6 +856,21 @@ impl Runner<'_> {
 
 /// The end state of every acknowledged message, read through `message.status` until all
 /// are final or `drain` has passed.
+/// What the SMSC says of the copy it knows by `id`: its state and how its receipt fared.
+fn smsc_trace(sim: &smsc_sim::SimHandle, id: &str) -> String {
+    match sim.message(id) {
+        Some(m) => format!(
+            "{id} {}, receipt sent {}, answered ok {}, refused for now {}, refused {}",
+            m.state,
+            m.receipt.sends,
+            m.receipt.answered_ok,
+            m.receipt.refused_for_now,
+            m.receipt.refused
+        ),
+        None => format!("{id} no longer kept"),
+    }
+}
+
 async fn end_states(
     addr: SocketAddr,
     token: &SecretString,
@@ -864,6 +918,11 @@ async fn end_states(
                 let end = match answer {
                     Ok(s) if s.is_final => EndState::Final { state: s.state },
                     Ok(s) => EndState::Open {
+                        carrier_ids: s
+                            .segments
+                            .iter()
+                            .filter_map(|g| g.carrier_id.clone())
+                            .collect(),
                         state: s.state,
                         reason: s.detail,
                     },

@@ -205,6 +205,16 @@ pub fn summary(r: &crate::chaos::Report) -> String {
     for example in &a.lost_examples {
         let _ = writeln!(s, "  lost: {example}");
     }
+    for t in &r.lost_trails {
+        let _ = writeln!(
+            s,
+            "  the gateway's log on {} ({} earlier lines left out):",
+            t.message_id, t.left_out
+        );
+        for line in &t.lines {
+            let _ = writeln!(s, "    {line}");
+        }
+    }
     let _ = writeln!(
         s,
         "duplicates at the SMSC: {} (on {} messages), bound {} = window {} × ({} binds × ({} \

@@ -656,12 +656,17 @@ impl OutboxActor {
                 return Box::pin(async {});
             }
             let now = unix_ms();
+            // Kept for the log: the carrier's id of a submitted segment, or what else came.
+            let (carrier_id, other) = match &result {
+                SubmitResult::Submitted { carrier_id } => (Some(carrier_id.clone()), None),
+                other => (None, Some(other.clone())),
+            };
             match self.core.on_submit_resp(key, result, now) {
                 Ok(SubmitEffect::Submitted {
                     state,
                     held_receipt,
                 }) => {
-                    info!(target: "smsgate::message", id = %key.message, segment = key.segment, state = state.as_str(), "submitted");
+                    info!(target: "smsgate::message", id = %key.message, segment = key.segment, carrier_id = %carrier_id.as_deref().unwrap_or(""), state = state.as_str(), "submitted");
                     if let Some(held) = held_receipt {
                         let seconds = now.saturating_sub(held.accepted_at) as f64 / 1000.0;
                         metrics::histogram!(names::RECEIPT_LATENCY, "carrier" => held.carrier.clone())
@@ -681,7 +686,12 @@ impl OutboxActor {
                 Ok(SubmitEffect::FailedOver { carrier }) => {
                     info!(target: "smsgate::message", id = %key.message, to_carrier = %carrier, "failed over");
                 }
-                Ok(SubmitEffect::Retry { .. } | SubmitEffect::Stale) => {}
+                Ok(SubmitEffect::Retry { at }) => {
+                    debug!(target: "smsgate::message", id = %key.message, segment = key.segment, result = ?other, retry_at = at, "submit to be retried");
+                }
+                Ok(SubmitEffect::Stale) => {
+                    debug!(target: "smsgate::message", id = %key.message, segment = key.segment, serial = key.serial, carrier_id = %carrier_id.as_deref().unwrap_or(""), result = ?other, "result of an earlier dispatch: ignored");
+                }
                 Err(e) => {
                     self.fail(&e);
                     return Box::pin(async {});
@@ -929,7 +939,10 @@ impl Handler<Receipt> for OutboxActor {
             .increment(1);
         let key = match self.match_receipt(&msg) {
             Ok(key) => key,
-            Err(e) => return Box::pin(async move { Err(e) }),
+            Err(e) => {
+                debug!(target: "smsgate::message", carrier = %msg.carrier, ids = ?msg.ids, error = %e, "receipt refused for now");
+                return Box::pin(async move { Err(e) });
+            }
         };
         let Some(key) = key else {
             warn!(carrier = %msg.carrier, ids = ?msg.ids, "receipt with no usable id");
@@ -960,10 +973,10 @@ impl Handler<Receipt> for OutboxActor {
             Ok(ReceiptOutcome::Unmatched { kept }) => {
                 metrics::counter!(names::RECEIPTS_UNMATCHED, "carrier" => msg.carrier.clone())
                     .increment(1);
-                debug!(carrier = %msg.carrier, carrier_id = %key, kept, "receipt kept for late matching");
+                debug!(target: "smsgate::message", carrier = %msg.carrier, carrier_id = %key, kept, "receipt kept for late matching");
             }
             Ok(other) => {
-                debug!(carrier = %msg.carrier, carrier_id = %key, outcome = ?other, "receipt")
+                debug!(target: "smsgate::message", carrier = %msg.carrier, carrier_id = %key, outcome = ?other, "receipt")
             }
             Err(e) => {
                 self.fail(&e);

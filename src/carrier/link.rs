@@ -11,7 +11,7 @@ use super::window::{Window, WindowSizeError};
 use secrecy::{ExposeSecret, SecretString};
 use smpp::pdu::{Bind, DataSm, DataSmResp, DeliverSm, DeliverSmResp, SubmitSm};
 use smpp::receipt::ReceiptError;
-use smpp::session::{Accepted, BindMode, Inbound, Role, SequenceNumbers, Session};
+use smpp::session::{Accepted, BindMode, Inbound, Role, SequenceNumbers, Session, State};
 use smpp::tlv::NetworkErrorCode;
 use smpp::values::MessageState;
 use smpp::{Body, CommandId, CommandStatus, DecodeError, Pdu};
@@ -321,6 +321,21 @@ impl<T> Link<T> {
         let command = pdu.command_id();
         let seq = pdu.sequence_number;
         match self.session.receive(command, pdu.command_status, seq) {
+            // Table 2-1 has no deliver_sm or data_sm in BINDING, but an SMSC that has
+            // accepted the bind may send one before its bind_resp reaches us. Refused with
+            // ESME_RINVBNDSTS, a receipt would be dropped by an SMSC that takes any other
+            // status than a temporary one as final (5.1.3): refused for now instead, so
+            // that it comes again once we are bound.
+            Inbound::Refuse(_)
+                if matches!(command, CommandId::DeliverSm | CommandId::DataSm)
+                    && matches!(self.session.state(), State::Binding { mode, .. } if mode.can_receive()) =>
+            {
+                out.push(Action::Send(Pdu::refusal(
+                    command,
+                    seq,
+                    CommandStatus::ESME_RX_T_APPN,
+                )));
+            }
             Inbound::Refuse(refusal) => out.push(Action::Send(refusal)),
             Inbound::Ignore => out.push(Action::UnexpectedResponse {
                 command,
@@ -1109,6 +1124,49 @@ mod tests {
             (refused.command_id(), refused.command_status),
             (CommandId::DataSmResp, CommandStatus::ESME_RX_T_APPN)
         );
+    }
+
+    #[test]
+    fn a_delivery_before_the_bind_resp_is_refused_for_now_not_for_good() {
+        let t0 = Instant::now();
+        let deliver = || {
+            Body::DeliverSm(DeliverSm {
+                esm_class: esm_class::DELIVERY_RECEIPT,
+                ..DeliverSm::default()
+            })
+        };
+        for (mode, status) in [
+            (BindMode::Transceiver, CommandStatus::ESME_RX_T_APPN),
+            (BindMode::Receiver, CommandStatus::ESME_RX_T_APPN),
+            // A transmitter takes no delivery in any state (Table 2-1).
+            (BindMode::Transmitter, CommandStatus::ESME_RINVBNDSTS),
+        ] {
+            let mut link: Link<u32> = Link::new(settings(mode), t0).unwrap();
+            let mut out = Vec::new();
+            link.connected(t0, &mut out);
+            out.clear();
+            link.received(&Pdu::new(5, deliver()), t0, &mut out);
+            let [Action::Send(answer)] = out.as_slice() else {
+                panic!("{mode:?}: {out:?}")
+            };
+            assert_eq!(
+                (
+                    answer.command_id(),
+                    answer.sequence_number,
+                    answer.command_status
+                ),
+                (CommandId::DeliverSmResp, 5, status),
+                "{mode:?}"
+            );
+        }
+        // Before any bind is sent (OPEN), the table's refusal stands.
+        let mut link: Link<u32> = Link::new(settings(BindMode::Transceiver), t0).unwrap();
+        let mut out = Vec::new();
+        link.received(&Pdu::new(6, deliver()), t0, &mut out);
+        let [Action::Send(answer)] = out.as_slice() else {
+            panic!("{out:?}")
+        };
+        assert_ne!(answer.command_status, CommandStatus::ESME_RX_T_APPN);
     }
 
     #[test]

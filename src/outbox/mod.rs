@@ -1564,6 +1564,13 @@ impl<S: Storage> Outbox<S> {
                         // Resent (its deliver_sm went unanswered): kept once.
                         return Ok(ReceiptOutcome::Unmatched { kept: false });
                     }
+                    let kept_final = MessageState::from_u8(kept.state)
+                        .is_some_and(|s| receipt_segment_state(s).is_some());
+                    if kept_final && receipt_segment_state(receipt.state).is_none() {
+                        // An intermediate notification that came after the final receipt
+                        // (by another bind, or resent): the final one stays.
+                        return Ok(ReceiptOutcome::Unmatched { kept: false });
+                    }
                     // A newer state of the same receipt id takes its place.
                     self.forget_unmatched(seq, &kept, &mut ops)?;
                     break;

@@ -704,6 +704,45 @@ fn a_receipt_before_its_submit_sm_resp_is_held_and_matched() {
 }
 
 #[test]
+fn a_held_final_receipt_is_not_replaced_by_a_later_intermediate_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ob = open(dir.path(), T0);
+    let id = accept(&mut ob, msg(D, "x", Class::Otp), &["docomo"], T0);
+    let taken = take(&mut ob, "docomo", 1, T0);
+    // Both overtake the submit_sm_resp, the final one first (two binds, or a resend).
+    assert_eq!(
+        ob.on_receipt(receipt("docomo", "42", MessageState::Delivered), T0 + 1)
+            .unwrap(),
+        ReceiptOutcome::Unmatched { kept: true }
+    );
+    assert_eq!(
+        ob.on_receipt(receipt("docomo", "42", MessageState::Enroute), T0 + 2)
+            .unwrap(),
+        ReceiptOutcome::Unmatched { kept: false }
+    );
+    ob.commit().wait_blocking().unwrap();
+    assert_eq!(ob.unmatched_held(), 1);
+    ob.on_submit_resp(taken[0].key, ok("42"), T0 + 3).unwrap();
+    assert_eq!(state(&ob, id), State::Delivered);
+    // The other way round, a later final receipt replaces the intermediate one.
+    let id = accept(&mut ob, msg(D, "y", Class::Otp), &["docomo"], T0);
+    let taken = take(&mut ob, "docomo", 1, T0);
+    for (state, kept) in [
+        (MessageState::Enroute, true),
+        (MessageState::Undeliverable, true),
+    ] {
+        assert_eq!(
+            ob.on_receipt(receipt("docomo", "43", state), T0 + 4)
+                .unwrap(),
+            ReceiptOutcome::Unmatched { kept }
+        );
+    }
+    assert_eq!(ob.unmatched_held(), 1, "one receipt id kept once");
+    ob.on_submit_resp(taken[0].key, ok("43"), T0 + 5).unwrap();
+    assert_eq!(state(&ob, id), State::Undeliverable);
+}
+
+#[test]
 fn a_receipt_matching_nothing_is_counted_and_kept_until_too_old() {
     let dir = tempfile::tempdir().unwrap();
     {

@@ -167,3 +167,60 @@ fn chaos_without_quick_or_duration_is_a_usage_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("too short"), "{stderr}");
 }
+
+#[test]
+fn an_interrupted_run_leaves_no_gateway_no_mount_and_no_work_directory() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut chaos = Command::new(env!("CARGO_BIN_EXE_smsgate"))
+        .args(["chaos", "--quick", "--json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("smsgate chaos runs");
+    let mut lines = BufReader::new(chaos.stderr.take().unwrap()).lines();
+    let mut work = None;
+    let mut pid = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(dir) = line.strip_prefix("chaos: work directory ") {
+            work = Some(dir.to_owned());
+        }
+        if let Some((_, rest)) = line.split_once(" (pid ") {
+            pid = Some(rest.trim_end_matches(')').to_owned());
+        }
+        // Under load, with the gateway restarted after its first kill, its files open on
+        // the tmpfs.
+        if line.starts_with("chaos: drops 1/") {
+            break;
+        }
+    }
+    let (work, pid) = (
+        work.expect("work directory named"),
+        pid.expect("gateway pid named"),
+    );
+    assert!(std::path::Path::new(&work).is_dir());
+    let sent = Command::new("kill")
+        .args(["-TERM", &chaos.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let status = chaos.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("interrupted by SIGTERM")),
+        "{rest:?}"
+    );
+    // It waited for the gateway's exit before its own: the gateway is gone, or at most a
+    // zombie for init to reap. Its tmpfs and work directory went with it.
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap();
+    assert!(!mounts.contains(&work), "still mounted: {mounts}");
+    assert!(!std::path::Path::new(&work).exists(), "{work} left behind");
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok();
+    let alive = state.as_deref().is_some_and(|s| {
+        let after_name = s.rsplit(')').next().unwrap_or("");
+        !after_name.trim_start().starts_with('Z')
+    });
+    assert!(!alive, "the gateway {pid} still runs: {state:?}");
+}

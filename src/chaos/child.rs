@@ -153,6 +153,10 @@ impl Launcher {
                 ChaosError::Gateway(format!("cannot start {} run: {e}", self.exe.display()))
             })?;
         self.starts += 1;
+        if let Some(pid) = child.id() {
+            LAST_STARTED.store(pid, std::sync::atomic::Ordering::Relaxed);
+            super::progress(&format!("gateway start {} (pid {pid})", self.starts));
+        }
         let stdout = child
             .stdout
             .take()
@@ -189,6 +193,41 @@ impl Launcher {
             ready_in: started.elapsed(),
         })
     }
+}
+
+/// The pid of the gateway started last (0: none yet). One gateway runs at a time, so after
+/// an interrupted run this is the one that may still be dying.
+static LAST_STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// The pid of the gateway started last, if any.
+pub fn last_started() -> Option<u32> {
+    Some(LAST_STARTED.load(std::sync::atomic::Ordering::Relaxed)).filter(|&p| p != 0)
+}
+
+/// Waits, up to `deadline`, until process `pid` has exited (gone, or a zombie for its
+/// parent to reap), looking at `/proc` every 10 ms. Whether it did is returned.
+pub fn wait_gone(pid: u32, deadline: Duration) -> bool {
+    let until = Instant::now() + deadline;
+    loop {
+        let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .is_some_and(|stat| !is_zombie(&stat));
+        if !alive {
+            return true;
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Whether a `/proc/PID/stat` line says the process has exited (state `Z` or `X`, the
+/// field after the parenthesised name).
+pub fn is_zombie(stat: &str) -> bool {
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .is_some_and(|state| state == "Z" || state == "X")
 }
 
 /// The API address in `smsgate: running; api on ADDR; …`.
@@ -263,6 +302,18 @@ impl Gateway {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    #[test]
+    fn a_process_has_exited_when_its_stat_says_zombie_or_dead() {
+        assert!(is_zombie("27720 (smsgate) Z 1 27653 1244 0"));
+        assert!(is_zombie("7 (a (b) c) X 1"));
+        assert!(!is_zombie("27720 (smsgate) R 1 27653 1244 0"));
+        assert!(!is_zombie("7 (Z) S 1"), "the state, not the name");
+        assert!(!is_zombie(""));
+        // This process runs; one that cannot exist is gone at once.
+        assert!(!wait_gone(std::process::id(), Duration::ZERO));
+        assert!(wait_gone(u32::MAX, Duration::from_secs(5)));
+    }
 
     #[test]
     fn the_api_address_is_read_from_the_running_line() {

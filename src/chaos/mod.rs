@@ -47,6 +47,12 @@ pub enum ChaosError {
     /// The options do not make a run.
     #[error("{0}")]
     Usage(String),
+    /// SIGINT or SIGTERM came: the run was abandoned, the gateway under test killed, its
+    /// tmpfs unmounted and the work directory removed.
+    #[error(
+        "interrupted by {0}: the gateway under test was killed and the work directory removed"
+    )]
+    Interrupted(&'static str),
 }
 
 /// What to run.
@@ -215,7 +221,38 @@ pub fn run(options: ChaosOptions) -> Result<Report, ChaosError> {
         .enable_all()
         .build()
         .map_err(|e| ChaosError::Setup(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(run_async(options))
+    // On a signal the run's future is dropped: the gateway's child is killed (kill on
+    // drop), the simulator's tasks end with the runtime, the tmpfs is unmounted and the
+    // work directory removed by their own drops, so an interrupted run leaves nothing
+    // behind.
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            report = run_async(options) => report,
+            signal = interrupted() => Err(ChaosError::Interrupted(signal)),
+        }
+    });
+    if matches!(outcome, Err(ChaosError::Interrupted(_))) {
+        // The kill is sent; the exit is waited for, so that nothing runs on after us.
+        if let Some(pid) = child::last_started() {
+            child::wait_gone(pid, Duration::from_secs(5));
+        }
+    }
+    outcome
+}
+
+/// The first SIGINT or SIGTERM, by name; never, where the handlers cannot be installed.
+async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(mut int), Ok(mut term)) => tokio::select! {
+            _ = int.recv() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        },
+        _ => std::future::pending().await,
+    }
 }
 
 async fn run_async(mut options: ChaosOptions) -> Result<Report, ChaosError> {
@@ -230,6 +267,7 @@ async fn run_async(mut options: ChaosOptions) -> Result<Report, ChaosError> {
         .prefix("smsgate-chaos-")
         .tempdir()
         .map_err(|e| ChaosError::Setup(format!("cannot make a work directory: {e}")))?;
+    progress(&format!("work directory {}", work.path().display()));
     let mount_dir = work.path().join("disk");
     std::fs::create_dir(&mount_dir)
         .map_err(|e| ChaosError::Setup(format!("cannot make {}: {e}", mount_dir.display())))?;
@@ -480,7 +518,7 @@ fn lost_trails(
         .collect()
 }
 
-fn progress(line: &str) {
+pub(crate) fn progress(line: &str) {
     eprintln!("chaos: {line}");
 }
 

@@ -656,8 +656,11 @@ impl OutboxActor {
                 return Box::pin(async {});
             }
             let now = unix_ms();
-            // Kept for the log: the carrier's id of a submitted segment, or what else came.
+            // Kept for the log, only when its lines are written (this is the outbox's hot
+            // path): the carrier's id of a submitted segment, or what else came.
+            let logged = tracing::enabled!(target: "smsgate::message", tracing::Level::INFO);
             let (carrier_id, other) = match &result {
+                _ if !logged => (None, None),
                 SubmitResult::Submitted { carrier_id } => (Some(carrier_id.clone()), None),
                 other => (None, Some(other.clone())),
             };

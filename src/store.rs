@@ -185,7 +185,9 @@ pub(crate) fn io_error(op: &'static str) -> impl Fn(sled::Error) -> StoreError {
 /// A message's id: a u64 from the engine's monotonic generator, so ids grow with the
 /// order of acceptance, also across restarts. Its external form (API, logs, events) is the
 /// decimal string of the number, e.g. `"4711"`, which is what `Display` and `FromStr` use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Default, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct MessageId(pub u64);
 
@@ -737,6 +739,22 @@ pub enum Op {
         /// The event.
         event: Event,
     },
+    /// Forget a final message past its retention: its record and the carrier ids named
+    /// (those that still point to it; a carrier may have reused an id since).
+    ForgetMessage {
+        /// The message.
+        id: MessageId,
+        /// The carrier its ids are indexed under.
+        carrier: String,
+        /// The carrier ids to unindex.
+        carrier_ids: Vec<String>,
+    },
+    /// Forget the events of the log stored under `first` (one batch, or one event written
+    /// before batches).
+    ForgetEvents {
+        /// The sequence number the batch is stored under (its first event's).
+        first: u64,
+    },
     /// List a queued message as parked: on disk only, read back in queue order.
     Park(Parked),
     /// Unlist a parked message (read back into memory, moved or ended).
@@ -755,6 +773,18 @@ pub struct Parked {
     pub id: MessageId,
     /// The end of its validity (unix ms).
     pub expires_at: u64,
+}
+
+/// One stored stretch of the event log (a batch, or a single event written before
+/// batches), as the retention sweep sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventSpan {
+    /// The sequence number it is stored under (its first event's).
+    pub first: u64,
+    /// Its last event's sequence number.
+    pub last: u64,
+    /// When its last event happened (unix ms).
+    pub last_at: u64,
 }
 
 /// The storage the outbox needs, as typed operations: a second engine implements this
@@ -814,6 +844,16 @@ pub trait Storage {
         from: MessageId,
         max: usize,
     ) -> Result<Vec<MessageRecord>, StoreError>;
+    /// Up to `max` final messages, by id, from id `from` on (the retention sweep reads
+    /// the oldest first).
+    fn final_messages_from(
+        &self,
+        from: MessageId,
+        max: usize,
+    ) -> Result<Vec<MessageRecord>, StoreError>;
+    /// The oldest `max` stretches of the event log, oldest first: each as it is stored
+    /// (a batch, or one event written before batches).
+    fn oldest_events(&self, max: usize) -> Result<Vec<EventSpan>, StoreError>;
     /// Up to `max` parked messages of a carrier's class after id `after`, in queue (id)
     /// order.
     fn parked(
@@ -1622,6 +1662,21 @@ impl SledStore {
                     seq.to_be_bytes().to_vec(),
                     Some(encode("event", &event)?),
                 ),
+                Op::ForgetMessage {
+                    id,
+                    carrier,
+                    carrier_ids,
+                } => {
+                    for carrier_id in &carrier_ids {
+                        put(CARRIER_IDS, carrier_key(&carrier, carrier_id)?, None);
+                    }
+                    put(MESSAGES, id.0.to_be_bytes().to_vec(), None);
+                }
+                Op::ForgetEvents { first } => {
+                    let key = first.to_be_bytes().to_vec();
+                    put(EVENTS, key.clone(), None);
+                    put(EVENT_BATCHES, key, None);
+                }
                 Op::Park(p) => {
                     let queue = parked_key(&p)?;
                     let prefix = queue
@@ -1782,6 +1837,57 @@ impl Storage for SledStore {
             let (key, value) = item.map_err(io_error("read open messages"))?;
             out.push(decode_message("open", &key, &value)?);
         }
+        Ok(out)
+    }
+
+    fn final_messages_from(
+        &self,
+        from: MessageId,
+        max: usize,
+    ) -> Result<Vec<MessageRecord>, StoreError> {
+        self.write_group()?;
+        let mut out = Vec::new();
+        for item in self.messages.range(from.0.to_be_bytes()..).take(max) {
+            let (key, value) = item.map_err(io_error("read final messages"))?;
+            out.push(decode_message("messages", &key, &value)?);
+        }
+        Ok(out)
+    }
+
+    fn oldest_events(&self, max: usize) -> Result<Vec<EventSpan>, StoreError> {
+        self.write_group()?;
+        let mut out = Vec::new();
+        for item in self.events.iter().take(max) {
+            let (key, value) = item.map_err(io_error("read events"))?;
+            let seq = be_u64("events", &key)?;
+            let event: Event = decode("events", &key, &value)?;
+            out.push(EventSpan {
+                first: seq,
+                last: seq,
+                last_at: event.at,
+            });
+        }
+        for item in self.event_batches.iter().take(max) {
+            let (key, value) = item.map_err(io_error("read events"))?;
+            let first = be_u64("event_batches", &key)?;
+            let Some((last, event)) = events::unbatch(&key, &value)?.pop() else {
+                // An empty batch (never written so): nothing to keep.
+                out.push(EventSpan {
+                    first,
+                    last: first,
+                    last_at: 0,
+                });
+                continue;
+            };
+            let event: Event = decode("event_batches", &last.to_be_bytes(), event)?;
+            out.push(EventSpan {
+                first,
+                last,
+                last_at: event.at,
+            });
+        }
+        out.sort_by_key(|span| span.first);
+        out.truncate(max);
         Ok(out)
     }
 

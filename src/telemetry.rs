@@ -138,6 +138,9 @@ pub mod names {
     pub const MO: &str = "smsgate_mo_total";
     /// Counter: messages that reached a final state (label `state`).
     pub const FINAL: &str = "smsgate_messages_final_total";
+    /// Counter: final messages and events removed past their retention (label `what`:
+    /// `messages`, `events`).
+    pub const RETENTION_REMOVED: &str = "smsgate_retention_removed_total";
     /// Gauge: messages waiting to be submitted (labels `carrier`, `class`).
     pub const QUEUE_DEPTH: &str = "smsgate_queue_depth";
     /// Gauge: PDUs in flight on a carrier's binds (label `carrier`).
@@ -174,6 +177,7 @@ pub mod names {
         RECEIPTS_UNMATCHED,
         MO,
         FINAL,
+        RETENTION_REMOVED,
         QUEUE_DEPTH,
         WINDOW_IN_USE,
         SUBMIT_LATENCY,
@@ -207,6 +211,10 @@ fn describe() {
     );
     describe_counter!(names::MO, "Mobile-originated messages received");
     describe_counter!(names::FINAL, "Messages that reached a final state");
+    describe_counter!(
+        names::RETENTION_REMOVED,
+        "Final messages and events removed past their retention"
+    );
     describe_gauge!(names::QUEUE_DEPTH, "Messages waiting to be submitted");
     describe_gauge!(names::WINDOW_IN_USE, "PDUs in flight on a carrier's binds");
     describe_histogram!(

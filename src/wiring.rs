@@ -125,6 +125,8 @@ pub fn spec(config: &Config) -> Result<GatewaySpec, WiringError> {
             retry: config.outbox.retry,
             max_open: config.outbox.max_queued,
             in_memory: config.outbox.in_memory,
+            retention_ms: ms(config.outbox.retention),
+            events_retention_ms: ms(config.outbox.events_retention),
             ..Settings::default()
         },
         carriers,
@@ -359,6 +361,8 @@ data_cache_mb = 32
 retry = { initial = "2s", max = "1m" }
 max_queued = 5
 in_memory = 7
+retention = "30d"
+events_retention = "2d"
 
 [carriers.au]
 registered_delivery = "failure"
@@ -396,6 +400,8 @@ carriers = ["au"]
         assert_eq!(spec.outbox.retry.maximum(), Duration::from_secs(60));
         assert_eq!(spec.outbox.max_open, 5);
         assert_eq!(spec.outbox.in_memory, 7);
+        assert_eq!(spec.outbox.retention_ms, 30 * 86_400_000);
+        assert_eq!(spec.outbox.events_retention_ms, 2 * 86_400_000);
         assert_eq!(spec.data_cache_bytes, 32 << 20);
         let au = &spec.carriers[0];
         assert_eq!(

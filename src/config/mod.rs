@@ -256,6 +256,13 @@ pub struct OutboxConfig {
     /// Queued messages of one carrier's class kept in memory; the rest of a longer queue
     /// wait on disk only (see [`crate::outbox::Settings::in_memory`]).
     pub in_memory: usize,
+    /// How long a final message stays readable after its last change; then its record and
+    /// carrier ids are removed from the data directory.
+    #[serde(with = "duration")]
+    pub retention: Duration,
+    /// How long an event stays in the event log (the API's event stream, the webhooks).
+    #[serde(with = "duration")]
+    pub events_retention: Duration,
 }
 
 impl Default for OutboxConfig {
@@ -266,6 +273,8 @@ impl Default for OutboxConfig {
             receipt_wait: Duration::from_secs(72 * 3600),
             max_queued: 1_000_000,
             in_memory: 10_000,
+            retention: Duration::from_secs(7 * 24 * 3600),
+            events_retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }

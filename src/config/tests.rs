@@ -166,6 +166,13 @@ fn defaults_fill_what_the_file_leaves_out() {
     assert_eq!(c.data_dir, Path::new("data"));
     assert!(!c.simulator.enabled);
     assert_eq!(c.outbox.idempotency_window, Duration::from_secs(86_400));
+    assert_eq!(
+        (c.outbox.retention, c.outbox.events_retention),
+        (
+            Duration::from_secs(7 * 86_400),
+            Duration::from_secs(7 * 86_400)
+        )
+    );
     let d = &c.carriers["docomo"];
     let b = &d.binds[0];
     assert_eq!(
@@ -1279,6 +1286,30 @@ fn idempotency_window_zero_is_refused() {
     assert_has(
         &refused(&section("outbox", "idempotency_window = \"0s\"")),
         "outbox.idempotency_window: 0s is not allowed (1s..=30d)",
+    );
+}
+
+#[test]
+fn retentions_below_an_hour_are_refused() {
+    let errors = refused(&section(
+        "outbox",
+        "retention = \"59m\"\nevents_retention = \"0s\"",
+    ));
+    assert_has(&errors, "outbox.retention: 59m is not allowed (1h..=3650d)");
+    assert_has(
+        &errors,
+        "outbox.events_retention: 0s is not allowed (1h..=3650d)",
+    );
+}
+
+#[test]
+fn a_retention_shorter_than_the_idempotency_window_is_refused() {
+    assert_has(
+        &refused(&section(
+            "outbox",
+            "retention = \"12h\"\nidempotency_window = \"1d\"",
+        )),
+        "outbox.retention: 12h is shorter than outbox.idempotency_window (1d)",
     );
 }
 

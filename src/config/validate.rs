@@ -174,6 +174,23 @@ fn outbox(c: &mut Checker, config: &Config) {
     c.duration(path.key("receipt_wait"), o.receipt_wait, SECOND..=30 * DAY);
     c.range(path.key("max_queued"), o.max_queued, 1..=100_000_000);
     c.range(path.key("in_memory"), o.in_memory, 1..=10_000_000);
+    c.duration(path.key("retention"), o.retention, HOUR..=3650 * DAY);
+    c.duration(
+        path.key("events_retention"),
+        o.events_retention,
+        HOUR..=3650 * DAY,
+    );
+    if o.retention < o.idempotency_window {
+        c.fail(
+            path.key("retention"),
+            format!(
+                "{} is shorter than outbox.idempotency_window ({}): a repeated submit could \
+                 name a message already forgotten",
+                Show(o.retention),
+                Show(o.idempotency_window)
+            ),
+        );
+    }
     // A receipt may come as late as the message's validity allows.
     for (name, carrier) in &config.carriers {
         if o.receipt_wait < carrier.default_validity {

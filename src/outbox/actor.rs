@@ -848,11 +848,28 @@ impl Actor for OutboxActor {
                 return;
             }
             match act.core.tick(unix_ms()) {
-                Ok(report) if report.ended > 0 => {
-                    metrics::counter!(names::FINAL, "state" => "expired_or_failed")
-                        .increment(report.ended as u64);
+                Ok(report) => {
+                    let counts = [
+                        (names::FINAL, "state", "expired_or_failed", report.ended),
+                        (
+                            names::RETENTION_REMOVED,
+                            "what",
+                            "messages",
+                            report.messages_swept,
+                        ),
+                        (
+                            names::RETENTION_REMOVED,
+                            "what",
+                            "events",
+                            report.events_swept,
+                        ),
+                    ];
+                    for (name, label, value, n) in counts {
+                        if n > 0 {
+                            metrics::counter!(name, label => value).increment(n as u64);
+                        }
+                    }
                 }
-                Ok(_) => {}
                 Err(e) => act.fail(&e),
             }
             act.nudge_dry();

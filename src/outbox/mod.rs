@@ -76,12 +76,22 @@ pub struct Settings {
     /// parked: kept on disk only and read back in queue order, a few for each PDU a pull
     /// takes, while fewer than this many are in memory. At least 1.
     pub in_memory: usize,
+    /// How long a final message stays readable (its status, a late receipt's match) after
+    /// its last change (ms); then its record and carrier ids are removed.
+    pub retention_ms: u64,
+    /// How long an event stays in the event log (ms); the newest is always kept, so that
+    /// the sequence numbers go on from it after a restart.
+    pub events_retention_ms: u64,
+    /// Most final messages, and most stretches of the event log, one [`Outbox::tick`]
+    /// looks at for retention.
+    pub retention_sweep_max: usize,
 }
 
 impl Default for Settings {
     /// Validity at most 48 h; client references 24 h; unmatched receipts kept 24 h;
     /// receipts awaited 24 h after validity; backoff 1 s doubling to 60 s; 1,000 swept per
-    /// tick; a million messages open at most; 10,000 queued a carrier's class in memory.
+    /// tick; a million messages open at most; 10,000 queued a carrier's class in memory;
+    /// final messages and events kept 7 days, 2,000 of each looked at per tick.
     fn default() -> Self {
         const HOUR: u64 = 3_600_000;
         Settings {
@@ -93,6 +103,9 @@ impl Default for Settings {
             sweep_max: 1_000,
             max_open: 1_000_000,
             in_memory: 10_000,
+            retention_ms: 7 * 24 * HOUR,
+            events_retention_ms: 7 * 24 * HOUR,
+            retention_sweep_max: 2_000,
         }
     }
 }
@@ -347,6 +360,10 @@ pub struct TickReport {
     pub client_refs_swept: usize,
     /// Unmatched receipts dropped for age.
     pub unmatched_swept: usize,
+    /// Final messages removed past their retention.
+    pub messages_swept: usize,
+    /// Events removed past their retention.
+    pub events_swept: usize,
 }
 
 /// A message's status as the API shows it.
@@ -626,6 +643,20 @@ pub struct Outbox<S: Storage> {
     parked: HashMap<String, [usize; 3]>,
     /// Parked messages in all.
     parked_total: usize,
+    /// Where the retention sweep of final messages stands.
+    retention: RetentionCursor,
+}
+
+/// Where the retention sweep of final messages stands: it walks them by id (acceptance
+/// order) from the oldest and stops at the first accepted after the cutoff. One that
+/// changed after the cutoff though accepted before (it lived long) is passed over and
+/// looked at again on the next pass.
+#[derive(Debug, Default, Clone, Copy)]
+struct RetentionCursor {
+    /// The id the next tick's walk starts at.
+    from: MessageId,
+    /// The first passed over in this pass, where the next pass starts.
+    kept: Option<MessageId>,
 }
 
 impl<S: Storage> Outbox<S> {
@@ -655,6 +686,7 @@ impl<S: Storage> Outbox<S> {
             deadlines: BTreeSet::new(),
             parked: HashMap::new(),
             parked_total: 0,
+            retention: RetentionCursor::default(),
         };
         outbox.store.clear_parked()?;
         let mut ops = Vec::new();
@@ -1907,7 +1939,90 @@ impl<S: Storage> Outbox<S> {
             ended,
             client_refs_swept,
             unmatched_swept,
+            messages_swept: self.sweep_messages(now)?,
+            events_swept: self.sweep_events(now)?,
         })
+    }
+
+    /// Removes the final messages whose last change is older than
+    /// [`Settings::retention_ms`] (looks at most at [`Settings::retention_sweep_max`]);
+    /// returns how many went. A carrier id goes with its message only while it still
+    /// names it: a carrier that reuses its ids may have given it to a newer one.
+    fn sweep_messages(&mut self, now: u64) -> Result<usize, StoreError> {
+        let cutoff = now.saturating_sub(self.settings.retention_ms);
+        let max = self.settings.retention_sweep_max.max(1);
+        let found = self.store.final_messages_from(self.retention.from, max)?;
+        let mut pass_over = found.len() < max;
+        let mut next = self.retention.from;
+        let mut ops = Vec::new();
+        for record in found {
+            if record.accepted_at > cutoff {
+                // Acceptance order: the rest is younger still.
+                pass_over = true;
+                next = record.id;
+                break;
+            }
+            next = MessageId(record.id.0.saturating_add(1));
+            if record.updated_at > cutoff || self.entries.contains_key(&record.id) {
+                self.retention.kept.get_or_insert(record.id);
+                continue;
+            }
+            let carrier = record.carrier_name().to_owned();
+            let mut carrier_ids = Vec::new();
+            for (i, segment) in record.segments.iter().enumerate() {
+                let Some(carrier_id) = &segment.carrier_id else {
+                    continue;
+                };
+                let names_it = SegmentRef {
+                    message: record.id,
+                    segment: number(i),
+                };
+                if self.store.segment_by_carrier_id(&carrier, carrier_id)? == Some(names_it) {
+                    carrier_ids.push(carrier_id.clone());
+                }
+            }
+            ops.push(Op::ForgetMessage {
+                id: record.id,
+                carrier,
+                carrier_ids,
+            });
+        }
+        self.retention.from = match (pass_over, self.retention.kept) {
+            (true, Some(kept)) => {
+                self.retention.kept = None;
+                kept
+            }
+            _ => next,
+        };
+        let swept = ops.len();
+        if swept > 0 {
+            self.store.apply(ops)?;
+        }
+        Ok(swept)
+    }
+
+    /// Removes the stretches of the event log whose last event is older than
+    /// [`Settings::events_retention_ms`], oldest first, never the newest (the next
+    /// sequence number follows it after a restart); returns how many events went.
+    fn sweep_events(&mut self, now: u64) -> Result<usize, StoreError> {
+        let cutoff = now.saturating_sub(self.settings.events_retention_ms);
+        let mut ops = Vec::new();
+        let mut swept = 0usize;
+        for span in self
+            .store
+            .oldest_events(self.settings.retention_sweep_max.max(1))?
+        {
+            if span.last_at > cutoff || span.last >= self.last_event {
+                break;
+            }
+            let count = span.last.saturating_sub(span.first).saturating_add(1);
+            swept = swept.saturating_add(usize::try_from(count).unwrap_or(usize::MAX));
+            ops.push(Op::ForgetEvents { first: span.first });
+        }
+        if !ops.is_empty() {
+            self.store.apply(ops)?;
+        }
+        Ok(swept)
     }
 
     /// Expires the parked messages whose validity has ended (at most

@@ -1504,6 +1504,7 @@ fn a_carriers_sender_form_is_checked_at_accept_and_its_default_sender_used() {
 }
 
 mod parked;
+mod retention;
 
 #[test]
 fn the_otp_reserve_of_a_pull_is_taken_by_otp_only() {

@@ -844,16 +844,19 @@ pub trait Storage {
         from: MessageId,
         max: usize,
     ) -> Result<Vec<MessageRecord>, StoreError>;
-    /// Up to `max` final messages, by id, from id `from` on (the retention sweep reads
-    /// the oldest first).
+    /// Up to `max` final messages, by id, from id `from` on, up to the first accepted
+    /// after `accepted_by` (unix ms; ids grow with acceptance, so the retention sweep
+    /// reads only the old ones).
     fn final_messages_from(
         &self,
         from: MessageId,
+        accepted_by: u64,
         max: usize,
     ) -> Result<Vec<MessageRecord>, StoreError>;
-    /// The oldest `max` stretches of the event log, oldest first: each as it is stored
-    /// (a batch, or one event written before batches).
-    fn oldest_events(&self, max: usize) -> Result<Vec<EventSpan>, StoreError>;
+    /// Up to `max` stretches of the event log, oldest first, each as it is stored (a
+    /// batch, or one event written before batches), up to the first whose last event
+    /// happened after `by` (unix ms).
+    fn oldest_events(&self, by: u64, max: usize) -> Result<Vec<EventSpan>, StoreError>;
     /// Up to `max` parked messages of a carrier's class after id `after`, in queue (id)
     /// order.
     fn parked(
@@ -1843,51 +1846,67 @@ impl Storage for SledStore {
     fn final_messages_from(
         &self,
         from: MessageId,
+        accepted_by: u64,
         max: usize,
     ) -> Result<Vec<MessageRecord>, StoreError> {
         self.write_group()?;
         let mut out = Vec::new();
         for item in self.messages.range(from.0.to_be_bytes()..).take(max) {
             let (key, value) = item.map_err(io_error("read final messages"))?;
-            out.push(decode_message("messages", &key, &value)?);
+            let record = decode_message("messages", &key, &value)?;
+            if record.accepted_at > accepted_by {
+                break;
+            }
+            out.push(record);
         }
         Ok(out)
     }
 
-    fn oldest_events(&self, max: usize) -> Result<Vec<EventSpan>, StoreError> {
+    fn oldest_events(&self, by: u64, max: usize) -> Result<Vec<EventSpan>, StoreError> {
         self.write_group()?;
         let mut out = Vec::new();
+        // Those written one a key (before batches) are older than every batch.
         for item in self.events.iter().take(max) {
             let (key, value) = item.map_err(io_error("read events"))?;
             let seq = be_u64("events", &key)?;
             let event: Event = decode("events", &key, &value)?;
+            if event.at > by {
+                return Ok(out);
+            }
             out.push(EventSpan {
                 first: seq,
                 last: seq,
                 last_at: event.at,
             });
         }
-        for item in self.event_batches.iter().take(max) {
+        for item in self
+            .event_batches
+            .iter()
+            .take(max.saturating_sub(out.len()))
+        {
             let (key, value) = item.map_err(io_error("read events"))?;
             let first = be_u64("event_batches", &key)?;
-            let Some((last, event)) = events::unbatch(&key, &value)?.pop() else {
-                // An empty batch (never written so): nothing to keep.
-                out.push(EventSpan {
+            let span = match events::unbatch(&key, &value)?.pop() {
+                Some((last, event)) => {
+                    let event: Event = decode("event_batches", &last.to_be_bytes(), event)?;
+                    EventSpan {
+                        first,
+                        last,
+                        last_at: event.at,
+                    }
+                }
+                // An empty batch (never written so) holds nothing to keep.
+                None => EventSpan {
                     first,
                     last: first,
                     last_at: 0,
-                });
-                continue;
+                },
             };
-            let event: Event = decode("event_batches", &last.to_be_bytes(), event)?;
-            out.push(EventSpan {
-                first,
-                last,
-                last_at: event.at,
-            });
+            if span.last_at > by {
+                break;
+            }
+            out.push(span);
         }
-        out.sort_by_key(|span| span.first);
-        out.truncate(max);
         Ok(out)
     }
 

@@ -91,7 +91,7 @@ impl Default for Settings {
     /// Validity at most 48 h; client references 24 h; unmatched receipts kept 24 h;
     /// receipts awaited 24 h after validity; backoff 1 s doubling to 60 s; 1,000 swept per
     /// tick; a million messages open at most; 10,000 queued a carrier's class in memory;
-    /// final messages and events kept 7 days, 2,000 of each looked at per tick.
+    /// final messages and events kept 7 days, 1,000 of each looked at per tick.
     fn default() -> Self {
         const HOUR: u64 = 3_600_000;
         Settings {
@@ -105,7 +105,7 @@ impl Default for Settings {
             in_memory: 10_000,
             retention_ms: 7 * 24 * HOUR,
             events_retention_ms: 7 * 24 * HOUR,
-            retention_sweep_max: 2_000,
+            retention_sweep_max: 1_000,
         }
     }
 }
@@ -1951,17 +1951,14 @@ impl<S: Storage> Outbox<S> {
     fn sweep_messages(&mut self, now: u64) -> Result<usize, StoreError> {
         let cutoff = now.saturating_sub(self.settings.retention_ms);
         let max = self.settings.retention_sweep_max.max(1);
-        let found = self.store.final_messages_from(self.retention.from, max)?;
-        let mut pass_over = found.len() < max;
+        let found = self
+            .store
+            .final_messages_from(self.retention.from, cutoff, max)?;
+        // Fewer than asked: the walk met the young ones (or the end), so the pass is over.
+        let pass_over = found.len() < max;
         let mut next = self.retention.from;
         let mut ops = Vec::new();
         for record in found {
-            if record.accepted_at > cutoff {
-                // Acceptance order: the rest is younger still.
-                pass_over = true;
-                next = record.id;
-                break;
-            }
             next = MessageId(record.id.0.saturating_add(1));
             if record.updated_at > cutoff || self.entries.contains_key(&record.id) {
                 self.retention.kept.get_or_insert(record.id);
@@ -2008,11 +2005,9 @@ impl<S: Storage> Outbox<S> {
         let cutoff = now.saturating_sub(self.settings.events_retention_ms);
         let mut ops = Vec::new();
         let mut swept = 0usize;
-        for span in self
-            .store
-            .oldest_events(self.settings.retention_sweep_max.max(1))?
-        {
-            if span.last_at > cutoff || span.last >= self.last_event {
+        let max = self.settings.retention_sweep_max.max(1);
+        for span in self.store.oldest_events(cutoff, max)? {
+            if span.last >= self.last_event {
                 break;
             }
             let count = span.last.saturating_sub(span.first).saturating_add(1);

@@ -14,8 +14,8 @@ use crate::carrier::pool::{GetPoolStatus, Pool, PoolSettings, PoolStatus, SetRun
 use crate::carrier::router::{PortabilityTable, RouteKind, Router};
 use crate::carrier::throttle::{PacerConfig, ThrottleError};
 use crate::outbox::actor::{
-    CarrierLink, Depth, Flush, GetDepth, GetEvents, GetStatus, OutboxActor, OutboxHandle, Refused,
-    SetPortability, StopAccepting, Submit,
+    CarrierLink, Depth, Flush, GetDepth, GetEvents, GetFirstEvent, GetStatus, OutboxActor,
+    OutboxHandle, Refused, SetPortability, StopAccepting, Submit,
 };
 use crate::outbox::{Accepted, CarrierProfile, MessageStatus, Outbox, Settings};
 use crate::store::{Event, MessageId, SledStore, StoreError};
@@ -452,6 +452,15 @@ impl Gateway {
             .mailbox()
             .send(GetEvents { cursor, max })
             .await??)
+    }
+
+    /// The cursor of the oldest event the log keeps (0 while it is empty); older ones went
+    /// with `outbox.events_retention`.
+    ///
+    /// # Errors
+    /// [`GatewayError`] if the outbox has stopped.
+    pub async fn first_event(&self) -> Result<u64, GatewayError> {
+        Ok(self.outbox.mailbox().send(GetFirstEvent).await?)
     }
 
     /// Follows the event log: changes whenever events are appended.

@@ -900,6 +900,9 @@ pub trait Storage {
     fn events_since(&self, cursor: u64, max: usize) -> Result<Vec<(u64, Event)>, StoreError>;
     /// The sequence number of the last event, 0 when the log is empty.
     fn last_event_seq(&self) -> Result<u64, StoreError>;
+    /// The sequence number of the oldest event kept (older ones went with
+    /// `outbox.events_retention`), 0 when the log is empty.
+    fn first_event_seq(&self) -> Result<u64, StoreError>;
 }
 
 pub(crate) fn encode<T: Serialize>(what: &'static str, value: &T) -> Result<Vec<u8>, StoreError> {
@@ -2063,6 +2066,21 @@ impl Storage for SledStore {
         out.sort_by_key(|(seq, _)| *seq);
         out.truncate(max);
         Ok(out)
+    }
+
+    fn first_event_seq(&self) -> Result<u64, StoreError> {
+        self.write_group()?;
+        let first = |tree: &sled::Tree, name: &'static str| -> Result<Option<u64>, StoreError> {
+            match tree.first().map_err(io_error("read events"))? {
+                Some((key, _)) => be_u64(name, &key).map(Some),
+                None => Ok(None),
+            }
+        };
+        // Those written one a key (before batches) are older than every batch.
+        Ok(match first(&self.events, "events")? {
+            Some(seq) => seq,
+            None => first(&self.event_batches, "event_batches")?.unwrap_or(0),
+        })
     }
 
     fn last_event_seq(&self) -> Result<u64, StoreError> {

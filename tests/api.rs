@@ -437,6 +437,34 @@ async fn a_subscriber_that_reconnects_resumes_at_its_cursor_and_misses_nothing()
 }
 
 #[actix_rt::test]
+async fn a_subscription_names_the_oldest_and_the_newest_event_the_log_keeps() {
+    let w = world(|_| {}).await;
+    let mut raw = w.raw().await;
+    raw.hello(LIVE).await;
+    let empty = raw
+        .ask(r#"{"id":"s","op":"events.subscribe","cursor":0}"#)
+        .await;
+    assert_eq!(empty["result"]["first"], 0, "{empty}");
+    assert_eq!(empty["result"]["last"], 0, "{empty}");
+    drop(raw);
+    let c = w.client(LIVE).await;
+    let sent = c.submit(&submit(12, "x")).await.unwrap();
+    common::final_status(&w.gw, sent.message_id.parse().unwrap()).await;
+    let last = w.gw.events(0, 10_000).await.unwrap().len() as u64;
+    assert!(last > 1);
+    let mut raw = w.raw().await;
+    raw.hello(LIVE).await;
+    let kept = raw
+        .ask(r#"{"id":"s","op":"events.subscribe","cursor":0}"#)
+        .await;
+    assert_eq!(kept["result"]["first"], 1, "{kept}");
+    assert_eq!(kept["result"]["last"], last, "{kept}");
+    drop(raw);
+    drop(c);
+    w.stop().await;
+}
+
+#[actix_rt::test]
 async fn a_subscriber_that_does_not_read_is_cut_off_with_a_reason() {
     let w = world(|s| s.event_buffer = 4).await;
     let socket = tokio::net::TcpSocket::new_v4().unwrap();

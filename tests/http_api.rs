@@ -480,6 +480,7 @@ async fn events_are_long_polled_by_cursor_and_bodies_are_limited() {
         .https("GET", "/v1/events?cursor=0&wait=0", Some(LIVE), None)
         .await;
     assert_eq!(status, 200, "{first}");
+    assert!(first["first"].is_u64() && first["last"].is_u64(), "{first}");
     let cursor = first["cursor"].as_u64().unwrap();
     // A waiting poll is answered by the submit's first event.
     let path = format!("/v1/events?cursor={cursor}&wait=30");

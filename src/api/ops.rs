@@ -51,10 +51,18 @@ pub async fn execute(gateway: &Gateway, grant: &Grant, op: Op) -> Result<Value, 
             }
             to_value(status_result(status))
         }
-        Op::EventsSubscribe(params) => to_value(SubscribeResult {
-            cursor: params.cursor,
-            last: *gateway.subscribe().borrow(),
-        }),
+        Op::EventsSubscribe(params) => {
+            let last = *gateway.subscribe().borrow();
+            let first = gateway
+                .first_event()
+                .await
+                .map_err(|e| ApiError::new(ErrorCode::ShuttingDown, e.to_string()))?;
+            to_value(SubscribeResult {
+                cursor: params.cursor,
+                last,
+                first,
+            })
+        }
         Op::BindsStatus => to_value(binds(gateway).await?),
         Op::VerifyStart(p) => to_value(verify::start(gateway, grant, p).await?),
         Op::VerifyCheck(p) => to_value(verify::check(gateway, grant.mode, p).await?),

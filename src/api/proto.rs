@@ -765,6 +765,10 @@ pub struct SubscribeResult {
     pub cursor: u64,
     /// The newest event's cursor when the subscription began.
     pub last: u64,
+    /// The oldest event's cursor the log keeps (0 while it is empty); a `cursor` below the
+    /// one before it missed events that aged out (`outbox.events_retention`).
+    #[serde(default)]
+    pub first: u64,
 }
 
 /// An event as a subscriber gets it.

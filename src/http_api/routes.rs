@@ -388,6 +388,7 @@ async fn long_poll(r: &Routes, headers: &HeaderMap, uri: &Uri) -> Result<Value, 
     )
     .await?;
     let last = started.get("last").and_then(Value::as_u64).unwrap_or(0);
+    let first = started.get("first").and_then(Value::as_u64).unwrap_or(0);
     let deadline = tokio::time::Instant::now() + wait.min(r.max_wait);
     let stopping = || ApiError::new(ErrorCode::ShuttingDown, "the gateway is stopping");
     let mut changes = r.gateway.subscribe();
@@ -414,12 +415,18 @@ async fn long_poll(r: &Routes, headers: &HeaderMap, uri: &Uri) -> Result<Value, 
             if found.is_empty() {
                 continue;
             }
-            return Ok(serde_json::json!({"cursor": cursor, "last": last, "events": found}));
+            return Ok(
+                serde_json::json!({"cursor": cursor, "first": first, "last": last, "events": found}),
+            );
         }
         match tokio::time::timeout_at(deadline, changes.changed()).await {
             Ok(Ok(())) => {}
             Ok(Err(_)) => return Err(stopping()),
-            Err(_) => return Ok(serde_json::json!({"cursor": cursor, "last": last, "events": []})),
+            Err(_) => {
+                return Ok(
+                    serde_json::json!({"cursor": cursor, "first": first, "last": last, "events": []}),
+                )
+            }
         }
     }
 }

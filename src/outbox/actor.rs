@@ -242,6 +242,11 @@ impl Message for GetEvents {
     type Result = Result<Vec<(u64, Event)>, StoreError>;
 }
 
+/// The sequence number of the oldest event kept (0: the log is empty).
+#[derive(Debug, Message)]
+#[rtype(result = "u64")]
+pub struct GetFirstEvent;
+
 /// Queue figures for status pages.
 #[derive(Debug)]
 pub struct GetDepth;
@@ -1111,6 +1116,14 @@ impl Handler<GetEvents> for OutboxActor {
     fn handle(&mut self, msg: GetEvents, ctx: &mut Self::Context) -> Self::Result {
         self.run_lane(ctx);
         self.core.events_since(msg.cursor, msg.max)
+    }
+}
+
+impl Handler<GetFirstEvent> for OutboxActor {
+    type Result = u64;
+
+    fn handle(&mut self, _: GetFirstEvent, _: &mut Self::Context) -> Self::Result {
+        self.core.first_event()
     }
 }
 

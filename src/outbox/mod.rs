@@ -637,6 +637,8 @@ pub struct Outbox<S: Storage> {
     deadlines: BTreeSet<(u64, MessageId)>,
     /// Sequence number of the last event appended.
     last_event: u64,
+    /// Sequence number of the oldest event kept (0: the log is empty).
+    first_event: u64,
     /// Receipts kept unmatched (counted at start, then kept up to date).
     unmatched_held: usize,
     /// Parked messages per carrier and class rank.
@@ -676,6 +678,7 @@ impl<S: Storage> Outbox<S> {
     ) -> Result<Self, StoreError> {
         let mut outbox = Outbox {
             last_event: store.last_event_seq()?,
+            first_event: store.first_event_seq()?,
             unmatched_held: store.unmatched_count()?,
             store,
             settings,
@@ -948,6 +951,9 @@ impl<S: Storage> Outbox<S> {
 
     fn push_event(&mut self, ops: &mut Vec<Op>, at: u64, kind: EventKind) {
         self.last_event = self.last_event.saturating_add(1);
+        if self.first_event == 0 {
+            self.first_event = self.last_event;
+        }
         ops.push(Op::Event {
             seq: self.last_event,
             event: Event { at, kind },
@@ -2013,6 +2019,8 @@ impl<S: Storage> Outbox<S> {
             let count = span.last.saturating_sub(span.first).saturating_add(1);
             swept = swept.saturating_add(usize::try_from(count).unwrap_or(usize::MAX));
             ops.push(Op::ForgetEvents { first: span.first });
+            // Sequence numbers follow one another: the next stretch begins here.
+            self.first_event = span.last.saturating_add(1);
         }
         if !ops.is_empty() {
             self.store.apply(ops)?;
@@ -2166,6 +2174,13 @@ impl<S: Storage> Outbox<S> {
         self.push_event(&mut ops, now, kind);
         self.store.apply(ops)?;
         Ok(self.last_event)
+    }
+
+    /// Sequence number of the oldest event kept in the log (0 while it is empty): a
+    /// subscriber whose cursor is below the one before it missed events that went with
+    /// [`Settings::events_retention_ms`].
+    pub fn first_event(&self) -> u64 {
+        self.first_event
     }
 
     /// The sequence number of the last event appended (0 when the log is empty).

@@ -175,7 +175,9 @@ fn a_tick_looks_at_no_more_final_messages_than_its_maximum() {
 fn old_events_go_but_the_newest_stays_and_the_numbers_go_on_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let mut ob = open_with(dir.path(), T0, keeping(1000 * HOUR, HOUR), []);
+    assert_eq!(ob.first_event(), 0, "an empty log");
     accept(&mut ob, msg(D, "one", Class::Bulk), &["docomo"], T0);
+    assert_eq!(ob.first_event(), 1);
     accept(&mut ob, msg(E, "two", Class::Bulk), &["docomo"], T0 + 1);
     let third = accept(
         &mut ob,
@@ -197,6 +199,7 @@ fn old_events_go_but_the_newest_stays_and_the_numbers_go_on_after_a_restart() {
     assert_eq!(report.ended, 2);
     assert_eq!(report.events_swept, 2);
     assert_eq!(seqs(&ob), vec![3, 4, 5]);
+    assert_eq!(ob.first_event(), 3);
     let kept = ob.events_since(0, 1).unwrap();
     assert!(matches!(
         &kept[0].1.kind,
@@ -207,6 +210,7 @@ fn old_events_go_but_the_newest_stays_and_the_numbers_go_on_after_a_restart() {
     let report = ob.tick(T0 + 100 * HOUR).unwrap();
     assert_eq!((report.ended, report.events_swept), (1, 3));
     assert_eq!(seqs(&ob), vec![6]);
+    assert_eq!(ob.first_event(), 6);
     // Now the newest is old too, yet it stays.
     let report = ob.tick(T0 + 200 * HOUR).unwrap();
     assert_eq!(report.events_swept, 0);
@@ -214,7 +218,7 @@ fn old_events_go_but_the_newest_stays_and_the_numbers_go_on_after_a_restart() {
 
     drop(ob);
     let mut ob = open_with(dir.path(), T0 + 200 * HOUR, keeping(1000 * HOUR, HOUR), []);
-    assert_eq!(ob.last_event(), 6);
+    assert_eq!((ob.first_event(), ob.last_event()), (6, 6));
     accept(
         &mut ob,
         msg(D, "four", Class::Bulk),

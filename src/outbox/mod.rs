@@ -419,8 +419,8 @@ pub struct SegmentStatus {
 enum Slot {
     /// May be sent now.
     Ready,
-    /// Sent as dispatch `serial`, no result yet.
-    InFlight { serial: u32 },
+    /// Sent as dispatch `serial` at `taken_at` (unix ms), no result yet.
+    InFlight { serial: u32, taken_at: u64 },
     /// Backing off until then (unix ms).
     Waiting { until: u64 },
     /// Not pending (submitted or final).
@@ -615,6 +615,15 @@ const FILL_MIN: usize = 64;
 
 /// Parked messages a move reads at a time.
 const PARKED_CHUNK: usize = 1_024;
+
+/// Messages removed by one step of a retention sweep.
+const SWEEP_STEP: usize = 64;
+
+/// How much earlier than its submit_sm a held receipt may have come and still be taken as
+/// that submit's: a receipt cannot come before its message reached the SMSC, so anything
+/// older names an earlier message with the same carrier id. The slack covers a wall clock
+/// stepped back meanwhile; held receipts of another message are hours old (retention).
+const HELD_RECEIPT_SLACK_MS: u64 = 60_000;
 
 /// What one step changed, for its event.
 struct Change {
@@ -970,6 +979,12 @@ impl<S: Storage> Outbox<S> {
         detail: Option<String>,
     ) {
         entry.record.updated_at = now;
+        // A message that ends behind the retention walk (open while the walk passed its
+        // id) is where the next pass starts, or no pass would meet it again.
+        if !entry.record.is_open() && entry.record.id < self.retention.from {
+            let kept = self.retention.kept.get_or_insert(entry.record.id);
+            *kept = (*kept).min(entry.record.id);
+        }
         ops.push(Op::Message(entry.record.clone()));
         let kind = EventKind::Message {
             id: entry.record.id,
@@ -1175,6 +1190,7 @@ impl<S: Storage> Outbox<S> {
                         entry.serial = entry.serial.wrapping_add(1);
                         *slot = Slot::InFlight {
                             serial: entry.serial,
+                            taken_at: now,
                         };
                         segment.attempts = segment.attempts.saturating_add(1);
                         let mut submit = submit.clone();
@@ -1219,8 +1235,8 @@ impl<S: Storage> Outbox<S> {
             return Ok(SubmitEffect::Stale);
         };
         let i = usize::from(key.segment).saturating_sub(1);
-        let answered =
-            entry.slots.get(i) == Some(&Slot::InFlight { serial: key.serial }) && key.segment > 0;
+        let answered = key.segment > 0
+            && matches!(entry.slots.get(i), Some(Slot::InFlight { serial, .. }) if *serial == key.serial);
         if !answered {
             self.entries.insert(key.message, entry);
             return Ok(SubmitEffect::Stale);
@@ -1264,6 +1280,16 @@ impl<S: Storage> Outbox<S> {
             0 => None,
             _ => self.store.unmatched_by_carrier_id(&carrier, &carrier_id)?,
         };
+        // A receipt held from before this submit_sm was sent names an older message the
+        // carrier gave the same id (one gone with its retention, or never ours): it is not
+        // this one's, and stays held until it ages out.
+        let taken_at = match entry.slots.get(i) {
+            Some(Slot::InFlight { taken_at, .. }) => *taken_at,
+            _ => now,
+        };
+        let held = held.filter(|(_, receipt)| {
+            receipt.received_at.saturating_add(HELD_RECEIPT_SLACK_MS) >= taken_at
+        });
         if let Some(slot) = entry.slots.get_mut(i) {
             *slot = Slot::Settled;
         }
@@ -1998,8 +2024,12 @@ impl<S: Storage> Outbox<S> {
             _ => next,
         };
         let swept = ops.len();
-        if swept > 0 {
+        // A few messages a step: each removal stands alone, and a step's writes go into one
+        // journal entry, which a thousand messages of five parts would make a large one.
+        while !ops.is_empty() {
+            let rest = ops.split_off(ops.len().min(SWEEP_STEP));
             self.store.apply(ops)?;
+            ops = rest;
         }
         Ok(swept)
     }

@@ -99,6 +99,30 @@ fn a_message_not_yet_final_is_never_removed_and_its_retention_starts_when_it_end
 }
 
 #[test]
+fn a_message_that_ends_behind_the_walk_is_still_removed_once_its_retention_has_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ob = open_with(dir.path(), T0, keeping(HOUR, HOUR), []);
+    // The first one waits for a receipt that never comes; the next three end at once.
+    let open = sent(&mut ob, 0, "c-0", T0, None);
+    let done: Vec<MessageId> = (1..4)
+        .map(|i| sent(&mut ob, i, &format!("c-{i}"), T0, Some(T0 + 1)))
+        .collect();
+    // The walk removes the three and moves on past all of them, the open one's id included.
+    assert_eq!(ob.tick(T0 + 2 * HOUR).unwrap().messages_swept, 3);
+    for id in done {
+        assert_eq!(ob.status(id).unwrap(), None);
+    }
+    // It fails at the end of its receipt wait, behind the walk.
+    let failed_at = T0 + 25 * HOUR;
+    assert_eq!(ob.tick(failed_at).unwrap().ended, 1);
+    assert_eq!(state(&ob, open), State::Failed);
+    assert_eq!(ob.tick(failed_at + HOUR - 1).unwrap().messages_swept, 0);
+    assert_eq!(ob.tick(failed_at + HOUR).unwrap().messages_swept, 1);
+    assert_eq!(ob.status(open).unwrap(), None);
+    assert_eq!(ob.store().message(open).unwrap(), None);
+}
+
+#[test]
 fn a_carrier_id_the_carrier_gave_again_to_a_newer_message_stays_indexed() {
     let dir = tempfile::tempdir().unwrap();
     let mut ob = open_with(dir.path(), T0, keeping(HOUR, HOUR), []);
@@ -226,4 +250,53 @@ fn old_events_go_but_the_newest_stays_and_the_numbers_go_on_after_a_restart() {
         T0 + 200 * HOUR,
     );
     assert_eq!(seqs(&ob), vec![6, 7]);
+}
+
+#[test]
+fn a_receipt_held_from_before_a_submit_is_not_taken_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ob = open_with(dir.path(), T0, keeping(HOUR, HOUR), []);
+    let old = sent(&mut ob, 0, "c-1", T0, Some(T0 + 10));
+    assert_eq!(ob.tick(T0 + 2 * HOUR).unwrap().messages_swept, 1);
+    // The carrier sends the removed message's receipt again (after an outage, say): held.
+    let again = T0 + 3 * HOUR;
+    assert_eq!(
+        ob.on_receipt(receipt("docomo", "c-1", MessageState::Undeliverable), again)
+            .unwrap(),
+        ReceiptOutcome::Unmatched { kept: true }
+    );
+    assert_eq!(ob.status(old).unwrap(), None);
+    // Two minutes later it gives the same id to a new message: the old receipt is not its.
+    let later = again + 2 * 60_000;
+    let newer = sent(&mut ob, 1, "c-1", later, None);
+    assert_eq!(state(&ob, newer), State::Submitted);
+    assert_eq!(ob.unmatched_held(), 1, "still held, to age out");
+    // Its own receipt is.
+    let outcome = ob
+        .on_receipt(receipt("docomo", "c-1", MessageState::Delivered), later + 1)
+        .unwrap();
+    assert!(
+        matches!(outcome, ReceiptOutcome::Matched { message, .. } if message == newer),
+        "{outcome:?}"
+    );
+    assert_eq!(state(&ob, newer), State::Delivered);
+}
+
+#[test]
+fn a_sweep_of_many_messages_is_written_a_few_at_a_time_and_removes_them_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ob = open_with(dir.path(), T0, keeping(HOUR, 1000 * HOUR), []);
+    let all: Vec<MessageId> = (0..2 * SWEEP_STEP + 5)
+        .map(|i| sent(&mut ob, i, &format!("c-{i}"), T0, Some(T0 + 1)))
+        .collect();
+    // Three steps of removals in one tick, none of them left out.
+    assert_eq!(ob.tick(T0 + 2 * HOUR).unwrap().messages_swept, all.len());
+    ob.commit().wait_blocking().unwrap();
+    assert_eq!(ob.tick(T0 + 2 * HOUR + 1).unwrap().messages_swept, 0);
+    drop(ob);
+    let ob = open_with(dir.path(), T0 + 2 * HOUR, keeping(HOUR, 1000 * HOUR), []);
+    for id in all {
+        assert_eq!(ob.status(id).unwrap(), None);
+        assert_eq!(ob.store().message(id).unwrap(), None);
+    }
 }

@@ -17,6 +17,7 @@ use crate::outbox::actor::{
     CarrierLink, Depth, Flush, GetDepth, GetEvents, GetFirstEvent, GetStatus, OutboxActor,
     OutboxHandle, Refused, SetPortability, StopAccepting, Submit,
 };
+use crate::outbox::feed::EventFeed;
 use crate::outbox::{Accepted, CarrierProfile, MessageStatus, Outbox, Settings};
 use crate::store::{Event, MessageId, SledStore, StoreError};
 use crate::verify::actor::{
@@ -199,8 +200,8 @@ pub struct ShutdownReport {
 #[derive(Clone)]
 pub struct Gateway {
     outbox: OutboxHandle,
-    /// The last event's sequence number, as the outbox publishes it.
-    events: tokio::sync::watch::Receiver<u64>,
+    /// The event log as its readers are shown it: durable events only.
+    feed: Arc<EventFeed>,
     /// The running carriers; replaced in part by [`Gateway::reconfigure`].
     carriers: Arc<parking_lot::RwLock<Carriers>>,
     /// One reconfiguration at a time.
@@ -264,17 +265,22 @@ impl Gateway {
             .map(|c| (c.name.clone(), c.profile.clone()))
             .collect();
         let outbox_settings = spec.outbox.clone();
-        let core = tokio::task::spawn_blocking(move || {
-            Outbox::recover(
+        // Recovered and flushed: every event so far is on disk, where the feed begins.
+        let mut core = tokio::task::spawn_blocking(move || {
+            let core = Outbox::recover(
                 store,
                 outbox_settings,
                 profiles,
                 crate::outbox::actor::unix_ms(),
-            )
+            )?;
+            core.commit().wait_blocking()?;
+            Ok(core)
         })
         .await
         .map_err(|_| StartError::Outbox)?
         .map_err(store_err)?;
+        let feed = EventFeed::new(core.last_event());
+        core.attach_feed(Arc::clone(&feed));
         info!(
             open = core.open_messages(),
             unmatched = core.unmatched_held(),
@@ -302,9 +308,8 @@ impl Gateway {
         let route_kinds = Arc::new(parking_lot::RwLock::new(router.carrier_kinds()));
         let plan = spec.plan.clone();
         let sandbox = spec.sandbox.clone();
-        let (events_tx, events) = tokio::sync::watch::channel(0);
         let outbox = OutboxHandle::start(&outbox_arbiter.handle(), move |lane| {
-            OutboxActor::new(core, router, plan, sandbox, links, events_tx, lane)
+            OutboxActor::new(core, router, plan, sandbox, links, lane)
         });
         let (verifier, verifier_arbiter) = match (spec.verify, verify_store) {
             (Some(v), Some(verify_store)) => {
@@ -338,7 +343,7 @@ impl Gateway {
         }
         let mut gateway = Gateway {
             outbox,
-            events,
+            feed,
             carriers: Arc::new(parking_lot::RwLock::new(carriers)),
             reconfiguring: Arc::new(tokio::sync::Mutex::new(())),
             outbox_arbiter: std::sync::Arc::new(parking_lot::Mutex::new(Some(outbox_arbiter))),
@@ -445,8 +450,12 @@ impl Gateway {
         Ok(self.outbox.mailbox().send(GetStatus(id)).await??)
     }
 
-    /// Up to `max` events after `cursor`.
+    /// Up to `max` events after `cursor`, of those on disk (see [`crate::outbox::feed`]):
+    /// the newest from memory, older ones from the log through the outbox.
     pub async fn events(&self, cursor: u64, max: usize) -> Result<Vec<(u64, Event)>, GatewayError> {
+        if let Some(events) = self.feed.since(cursor, max) {
+            return Ok(events);
+        }
         Ok(self
             .outbox
             .mailbox()
@@ -463,9 +472,10 @@ impl Gateway {
         Ok(self.outbox.mailbox().send(GetFirstEvent).await?)
     }
 
-    /// Follows the event log: changes whenever events are appended.
+    /// Follows the event log: changes whenever events reach the disk (the newest one's
+    /// sequence number).
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.events.clone()
+        self.feed.subscribe()
     }
 
     /// Waits until message `id`'s status satisfies `done`, re-reading it whenever events

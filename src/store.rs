@@ -819,6 +819,10 @@ pub trait Storage {
     fn failed(&self) -> Option<StoreError> {
         None
     }
+    /// Calls `hook` with the newest event's sequence number each time a flush has made
+    /// events durable (from the engine's flushing thread; the numbers only grow): how the
+    /// event log is shown only once it is on disk (see [`crate::outbox::feed`]).
+    fn on_durable(&self, hook: DurableHook);
     /// One message.
     fn message(&self, id: MessageId) -> Result<Option<MessageRecord>, StoreError>;
     /// Every message that is not final (see [`MessageRecord::is_open`]), by id.
@@ -1097,6 +1101,9 @@ impl Future for CommitWait {
 
 type Waiter = oneshot::Sender<Result<(), StoreError>>;
 
+/// Told the newest event made durable by a flush (see [`Storage::on_durable`]).
+pub type DurableHook = Box<dyn Fn(u64) + Send>;
+
 /// What the committer thread and the writers share.
 struct CommitShared {
     /// Writers waiting for the next flush, and whether to stop.
@@ -1105,10 +1112,15 @@ struct CommitShared {
     wake: Condvar,
     /// Flushes done, for metrics and tests.
     flushes: AtomicU64,
+    /// Told the newest event each flush made durable.
+    on_durable: Mutex<Option<DurableHook>>,
 }
 
 struct CommitQueue {
     waiters: Vec<Waiter>,
+    /// The newest event written since the last flush began (0: none): the next flush
+    /// makes it durable, even with no writer waiting.
+    mark: u64,
     stopping: bool,
 }
 
@@ -1130,10 +1142,12 @@ impl Committer {
         let shared = Arc::new(CommitShared {
             queue: Mutex::new(CommitQueue {
                 waiters: Vec::new(),
+                mark: 0,
                 stopping: false,
             }),
             wake: Condvar::new(),
             flushes: AtomicU64::new(0),
+            on_durable: Mutex::new(None),
         });
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -1162,9 +1176,10 @@ impl Committer {
         CommitWait(rx)
     }
 
-    /// Registers waiters made earlier (their writes were applied since) for the next flush.
-    fn commit_all(&self, waiters: Vec<Waiter>) {
-        if waiters.is_empty() {
+    /// Registers waiters made earlier (their writes were applied since) for the next flush,
+    /// and `mark`, the newest event among those writes (0: none), for [`DurableHook`].
+    fn commit_all(&self, waiters: Vec<Waiter>, mark: u64) {
+        if waiters.is_empty() && mark == 0 {
             return;
         }
         let mut queue = self.shared.queue.lock();
@@ -1174,8 +1189,14 @@ impl Committer {
             }
         } else {
             queue.waiters.extend(waiters);
+            queue.mark = queue.mark.max(mark);
             self.shared.wake.notify_one();
         }
+    }
+
+    /// Sets the hook told of each flush's newest durable event.
+    pub fn on_durable(&self, hook: DurableHook) {
+        *self.shared.on_durable.lock() = Some(hook);
     }
 
     /// Flushes done so far.
@@ -1195,12 +1216,12 @@ const BUSY: std::time::Duration = std::time::Duration::from_millis(2);
 fn commit_loop(shared: &CommitShared, flusher: &impl Flush) {
     let mut last_flush: Option<std::time::Instant> = None;
     loop {
-        let waiters = {
+        let (waiters, mark) = {
             let mut queue = shared.queue.lock();
-            while queue.waiters.is_empty() && !queue.stopping {
+            while queue.waiters.is_empty() && queue.mark == 0 && !queue.stopping {
                 shared.wake.wait(&mut queue);
             }
-            if queue.waiters.is_empty() {
+            if queue.waiters.is_empty() && queue.mark == 0 {
                 return;
             }
             if !queue.stopping && last_flush.is_some_and(|t| t.elapsed() < BUSY) {
@@ -1208,11 +1229,20 @@ fn commit_loop(shared: &CommitShared, flusher: &impl Flush) {
                 std::thread::sleep(GATHER);
                 queue = shared.queue.lock();
             }
-            std::mem::take(&mut queue.waiters)
+            (
+                std::mem::take(&mut queue.waiters),
+                std::mem::take(&mut queue.mark),
+            )
         };
         let result = flusher.flush();
         last_flush = Some(std::time::Instant::now());
         shared.flushes.fetch_add(1, Ordering::Relaxed);
+        // The events written before this flush began are on disk: shown from now on.
+        if mark > 0 && result.is_ok() {
+            if let Some(hook) = shared.on_durable.lock().as_ref() {
+                hook(mark);
+            }
+        }
         for waiter in waiters {
             // A writer that stopped waiting has nothing to be told.
             let _ = waiter.send(result.clone());
@@ -1740,6 +1770,13 @@ impl SledStore {
             }
             group.take()
         };
+        // The newest event among the writes: the committer's flush makes it durable.
+        let mark = writes
+            .iter()
+            .rev()
+            .filter(|w| w.tree == tree_number(EVENTS) && w.value.is_some())
+            .find_map(|w| <[u8; 8]>::try_from(w.key.as_slice()).ok())
+            .map_or(0, u64::from_be_bytes);
         let writes = events::batch_group(writes, tree_number(EVENTS), tree_number(EVENT_BATCHES));
         if !writes.is_empty() {
             if let Err(e) = self.journal.apply(&self.trees(), &writes) {
@@ -1748,7 +1785,7 @@ impl SledStore {
             }
             self.groups.set(self.groups.get().saturating_add(1));
         }
-        self.committer.commit_all(waiters);
+        self.committer.commit_all(waiters, mark);
         Ok(())
     }
 }
@@ -1817,6 +1854,10 @@ impl Storage for SledStore {
 
     fn failed(&self) -> Option<StoreError> {
         self.group.borrow().check().err()
+    }
+
+    fn on_durable(&self, hook: DurableHook) {
+        self.committer.on_durable(hook);
     }
 
     fn message(&self, id: MessageId) -> Result<Option<MessageRecord>, StoreError> {
@@ -2233,6 +2274,40 @@ mod tests {
                 },
             },
         }
+    }
+
+    /// The store tells its hook of the newest event once a flush has made it durable:
+    /// before any waiting commit is answered, and for a group no commit waits for.
+    #[test]
+    fn events_are_told_durable_only_after_the_flush_that_follows_their_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let (tx, told) = mpsc::channel();
+        let tx = Mutex::new(tx);
+        store.on_durable(Box::new(move |seq| {
+            let _ = tx.lock().send(seq);
+        }));
+        store.apply(vec![event(1), event(2)]).unwrap();
+        store.apply(vec![event(3)]).unwrap();
+        let wait = store.commit_later();
+        assert!(told.try_recv().is_err(), "the group is not even written");
+        store.end_group().unwrap();
+        wait.wait_blocking().unwrap();
+        // Told before the commit it flushed for was answered.
+        assert_eq!(told.try_recv(), Ok(3));
+        assert!(told.try_recv().is_err());
+        // A group of events with no commit waiting is flushed and told as well.
+        store.apply(vec![event(4)]).unwrap();
+        store.end_group().unwrap();
+        assert_eq!(told.recv_timeout(std::time::Duration::from_secs(30)), Ok(4));
+        // A group without events tells nothing.
+        store
+            .apply(vec![Op::Message(record(9, State::Queued))])
+            .unwrap();
+        let wait = store.commit_later();
+        store.end_group().unwrap();
+        wait.wait_blocking().unwrap();
+        assert!(told.try_recv().is_err());
     }
 
     /// The steps of one turn wait in the group, and every read sees them: point reads from

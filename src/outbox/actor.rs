@@ -414,9 +414,6 @@ pub struct OutboxActor {
     /// Carriers that have had no bind able to submit for their failover time.
     down: HashSet<String>,
     accepting: bool,
-    /// The last event's sequence number, for those who wait for events (tests, the event
-    /// stream) instead of polling.
-    events: tokio::sync::watch::Sender<u64>,
     /// Set after a storage error: the core's memory may be ahead of the disk, so the
     /// outbox refuses everything until it is restarted and recovers from the disk.
     stopped: Option<String>,
@@ -439,16 +436,13 @@ impl OutboxActor {
         plan: NumberPlan,
         sandbox: Option<String>,
         carriers: HashMap<String, CarrierLink>,
-        events: tokio::sync::watch::Sender<u64>,
         lane: LaneReceiver<Job>,
     ) -> OutboxActor {
-        events.send_replace(core.last_event());
         OutboxActor {
             lane,
             in_lane: false,
             group_armed: false,
             turns_in_group: 0,
-            events,
             core,
             router,
             plan,
@@ -499,20 +493,9 @@ impl OutboxActor {
         Ok((number, Route { carriers: up, kind }))
     }
 
-    /// Publishes the last event's sequence number when it moved.
-    fn publish(&self) {
-        let last = self.core.last_event();
-        self.events.send_if_modified(|seen| {
-            let moved = *seen != last;
-            *seen = last;
-            moved
-        });
-    }
-
-    /// Tells every idle pool that work may be waiting for it, and publishes new events
-    /// (every handler that changes anything ends here).
+    /// Tells every idle pool that work may be waiting for it (every handler that changes
+    /// anything ends here).
     fn nudge_dry(&mut self) {
-        self.publish();
         if !self.otp_dry.is_empty() {
             let core = &self.core;
             let ready: Vec<String> = self
@@ -1009,7 +992,6 @@ impl Handler<Receipt> for OutboxActor {
                 return Box::pin(async move { Err(e) });
             }
         }
-        self.publish();
         let commit = self.core.commit_later();
         Box::pin(async move { commit.await.map_err(|e| NotRecorded::Store(e.to_string())) })
     }
@@ -1034,7 +1016,6 @@ impl Handler<Mo> for OutboxActor {
             return Box::pin(async move { Err(e) });
         }
         info!(target: "smsgate::message", carrier = %msg.carrier, from = %msg.from, to = %msg.to, "mobile-originated message");
-        self.publish();
         let commit = self.core.commit_later();
         Box::pin(async move { commit.await.map_err(|e| NotRecorded::Store(e.to_string())) })
     }
@@ -1058,7 +1039,6 @@ impl Handler<RecordEvent> for OutboxActor {
             self.fail(&e);
             return Err(NotRecorded::Store(e.to_string()));
         }
-        self.publish();
         Ok(())
     }
 }
@@ -1115,7 +1095,7 @@ impl Handler<GetEvents> for OutboxActor {
 
     fn handle(&mut self, msg: GetEvents, ctx: &mut Self::Context) -> Self::Result {
         self.run_lane(ctx);
-        self.core.events_since(msg.cursor, msg.max)
+        self.core.published_events(msg.cursor, msg.max)
     }
 }
 
@@ -1359,18 +1339,9 @@ mod tests {
             kind: RouteKind::Domestic,
         }])
         .expect("router");
-        let (events, _) = tokio::sync::watch::channel(0);
         let arbiter = Arbiter::new();
         let handle = OutboxHandle::start(&arbiter.handle(), move |lane| {
-            OutboxActor::new(
-                core,
-                router,
-                NumberPlan::japan(),
-                None,
-                carriers,
-                events,
-                lane,
-            )
+            OutboxActor::new(core, router, NumberPlan::japan(), None, carriers, lane)
         });
         (handle, arbiter)
     }

@@ -20,6 +20,7 @@
 
 pub mod actor;
 pub mod address;
+pub mod feed;
 pub mod lane;
 pub mod profile;
 mod queue;
@@ -656,6 +657,8 @@ pub struct Outbox<S: Storage> {
     parked_total: usize,
     /// Where the retention sweep of final messages stands.
     retention: RetentionCursor,
+    /// What the event log's readers are shown, once attached ([`Outbox::attach_feed`]).
+    feed: Option<std::sync::Arc<feed::EventFeed>>,
 }
 
 /// Where the retention sweep of final messages stands: it walks them by id (acceptance
@@ -699,6 +702,7 @@ impl<S: Storage> Outbox<S> {
             parked: HashMap::new(),
             parked_total: 0,
             retention: RetentionCursor::default(),
+            feed: None,
         };
         outbox.store.clear_parked()?;
         let mut ops = Vec::new();
@@ -963,9 +967,13 @@ impl<S: Storage> Outbox<S> {
         if self.first_event == 0 {
             self.first_event = self.last_event;
         }
+        let event = Event { at, kind };
+        if let Some(feed) = &self.feed {
+            feed.push(self.last_event, &event);
+        }
         ops.push(Op::Event {
             seq: self.last_event,
-            event: Event { at, kind },
+            event,
         });
     }
 
@@ -2051,6 +2059,9 @@ impl<S: Storage> Outbox<S> {
             ops.push(Op::ForgetEvents { first: span.first });
             // Sequence numbers follow one another: the next stretch begins here.
             self.first_event = span.last.saturating_add(1);
+            if let Some(feed) = &self.feed {
+                feed.forget_through(span.last);
+            }
         }
         if !ops.is_empty() {
             self.store.apply(ops)?;
@@ -2273,6 +2284,39 @@ impl<S: Storage> Outbox<S> {
     /// A [`StoreError`] reading the log.
     pub fn events_since(&self, cursor: u64, max: usize) -> Result<Vec<(u64, Event)>, StoreError> {
         self.store.events_since(cursor, max)
+    }
+
+    /// Shows the event log through `feed` from now on: every event appended is kept in its
+    /// tail, and the store tells it when a flush has made them durable. Attach it once
+    /// every event so far is on disk ([`Outbox::commit`] after a recovery), as a feed
+    /// begins with them durable.
+    pub fn attach_feed(&mut self, feed: std::sync::Arc<feed::EventFeed>) {
+        let told = std::sync::Arc::clone(&feed);
+        self.store
+            .on_durable(Box::new(move |seq| told.durable_through(seq)));
+        self.feed = Some(feed);
+    }
+
+    /// Up to `max` events after `cursor` that readers may be shown: with a feed, only
+    /// those on disk (from its tail when it holds them); without, every one applied.
+    ///
+    /// # Errors
+    /// A [`StoreError`] reading the log.
+    pub fn published_events(
+        &self,
+        cursor: u64,
+        max: usize,
+    ) -> Result<Vec<(u64, Event)>, StoreError> {
+        let Some(feed) = &self.feed else {
+            return self.events_since(cursor, max);
+        };
+        if let Some(events) = feed.since(cursor, max) {
+            return Ok(events);
+        }
+        let durable = feed.durable();
+        let mut events = self.store.events_since(cursor, max)?;
+        events.retain(|(seq, _)| *seq <= durable);
+        Ok(events)
     }
 
     /// Messages waiting in a carrier's class (queued or backing off), for the queue-depth

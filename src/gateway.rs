@@ -14,8 +14,8 @@ use crate::carrier::pool::{GetPoolStatus, Pool, PoolSettings, PoolStatus, SetRun
 use crate::carrier::router::{PortabilityTable, RouteKind, Router};
 use crate::carrier::throttle::{PacerConfig, ThrottleError};
 use crate::outbox::actor::{
-    CarrierLink, Depth, Flush, GetDepth, GetEvents, GetFirstEvent, GetStatus, OutboxActor,
-    OutboxHandle, Refused, SetPortability, StopAccepting, Submit,
+    CarrierLink, Depth, Flush, GetDepth, GetEvents, GetFirstEvent, GetLastEvent, GetStatus,
+    OutboxActor, OutboxHandle, Refused, SetPortability, StopAccepting, Submit,
 };
 use crate::outbox::feed::EventFeed;
 use crate::outbox::{Accepted, CarrierProfile, MessageStatus, Outbox, Settings};
@@ -490,11 +490,33 @@ impl Gateway {
             events.borrow_and_update();
             if let Some(status) = self.status(id).await? {
                 if done(&status) {
-                    return Ok(Some(status));
+                    // Returned once the event log shows what the status does.
+                    return Ok(self.events_shown().await?.then_some(status));
                 }
             }
             if events.changed().await.is_err() {
                 return Ok(None);
+            }
+        }
+    }
+
+    /// Waits until the event log shows every event applied so far (each is shown once it
+    /// is on disk, a flush after its step); false if the outbox has stopped on a storage
+    /// failure, after which what it applied may never be shown.
+    ///
+    /// # Errors
+    /// [`GatewayError`] if the outbox is gone.
+    pub async fn events_shown(&self) -> Result<bool, GatewayError> {
+        let Some(applied) = self.outbox.mailbox().send(GetLastEvent).await? else {
+            return Ok(false);
+        };
+        let mut events = self.subscribe();
+        loop {
+            if *events.borrow_and_update() >= applied {
+                return Ok(true);
+            }
+            if events.changed().await.is_err() {
+                return Ok(false);
             }
         }
     }

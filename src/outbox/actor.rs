@@ -1099,6 +1099,21 @@ impl Handler<GetEvents> for OutboxActor {
     }
 }
 
+/// The sequence number of the newest event applied (shown or not yet); `None` once the
+/// outbox has stopped on a storage failure (what it applied since may never be shown).
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Option<u64>")]
+pub struct GetLastEvent;
+
+impl Handler<GetLastEvent> for OutboxActor {
+    type Result = Option<u64>;
+
+    fn handle(&mut self, _: GetLastEvent, ctx: &mut Self::Context) -> Self::Result {
+        self.run_lane(ctx);
+        self.stopped.is_none().then(|| self.core.last_event())
+    }
+}
+
 impl Handler<GetFirstEvent> for OutboxActor {
     type Result = u64;
 

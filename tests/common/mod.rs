@@ -195,6 +195,8 @@ pub async fn all_final(gw: &Gateway, ids: &[MessageId]) -> Vec<MessageStatus> {
         loop {
             events.borrow_and_update();
             if gw.depth().await.expect("depth").open == 0 {
+                // And the event log shows every change that ended them.
+                assert!(gw.events_shown().await.expect("events"), "outbox stopped");
                 return;
             }
             events.changed().await.expect("gateway running");

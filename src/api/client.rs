@@ -11,6 +11,8 @@ use crate::config::TlsError;
 use parking_lot::Mutex;
 use rustls::pki_types::ServerName;
 use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
@@ -63,7 +65,8 @@ pub enum ClientError {
     Protocol(String),
 }
 
-type Answer = Result<Value, ClientError>;
+/// An answer's `result` as the gateway wrote it, decoded by the request that waits for it.
+type Answer = Result<Box<RawValue>, ClientError>;
 
 /// How to connect: plain TCP (the default) or TLS.
 #[derive(Debug, Clone, Default)]
@@ -263,9 +266,9 @@ impl Client {
             },
         };
         let hello = client
-            .request(
+            .call(
                 "hello",
-                serde_json::json!({"version": PROTOCOL_VERSION, "token": token.expose_secret()}),
+                &serde_json::json!({"version": PROTOCOL_VERSION, "token": token.expose_secret()}),
             )
             .await?;
         client.hello = decode(hello)?;
@@ -279,18 +282,32 @@ impl Client {
 
     /// Sends `op` with `fields` (an object) and waits for its answer's result.
     pub async fn request(&self, op: &str, fields: Value) -> Result<Value, ClientError> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut request = match fields {
-            Value::Object(map) => map,
-            Value::Null => serde_json::Map::new(),
+        let fields = match fields {
+            // The request's own id and op are the client's.
+            Value::Object(mut map) => {
+                map.remove("id");
+                map.remove("op");
+                Value::Object(map)
+            }
+            Value::Null => Value::Null,
             other => {
                 return Err(ClientError::Protocol(format!(
                     "request fields must be an object, not {other}"
                 )))
             }
         };
-        request.insert("id".into(), Value::from(id));
-        request.insert("op".into(), Value::from(op));
+        decode(self.call(op, &fields).await?)
+    }
+
+    /// Sends `op` with the fields `fields` serialises to (an object, or nothing for
+    /// `Value::Null`) and waits for its answer's result, as the gateway wrote it.
+    async fn call<F: serde::Serialize>(
+        &self,
+        op: &str,
+        fields: &F,
+    ) -> Result<Box<RawValue>, ClientError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut line = request_line(id, op, fields)?;
         let (tx, rx) = oneshot::channel();
         {
             let mut pending = self.pending.lock();
@@ -299,7 +316,6 @@ impl Client {
             }
             pending.waiting.insert(id, tx);
         }
-        let mut line = Value::Object(request).to_string();
         line.push('\n');
         let written = {
             let mut writer = self.writer.lock().await;
@@ -318,25 +334,23 @@ impl Client {
 
     /// `ping`.
     pub async fn ping(&self) -> Result<(), ClientError> {
-        self.request("ping", Value::Null).await.map(|_| ())
+        self.call("ping", &Value::Null).await.map(|_| ())
     }
 
     /// `message.submit`: answered once the message is on disk.
     pub async fn submit(&self, message: &SubmitParams) -> Result<SubmitResult, ClientError> {
-        let fields =
-            serde_json::to_value(message).map_err(|e| ClientError::Protocol(e.to_string()))?;
-        decode(self.request("message.submit", fields).await?)
+        decode(self.call("message.submit", message).await?)
     }
 
     /// `message.status`.
     pub async fn status(&self, message_id: &str) -> Result<StatusResult, ClientError> {
         let fields = serde_json::json!({ "message_id": message_id });
-        decode(self.request("message.status", fields).await?)
+        decode(self.call("message.status", &fields).await?)
     }
 
     /// `binds.status`.
     pub async fn binds(&self) -> Result<BindsResult, ClientError> {
-        decode(self.request("binds.status", Value::Null).await?)
+        decode(self.call("binds.status", &Value::Null).await?)
     }
 
     /// `events.subscribe` after `cursor`; the events follow through the returned
@@ -348,7 +362,7 @@ impl Client {
             .take()
             .ok_or_else(|| ClientError::Protocol("subscribed already".into()))?;
         let result: SubscribeResult = decode(
-            self.request("events.subscribe", serde_json::json!({ "cursor": cursor }))
+            self.call("events.subscribe", &serde_json::json!({ "cursor": cursor }))
                 .await?,
         )?;
         Ok(Subscription { result, events })
@@ -400,8 +414,46 @@ fn handshake_hint(e: &std::io::Error) -> &'static str {
     }
 }
 
-fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, ClientError> {
-    serde_json::from_value(value).map_err(|e| ClientError::Protocol(e.to_string()))
+/// A request's line (without its newline): the object `fields` serialises to (nothing for
+/// `null`) with the id and the op in front, `{"id":1,"op":"ping",...}`, written in one go.
+fn request_line<F: serde::Serialize>(id: u64, op: &str, fields: &F) -> Result<String, ClientError> {
+    let fields = serde_json::to_string(fields).map_err(|e| ClientError::Protocol(e.to_string()))?;
+    let op = serde_json::to_string(op).map_err(|e| ClientError::Protocol(e.to_string()))?;
+    let rest = match fields.as_str() {
+        "null" | "{}" => "}",
+        object => match object.strip_prefix('{') {
+            Some(members) => members,
+            None => {
+                return Err(ClientError::Protocol(format!(
+                    "request fields must be an object, not {object}"
+                )))
+            }
+        },
+    };
+    let comma = if rest == "}" { "" } else { "," };
+    Ok(format!("{{\"id\":{id},\"op\":{op}{comma}{rest}"))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(raw: Box<RawValue>) -> Result<T, ClientError> {
+    serde_json::from_str(raw.get()).map_err(|e| ClientError::Protocol(e.to_string()))
+}
+
+/// What tells the gateway's lines apart, read without decoding their contents: an answer
+/// (`id` with `ok` and `result` or `error`), an event (`event`), a notice (`close`).
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(default, borrow)]
+    close: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    event: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(default)]
+    ok: Option<bool>,
+    #[serde(default, borrow)]
+    result: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    error: Option<&'a RawValue>,
 }
 
 /// Reads the gateway's lines: answers to their waiting requests, events to the
@@ -414,30 +466,35 @@ async fn read_lines<R: AsyncRead + Unpin>(
     let mut lines = BufReader::new(read).lines();
     let mut why = None;
     while let Ok(Some(line)) = lines.next_line().await {
-        let Ok(mut value) = serde_json::from_str::<Value>(&line) else {
+        let Ok(parts) = serde_json::from_str::<Line<'_>>(&line) else {
             continue;
         };
-        if let Some(close) = value.get_mut("close") {
-            why = serde_json::from_value::<ApiError>(close.take()).ok();
+        if let Some(close) = parts.close {
+            why = serde_json::from_str::<ApiError>(close.get()).ok();
             break;
         }
-        if value.get("event").is_some() {
-            let event = decode::<EventLine>(value);
+        if parts.event.is_some() {
+            let event = serde_json::from_str::<EventLine>(&line)
+                .map_err(|e| ClientError::Protocol(e.to_string()));
             if events.send(event).await.is_err() {
                 continue;
             }
             continue;
         }
-        let Some(id) = value.get("id").and_then(Value::as_u64) else {
+        // Our ids are numbers; an answer with another id is not to us.
+        let Some(id) = parts
+            .id
+            .and_then(|id| serde_json::from_str::<u64>(id.get()).ok())
+        else {
             continue;
         };
-        let answer = if value.get("ok") == Some(&Value::Bool(true)) {
-            Ok(value.get_mut("result").map(Value::take).unwrap_or_default())
+        let answer = if parts.ok == Some(true) {
+            Ok(parts.result.unwrap_or(RawValue::NULL).to_owned())
         } else {
             Err(
-                match value
-                    .get_mut("error")
-                    .map(|e| serde_json::from_value::<ApiError>(e.take()))
+                match parts
+                    .error
+                    .map(|e| serde_json::from_str::<ApiError>(e.get()))
                 {
                     Some(Ok(e)) => ClientError::Api(e),
                     _ => ClientError::Protocol(line.clone()),
@@ -466,9 +523,7 @@ impl Client {
         &self,
         start: &super::proto::VerifyStartParams,
     ) -> Result<super::proto::VerifyStartResult, ClientError> {
-        let fields =
-            serde_json::to_value(start).map_err(|e| ClientError::Protocol(e.to_string()))?;
-        decode(self.request("verify.start", fields).await?)
+        decode(self.call("verify.start", start).await?)
     }
 
     /// `verify.check`: every outcome (approved, wrong, not_found, ...) is a result; an
@@ -482,7 +537,7 @@ impl Client {
             "verification_id": verification_id,
             "code": code.expose_secret(),
         });
-        decode(self.request("verify.check", fields).await?)
+        decode(self.call("verify.check", &fields).await?)
     }
 
     /// `verify.resend`: a new code, the old one void.
@@ -491,7 +546,7 @@ impl Client {
         verification_id: &str,
     ) -> Result<super::proto::VerifyStartResult, ClientError> {
         let fields = serde_json::json!({ "verification_id": verification_id });
-        decode(self.request("verify.resend", fields).await?)
+        decode(self.call("verify.resend", &fields).await?)
     }
 
     /// `verify.cancel`.
@@ -500,7 +555,7 @@ impl Client {
         verification_id: &str,
     ) -> Result<super::proto::VerifyCancelResult, ClientError> {
         let fields = serde_json::json!({ "verification_id": verification_id });
-        decode(self.request("verify.cancel", fields).await?)
+        decode(self.call("verify.cancel", &fields).await?)
     }
 
     /// `verify.status`, with the delivery of the SMS carrying the current code.
@@ -509,6 +564,80 @@ impl Client {
         verification_id: &str,
     ) -> Result<super::proto::VerifyStatusResult, ClientError> {
         let fields = serde_json::json!({ "verification_id": verification_id });
-        decode(self.request("verify.status", fields).await?)
+        decode(self.call("verify.status", &fields).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::proto::{parse_request, Op, SubmitParams};
+
+    #[test]
+    fn a_request_line_is_the_fields_with_the_id_and_the_op_in_front() {
+        assert_eq!(
+            request_line(1, "ping", &Value::Null).unwrap(),
+            r#"{"id":1,"op":"ping"}"#
+        );
+        assert_eq!(
+            request_line(2, "binds.status", &serde_json::json!({})).unwrap(),
+            r#"{"id":2,"op":"binds.status"}"#
+        );
+        assert_eq!(
+            request_line(
+                3,
+                "message.status",
+                &serde_json::json!({"message_id": "42"})
+            )
+            .unwrap(),
+            r#"{"id":3,"op":"message.status","message_id":"42"}"#
+        );
+        assert!(matches!(
+            request_line(4, "ping", &serde_json::json!([1])),
+            Err(ClientError::Protocol(_))
+        ));
+        assert!(matches!(
+            request_line(5, "ping", &"text"),
+            Err(ClientError::Protocol(_))
+        ));
+    }
+
+    #[test]
+    fn the_gateway_reads_a_request_line_as_the_client_meant_it() {
+        let submit = SubmitParams {
+            to: "+819012345678".into(),
+            text: "quote \" and \\ and 日本".into(),
+            from: None,
+            encoding: None,
+            validity: None,
+            client_ref: Some("ref-1".into()),
+            class: Some("otp".into()),
+            receipts: None,
+        };
+        let line = request_line(7, "message.submit", &submit).unwrap();
+        let request = parse_request(line.as_bytes()).unwrap();
+        assert_eq!(request.id, Value::from(7));
+        assert!(
+            matches!(&request.op, Op::MessageSubmit(read) if *read == submit),
+            "{line}"
+        );
+        let ping = parse_request(request_line(8, "ping", &Value::Null).unwrap().as_bytes());
+        assert!(matches!(ping.unwrap().op, Op::Ping));
+    }
+
+    #[test]
+    fn an_answer_an_event_and_a_notice_are_told_apart_without_decoding_them() {
+        let answer: Line<'_> =
+            serde_json::from_str(r#"{"id":3,"ok":true,"result":{"a":[1,2]}}"#).unwrap();
+        assert_eq!(answer.id.map(RawValue::get), Some("3"));
+        assert_eq!(answer.ok, Some(true));
+        assert_eq!(answer.result.map(RawValue::get), Some(r#"{"a":[1,2]}"#));
+        assert!(answer.event.is_none() && answer.close.is_none());
+        let event: Line<'_> =
+            serde_json::from_str(r#"{"sub":"s","cursor":4,"at":5,"event":{"type":"mo"}}"#).unwrap();
+        assert!(event.event.is_some() && event.id.is_none());
+        let close: Line<'_> =
+            serde_json::from_str(r#"{"close":{"code":"slow_subscriber","message":"m"}}"#).unwrap();
+        assert!(close.close.is_some());
     }
 }

@@ -271,7 +271,7 @@ impl Client {
                 &serde_json::json!({"version": PROTOCOL_VERSION, "token": token.expose_secret()}),
             )
             .await?;
-        client.hello = decode(hello)?;
+        client.hello = decode(&hello)?;
         Ok(client)
     }
 
@@ -296,7 +296,7 @@ impl Client {
                 )))
             }
         };
-        decode(self.call(op, &fields).await?)
+        decode(&self.call(op, &fields).await?)
     }
 
     /// Sends `op` with the fields `fields` serialises to (an object, or nothing for
@@ -339,18 +339,18 @@ impl Client {
 
     /// `message.submit`: answered once the message is on disk.
     pub async fn submit(&self, message: &SubmitParams) -> Result<SubmitResult, ClientError> {
-        decode(self.call("message.submit", message).await?)
+        decode(&self.call("message.submit", message).await?)
     }
 
     /// `message.status`.
     pub async fn status(&self, message_id: &str) -> Result<StatusResult, ClientError> {
         let fields = serde_json::json!({ "message_id": message_id });
-        decode(self.call("message.status", &fields).await?)
+        decode(&self.call("message.status", &fields).await?)
     }
 
     /// `binds.status`.
     pub async fn binds(&self) -> Result<BindsResult, ClientError> {
-        decode(self.call("binds.status", &Value::Null).await?)
+        decode(&self.call("binds.status", &Value::Null).await?)
     }
 
     /// `events.subscribe` after `cursor`; the events follow through the returned
@@ -362,7 +362,8 @@ impl Client {
             .take()
             .ok_or_else(|| ClientError::Protocol("subscribed already".into()))?;
         let result: SubscribeResult = decode(
-            self.call("events.subscribe", &serde_json::json!({ "cursor": cursor }))
+            &self
+                .call("events.subscribe", &serde_json::json!({ "cursor": cursor }))
                 .await?,
         )?;
         Ok(Subscription { result, events })
@@ -434,7 +435,7 @@ fn request_line<F: serde::Serialize>(id: u64, op: &str, fields: &F) -> Result<St
     Ok(format!("{{\"id\":{id},\"op\":{op}{comma}{rest}"))
 }
 
-fn decode<T: serde::de::DeserializeOwned>(raw: Box<RawValue>) -> Result<T, ClientError> {
+fn decode<T: serde::de::DeserializeOwned>(raw: &RawValue) -> Result<T, ClientError> {
     serde_json::from_str(raw.get()).map_err(|e| ClientError::Protocol(e.to_string()))
 }
 
@@ -523,7 +524,7 @@ impl Client {
         &self,
         start: &super::proto::VerifyStartParams,
     ) -> Result<super::proto::VerifyStartResult, ClientError> {
-        decode(self.call("verify.start", start).await?)
+        decode(&self.call("verify.start", start).await?)
     }
 
     /// `verify.check`: every outcome (approved, wrong, not_found, ...) is a result; an
@@ -537,7 +538,7 @@ impl Client {
             "verification_id": verification_id,
             "code": code.expose_secret(),
         });
-        decode(self.call("verify.check", &fields).await?)
+        decode(&self.call("verify.check", &fields).await?)
     }
 
     /// `verify.resend`: a new code, the old one void.
@@ -546,7 +547,7 @@ impl Client {
         verification_id: &str,
     ) -> Result<super::proto::VerifyStartResult, ClientError> {
         let fields = serde_json::json!({ "verification_id": verification_id });
-        decode(self.call("verify.resend", &fields).await?)
+        decode(&self.call("verify.resend", &fields).await?)
     }
 
     /// `verify.cancel`.
@@ -555,7 +556,7 @@ impl Client {
         verification_id: &str,
     ) -> Result<super::proto::VerifyCancelResult, ClientError> {
         let fields = serde_json::json!({ "verification_id": verification_id });
-        decode(self.call("verify.cancel", &fields).await?)
+        decode(&self.call("verify.cancel", &fields).await?)
     }
 
     /// `verify.status`, with the delivery of the SMS carrying the current code.
@@ -564,7 +565,7 @@ impl Client {
         verification_id: &str,
     ) -> Result<super::proto::VerifyStatusResult, ClientError> {
         let fields = serde_json::json!({ "verification_id": verification_id });
-        decode(self.call("verify.status", &fields).await?)
+        decode(&self.call("verify.status", &fields).await?)
     }
 }
 

@@ -2,7 +2,8 @@
 //! times while it acknowledges, submits and takes receipts; then the gateway is started
 //! again on the same data directory. Every message it acknowledged must end delivered —
 //! none lost — and the SMSC may have seen a message twice only if it was in flight at a
-//! kill (bounded by the windows).
+//! kill (bounded by the windows). And an event a subscriber was shown before a kill is the
+//! same event, under the same cursor, after it.
 // Test code: a failed unwrap, expect or panic is a failed test (denied outside tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -54,6 +55,24 @@ impl Smsc {
 }
 
 fn config_file(dir: &Path, smsc: SocketAddr) -> std::path::PathBuf {
+    config_file_with(dir, smsc, "")
+}
+
+/// The TCP API on a free port, with the embedded default's public development token
+/// ("smsgate-dev-token").
+const API: &str = r#"
+[api]
+enabled = true
+address = "127.0.0.1:0"
+[[api.tokens]]
+name = "dev"
+sha256 = "77f27b2774a9bcc724309d3ed3c9f42a86db91121bc54a2bbaed62bfe044842c"
+operations = ["*"]
+rate = 100000
+mode = "live"
+"#;
+
+fn config_file_with(dir: &Path, smsc: SocketAddr, more: &str) -> std::path::PathBuf {
     let path = dir.join("smsgate.toml");
     let text = format!(
         r#"
@@ -77,6 +96,7 @@ window = {WINDOW}
 [[routes]]
 prefix = "81"
 carriers = ["sim"]
+{more}
 "#,
         data = dir.join("data").display(),
         host = smsc.ip(),
@@ -208,6 +228,128 @@ fn every_acknowledged_message_survives_three_sigkills_and_ends_delivered() {
     assert!(
         duplicates <= 3 * BINDS * 2 * WINDOW,
         "{duplicates} duplicates: more than the windows held at the kills"
+    );
+    let handle = smsc.handle.clone();
+    let mut smsc = smsc;
+    if let Some(sim) = smsc.sim.take() {
+        handle.block_on(sim.shutdown());
+    }
+}
+
+/// A gateway process, SIGKILLed when dropped (also when the test fails on the way).
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `smsgate run` on `config` (fed `lines` messages on stdin from `first` when
+/// `lines` > 0) and returns it with its API's address, read from the line that says it
+/// runs.
+fn start_with_api(config: &Path, first: usize, lines: usize) -> (Killed, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_smsgate"));
+    command.arg("run");
+    if lines > 0 {
+        command.arg("--submit-stdin");
+    }
+    let mut child = command
+        .args(["--config"])
+        .arg(config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let child = Killed(child);
+    std::thread::spawn(move || {
+        for n in first..first + lines {
+            let line = format!(
+                "{{\"to\": \"+{}\", \"text\": \"message {n}\", \"class\": \"bulk\"}}\n",
+                number(n)
+            );
+            if stdin.write_all(line.as_bytes()).is_err() {
+                return;
+            }
+        }
+        // Kept open (the gateway runs on): dropped when the child is killed.
+        std::mem::forget(stdin);
+    });
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "no running line");
+        if let Some(addr) = line.split("; ").find_map(|p| p.strip_prefix("api on ")) {
+            let addr = addr.to_owned();
+            // The acknowledgements that follow are not read here: drained, so the
+            // gateway never blocks on a full pipe.
+            std::thread::spawn(move || for _ in stdout.lines() {});
+            return (child, addr);
+        }
+    }
+}
+
+/// The events after cursor 0, by cursor (when, and the event as the API sends it), read
+/// until `enough` says so.
+async fn events_until(
+    addr: &str,
+    enough: impl Fn(&BTreeMap<u64, (u64, serde_json::Value)>) -> bool,
+) -> BTreeMap<u64, (u64, serde_json::Value)> {
+    let token = secrecy::SecretString::from("smsgate-dev-token");
+    let client = smsgate::api::client::Client::connect(addr, &token)
+        .await
+        .unwrap();
+    let mut sub = client.subscribe(0).await.unwrap();
+    let mut seen = BTreeMap::new();
+    let reading = async {
+        while !enough(&seen) {
+            let line = sub.next().await.unwrap();
+            let event = serde_json::to_value(&line.event).unwrap();
+            seen.insert(line.cursor, (line.at, event));
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(120), reading)
+        .await
+        .expect("the events came");
+    seen
+}
+
+#[test]
+fn an_event_a_subscriber_saw_is_the_same_event_after_a_sigkill() {
+    let smsc = Smsc::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_file_with(dir.path(), smsc.addr, API);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    // Under load, killed the moment its subscriber has seen 1,500 events: the newest of
+    // them were written a moment before.
+    let (child, addr) = start_with_api(&config, 0, 3000);
+    let before = runtime.block_on(events_until(&addr, |seen| seen.len() >= 1500));
+    drop(child);
+    let newest = *before.keys().last().unwrap();
+
+    // Started again, it goes on with what it had: the log up to there is read back.
+    let (child, addr) = start_with_api(&config, 0, 0);
+    let after = runtime.block_on(events_until(&addr, |seen| {
+        seen.keys().last().is_some_and(|last| *last >= newest)
+    }));
+    drop(child);
+    let changed: Vec<_> = before
+        .iter()
+        .filter(|(cursor, event)| after.get(cursor) != Some(*event))
+        .map(|(cursor, event)| (cursor, event, after.get(cursor)))
+        .take(5)
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "events seen before the kill and not the same after it: {changed:#?}"
     );
     let handle = smsc.handle.clone();
     let mut smsc = smsc;

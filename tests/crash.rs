@@ -112,24 +112,33 @@ fn number(n: usize) -> String {
     format!("8190{n:08}")
 }
 
-/// Runs the gateway on `lines` numbered from `first`, SIGKILLs it after `kill_after`
-/// acknowledgements, and returns the acknowledged (id, number) pairs.
-fn run_and_kill(
-    config: &Path,
-    first: usize,
-    lines: usize,
-    kill_after: usize,
-) -> Vec<(MessageId, String)> {
-    let mut child: Child = Command::new(env!("CARGO_BIN_EXE_smsgate"))
-        .args(["run", "--submit-stdin", "--config"])
+/// `smsgate run` on `config`, its stdin and stdout piped; taking messages on stdin when
+/// `submit_stdin`.
+fn spawn(config: &Path, submit_stdin: bool) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_smsgate"));
+    command.arg("run");
+    if submit_stdin {
+        command.arg("--submit-stdin");
+    }
+    command
+        .arg("--config")
         .arg(config)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let feeder = std::thread::spawn(move || {
+        .unwrap()
+}
+
+/// Writes `lines` messages numbered from `first` to the gateway's stdin on a thread of its
+/// own; the stdin is then closed, or kept open (the gateway runs on) until the child dies.
+fn feed(
+    mut stdin: std::process::ChildStdin,
+    first: usize,
+    lines: usize,
+    keep_open: bool,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
         for n in first..first + lines {
             let line = format!(
                 "{{\"to\": \"+{}\", \"text\": \"message {n}\", \"class\": \"bulk\"}}\n",
@@ -140,7 +149,22 @@ fn run_and_kill(
                 return;
             }
         }
-    });
+        if keep_open {
+            std::mem::forget(stdin);
+        }
+    })
+}
+
+/// Runs the gateway on `lines` numbered from `first`, SIGKILLs it after `kill_after`
+/// acknowledgements, and returns the acknowledged (id, number) pairs.
+fn run_and_kill(
+    config: &Path,
+    first: usize,
+    lines: usize,
+    kill_after: usize,
+) -> Vec<(MessageId, String)> {
+    let mut child = spawn(config, true);
+    let feeder = feed(child.stdin.take().unwrap(), first, lines, false);
     let stdout = BufReader::new(child.stdout.take().unwrap());
     let mut acked = Vec::new();
     for line in stdout.lines() {
@@ -250,35 +274,10 @@ impl Drop for Killed {
 /// `lines` > 0) and returns it with its API's address, read from the line that says it
 /// runs.
 fn start_with_api(config: &Path, first: usize, lines: usize) -> (Killed, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_smsgate"));
-    command.arg("run");
-    if lines > 0 {
-        command.arg("--submit-stdin");
-    }
-    let mut child = command
-        .args(["--config"])
-        .arg(config)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
+    let mut child = spawn(config, lines > 0);
+    feed(child.stdin.take().unwrap(), first, lines, true);
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let child = Killed(child);
-    std::thread::spawn(move || {
-        for n in first..first + lines {
-            let line = format!(
-                "{{\"to\": \"+{}\", \"text\": \"message {n}\", \"class\": \"bulk\"}}\n",
-                number(n)
-            );
-            if stdin.write_all(line.as_bytes()).is_err() {
-                return;
-            }
-        }
-        // Kept open (the gateway runs on): dropped when the child is killed.
-        std::mem::forget(stdin);
-    });
     let mut line = String::new();
     loop {
         line.clear();

@@ -2297,8 +2297,9 @@ impl<S: Storage> Outbox<S> {
         self.feed = Some(feed);
     }
 
-    /// Up to `max` events after `cursor` that readers may be shown: with a feed, only
-    /// those on disk (from its tail when it holds them); without, every one applied.
+    /// Up to `max` events after `cursor` that readers may be shown, read from the log:
+    /// with a feed, only those on disk (its tail, which holds the newest, is read by the
+    /// gateway before it asks here); without, every one applied.
     ///
     /// # Errors
     /// A [`StoreError`] reading the log.
@@ -2310,9 +2311,6 @@ impl<S: Storage> Outbox<S> {
         let Some(feed) = &self.feed else {
             return self.events_since(cursor, max);
         };
-        if let Some(events) = feed.since(cursor, max) {
-            return Ok(events);
-        }
         let durable = feed.durable();
         let mut events = self.store.events_since(cursor, max)?;
         events.retain(|(seq, _)| *seq <= durable);

@@ -43,6 +43,18 @@ fn sent(
     id
 }
 
+/// A DELIVRD receipt for `carrier_id` at `at` matches `message`, which is delivered then.
+fn delivered_to(ob: &mut Outbox<SledStore>, carrier_id: &str, at: u64, message: MessageId) {
+    let outcome = ob
+        .on_receipt(receipt("docomo", carrier_id, MessageState::Delivered), at)
+        .unwrap();
+    assert!(
+        matches!(outcome, ReceiptOutcome::Matched { message: m, .. } if m == message),
+        "{outcome:?}"
+    );
+    assert_eq!(state(ob, message), State::Delivered);
+}
+
 #[test]
 fn a_final_message_goes_with_its_carrier_id_once_its_retention_has_passed() {
     let dir = tempfile::tempdir().unwrap();
@@ -138,17 +150,7 @@ fn a_carrier_id_the_carrier_gave_again_to_a_newer_message_stays_indexed() {
             segment: 1
         })
     );
-    let outcome = ob
-        .on_receipt(
-            receipt("docomo", "c-1", MessageState::Delivered),
-            T0 + 2 * HOUR,
-        )
-        .unwrap();
-    assert!(
-        matches!(outcome, ReceiptOutcome::Matched { message, .. } if message == newer),
-        "{outcome:?}"
-    );
-    assert_eq!(state(&ob, newer), State::Delivered);
+    delivered_to(&mut ob, "c-1", T0 + 2 * HOUR, newer);
 }
 
 #[test]
@@ -272,14 +274,7 @@ fn a_receipt_held_from_before_a_submit_is_not_taken_for_it() {
     assert_eq!(state(&ob, newer), State::Submitted);
     assert_eq!(ob.unmatched_held(), 1, "still held, to age out");
     // Its own receipt is.
-    let outcome = ob
-        .on_receipt(receipt("docomo", "c-1", MessageState::Delivered), later + 1)
-        .unwrap();
-    assert!(
-        matches!(outcome, ReceiptOutcome::Matched { message, .. } if message == newer),
-        "{outcome:?}"
-    );
-    assert_eq!(state(&ob, newer), State::Delivered);
+    delivered_to(&mut ob, "c-1", later + 1, newer);
 }
 
 #[test]
